@@ -1,0 +1,35 @@
+"""The one small error hierarchy every driftwise failure a user can act on belongs to."""
+
+
+class DriftwiseError(Exception):
+    """Base class: a problem with the user's input or usage, with a message that says what to do."""
+
+
+class SchemaError(DriftwiseError):
+    """Columns are missing, extra, of the wrong type, or hold values that cannot be tested."""
+
+
+class InputFileError(DriftwiseError):
+    """A file or folder that is not readable CSV or Parquet (or not a driftwise profile)."""
+
+
+class NotFittedError(DriftwiseError):
+    """A detector was used before ``fit`` was called."""
+
+
+class InsufficientDataError(DriftwiseError):
+    """A sample is empty or too small for the requested computation."""
+
+
+class ConfigError(DriftwiseError):
+    """A configuration key or value is unknown or invalid."""
+
+
+__all__ = [
+    "ConfigError",
+    "DriftwiseError",
+    "InputFileError",
+    "InsufficientDataError",
+    "NotFittedError",
+    "SchemaError",
+]
