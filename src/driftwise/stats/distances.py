@@ -1,0 +1,135 @@
+"""Distances between two distributions, with no p-value: decided against a threshold.
+
+Probability-vector distances (PSI, Jensen–Shannon, KL, Hellinger, total variation,
+L-infinity) work on aligned count vectors: category counts for categorical data, or
+counts in reference-quantile bins for numeric data (see :mod:`driftwise.stats.binning`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from driftwise.stats._pair import SortedPair
+from driftwise.stats._result import TwoSampleResult
+
+#: Proportions below this are raised to it before a logarithm, so that a bin or
+#: category empty in one sample gives a large but finite PSI / KL (a common choice).
+PROPORTION_FLOOR = 1e-4
+
+
+def _proportions(
+    reference_counts: ArrayLike, current_counts: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    ref = np.asarray(reference_counts, dtype=np.float64)
+    cur = np.asarray(current_counts, dtype=np.float64)
+    if ref.shape != cur.shape or ref.ndim != 1:
+        raise ValueError("count vectors must be one-dimensional and aligned")
+    if ref.sum() <= 0 or cur.sum() <= 0:
+        raise ValueError("each count vector needs a positive total")
+    return ref / ref.sum(), cur / cur.sum()
+
+
+def _floored(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.maximum(p, PROPORTION_FLOOR)
+
+
+def population_stability_index(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
+    """PSI = sum (q - p) ln(q / p), proportions floored at :data:`PROPORTION_FLOOR`.
+
+    Examples
+    --------
+    >>> round(population_stability_index([50, 50], [60, 40]), 4)
+    0.0405
+    """
+    p, q = _proportions(reference_counts, current_counts)
+    p, q = _floored(p), _floored(q)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def kl_divergence(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
+    """KL(reference ‖ current) in nats, proportions floored at :data:`PROPORTION_FLOOR`."""
+    p, q = _proportions(reference_counts, current_counts)
+    p, q = _floored(p), _floored(q)
+    return float(np.sum(p * np.log(p / q)))
+
+
+def jensen_shannon_distance(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
+    """Jensen–Shannon distance with base-2 logarithms: 0 (equal) to 1 (disjoint)."""
+    p, q = _proportions(reference_counts, current_counts)
+    m = (p + q) / 2.0
+
+    def kl_to_m(a: NDArray[np.float64]) -> float:
+        nz = a > 0
+        return float(np.sum(a[nz] * np.log2(a[nz] / m[nz])))
+
+    divergence = (kl_to_m(p) + kl_to_m(q)) / 2.0
+    return math.sqrt(max(divergence, 0.0))
+
+
+def hellinger_distance(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
+    """Hellinger distance sqrt(1 - sum sqrt(p q)): 0 (equal) to 1 (disjoint)."""
+    p, q = _proportions(reference_counts, current_counts)
+    return math.sqrt(max(1.0 - float(np.sum(np.sqrt(p * q))), 0.0))
+
+
+def total_variation_distance(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
+    """Total variation distance: half the L1 distance, the share of mass that moved."""
+    p, q = _proportions(reference_counts, current_counts)
+    return float(np.abs(p - q).sum() / 2.0)
+
+
+def linf_distance(reference_counts: ArrayLike, current_counts: ArrayLike) -> float:
+    """L-infinity distance: the largest change of any single category's share."""
+    p, q = _proportions(reference_counts, current_counts)
+    return float(np.abs(p - q).max())
+
+
+COUNT_DISTANCES = {
+    "psi": population_stability_index,
+    "jensenshannon": jensen_shannon_distance,
+    "kl": kl_divergence,
+    "hellinger": hellinger_distance,
+    "tvd": total_variation_distance,
+    "linf": linf_distance,
+}
+
+
+def count_distance_result(
+    test: str, reference_counts: ArrayLike, current_counts: ArrayLike
+) -> TwoSampleResult:
+    """Distance ``test`` between aligned count vectors as a result (effect = statistic)."""
+    value = COUNT_DISTANCES[test](reference_counts, current_counts)
+    return TwoSampleResult(test, value, None, value, test, "distance")
+
+
+def wasserstein_pair(pair: SortedPair) -> TwoSampleResult:
+    """First Wasserstein distance (``scipy.stats.wasserstein_distance``); effect normed."""
+    return TwoSampleResult(
+        "wasserstein", pair.wasserstein, None, pair.wasserstein_normed,
+        "wasserstein_normed", "distance",
+    )
+
+
+def energy_pair(pair: SortedPair) -> TwoSampleResult:
+    """Energy distance (``scipy.stats.energy_distance``): sqrt(2 ∫ (F - G)²).
+
+    Székely & Rizzo (2013), "Energy statistics", J. Stat. Planning and Inference
+    143(8); the effect is the distance in units of the reference's standard deviation.
+    """
+    cdf_ref, cdf_cur = pair.cdfs
+    widths = np.diff(pair.merged)
+    value = math.sqrt(2.0 * float(np.dot((cdf_ref[:-1] - cdf_cur[:-1]) ** 2, widths)))
+    return TwoSampleResult("energy", value, None, value / pair.scale, "energy_normed", "distance")
+
+
+def wasserstein_distance(reference: ArrayLike, current: ArrayLike) -> float:
+    """First Wasserstein distance between two raw samples."""
+    return SortedPair(reference, current).wasserstein
+
+
+def energy_distance(reference: ArrayLike, current: ArrayLike) -> float:
+    """Energy distance between two raw samples."""
+    return energy_pair(SortedPair(reference, current)).statistic
