@@ -27,13 +27,15 @@ def _table(reference_counts: ArrayLike, current_counts: ArrayLike) -> NDArray[np
         raise ValueError("counts must be non-negative")
     if ref.sum() <= 0 or cur.sum() <= 0:
         raise ValueError("each sample needs at least one observation")
-    table = np.vstack([ref, cur])
+    table: NDArray[np.float64] = np.vstack([ref, cur])
     # A category seen in neither sample carries no information (and no degree of freedom).
-    return table[:, table.sum(axis=0) > 0]
+    kept: NDArray[np.float64] = table[:, table.sum(axis=0) > 0]
+    return kept
 
 
 def _expected(table: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    expected: NDArray[np.float64] = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    return expected
 
 
 def _effect(table: NDArray[np.float64]) -> float:

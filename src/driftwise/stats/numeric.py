@@ -150,7 +150,7 @@ def _cvm_limit_cdf(x: float) -> float:
         # 1 - CDF turns into a visible relative difference for p-values near 1e-11.
         decay = float(np.exp(np.array([-q]))[0])
         term = u * math.sqrt(y) * decay * float(special.kv(0.25, q))
-        total += term
+        total += float(term)
         if abs(term) < 1e-7:
             return total
         k += 1
