@@ -1,0 +1,37 @@
+# The two commands a new user needs: `make demo` and `make test`. Each creates .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint unit browser-deps bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/driftwise demo
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/mypy
+
+# Debian's Chromium and its driver, for the browser tests (root on these machines).
+browser-deps:
+	@bash scripts/ensure-chromium.sh
+
+unit: setup
+	$(BIN)/python -m pytest -n auto
+
+test: setup lint browser-deps unit
+
+bench: setup
+	bash benchmarks/run.sh
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts
