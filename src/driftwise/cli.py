@@ -1,0 +1,206 @@
+"""The driftwise command line: thin commands over the library.
+
+Exit codes of ``driftwise check``: 0 no drift, 1 drift, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from driftwise._version import __version__
+from driftwise.errors import DriftwiseError
+
+app = typer.Typer(
+    name="driftwise",
+    help="Watch ML models in production: data drift, quality and more.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_DRIFT, EXIT_BAD_INPUT = 0, 1, 2
+
+Reference = Annotated[str, typer.Argument(help="Reference CSV/Parquet file, Parquet folder, "
+                                               "or a saved .profile.")]
+Current = Annotated[str, typer.Argument(help="Current CSV/Parquet file or Parquet folder.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML configuration.")]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the JSON report here "
+                                                             "('-' for stdout).")]
+HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML "
+                                                             "report here.")]
+NumericOpt = Annotated[str | None, typer.Option("--numeric-test", help="ks, anderson, cvm, "
+                       "mannwhitney, wasserstein, energy, psi, jensenshannon, kl, hellinger, "
+                       "auto.")]
+CategoricalOpt = Annotated[str | None, typer.Option("--categorical-test", help="chi2, g_test, "
+                           "fisher, psi, jensenshannon, tvd, hellinger, auto.")]
+CorrectionOpt = Annotated[str | None, typer.Option("--correction",
+                                                   help="fdr, bonferroni or none.")]
+AlphaOpt = Annotated[float | None, typer.Option("--alpha", help="Significance level.")]
+TargetOpt = Annotated[str | None, typer.Option("--target", help="Target column.")]
+PredictionOpt = Annotated[str | None, typer.Option("--prediction", help="Prediction column.")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Column to leave out "
+                                                      "(repeatable).")]
+
+
+def _fail(exc: DriftwiseError) -> typer.Exit:
+    err.print(f"[bold red]driftwise: error:[/] {exc}", highlight=False, markup=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int], Callable[[str], None]]]:
+    """Yields ``start(label, total) -> advance(name)``; a rich bar only on a terminal."""
+    if not enabled:
+        yield lambda label, total: (lambda name: None)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[column]}"), transient=True, console=err) as bar:
+
+        def start(label: str, total: int) -> Callable[[str], None]:
+            task = bar.add_task(label, total=total, column="")
+            return lambda name: bar.update(task, advance=1, column=name)
+
+        yield start
+
+
+def _run_report(reference: str, current: str, config: Path | None, numeric_test: str | None,
+                categorical_test: str | None, correction: str | None, alpha: float | None,
+                target: str | None, prediction: str | None, exclude: list[str] | None) -> Any:
+    from driftwise.data import to_table
+    from driftwise.detect import DriftDetector, ReferenceProfile
+    from driftwise.detect.config import detector_params, load_config
+    from driftwise.detect.profile import is_profile_file
+
+    cfg = load_config(config) if config is not None else None
+    saved = ReferenceProfile.load(reference)[1] if is_profile_file(reference) else None
+    params = detector_params(cfg, saved, numeric_test=numeric_test,
+                             categorical_test=categorical_test, correction=correction,
+                             alpha=alpha, target=target, prediction=prediction,
+                             exclude=exclude)
+    detector = DriftDetector(**params)
+    with _progress(sys.stderr.isatty()) as start:
+        detector.fit(reference, progress=None)
+        profile = detector.profile_
+        table = to_table(current)
+        advance = start("comparing", len(profile.columns))
+        return detector.compare(table, name=Path(current).name, progress=advance)
+
+
+def _emit(report: Any, json_out: Path | None, html_out: Path | None) -> None:
+    if json_out is not None:
+        if str(json_out) == "-":
+            sys.stdout.write(report.to_json() + "\n")
+        else:
+            report.to_json(json_out)
+            err.print(f"JSON report: {json_out}", highlight=False)
+    if html_out is not None:
+        from driftwise.report import render_html
+
+        html_out.write_text(render_html(report.to_dict()), encoding="utf-8")
+        err.print(f"HTML report: {html_out}", highlight=False)
+    if str(json_out) != "-":
+        from driftwise.report import print_summary
+
+        print_summary(report, out)
+
+
+@app.command()
+def report(reference: Reference, current: Current, config: ConfigOpt = None,
+           json_out: JsonOpt = None, html_out: HtmlOpt = None,
+           numeric_test: NumericOpt = None, categorical_test: CategoricalOpt = None,
+           correction: CorrectionOpt = None, alpha: AlphaOpt = None,
+           target: TargetOpt = None, prediction: PredictionOpt = None,
+           exclude: ExcludeOpt = None) -> None:
+    """Compare CURRENT with REFERENCE column by column; print and write the report."""
+    try:
+        result = _run_report(reference, current, config, numeric_test, categorical_test,
+                             correction, alpha, target, prediction, exclude)
+        _emit(result, json_out, html_out)
+    except DriftwiseError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def check(reference: Reference, current: Current, config: ConfigOpt = None,
+          json_out: JsonOpt = None, html_out: HtmlOpt = None,
+          numeric_test: NumericOpt = None, categorical_test: CategoricalOpt = None,
+          correction: CorrectionOpt = None, alpha: AlphaOpt = None,
+          target: TargetOpt = None, prediction: PredictionOpt = None,
+          exclude: ExcludeOpt = None) -> None:
+    """Like report, as a quality gate: exit 0 no drift, 1 drift, 2 bad input."""
+    try:
+        result = _run_report(reference, current, config, numeric_test, categorical_test,
+                             correction, alpha, target, prediction, exclude)
+        _emit(result, json_out, html_out)
+    except DriftwiseError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(EXIT_DRIFT if result.drift_detected else EXIT_OK)
+
+
+@app.command()
+def profile(reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet file or "
+                                                          "Parquet folder.")],
+            output: Annotated[Path, typer.Option("-o", "--output", help="Profile file to "
+                                                 "write.")],
+            config: ConfigOpt = None, numeric_test: NumericOpt = None,
+            categorical_test: CategoricalOpt = None, correction: CorrectionOpt = None,
+            alpha: AlphaOpt = None, target: TargetOpt = None,
+            prediction: PredictionOpt = None, exclude: ExcludeOpt = None) -> None:
+    """Fit REFERENCE once and save its profile (usable wherever REFERENCE is accepted)."""
+    from driftwise.detect import DriftDetector
+    from driftwise.detect.config import detector_params, load_config
+
+    try:
+        cfg = load_config(config) if config is not None else None
+        params = detector_params(cfg, None, numeric_test=numeric_test,
+                                 categorical_test=categorical_test, correction=correction,
+                                 alpha=alpha, target=target, prediction=prediction,
+                                 exclude=exclude)
+        detector = DriftDetector(**params).fit(reference)
+        detector.save(output)
+    except DriftwiseError as exc:
+        raise _fail(exc) from None
+    p = detector.profile_
+    out.print(f"profile of {p.name}: {p.n_rows:,} rows, {len(p.columns)} columns -> {output}",
+              highlight=False)
+
+
+@app.command()
+def demo(out_dir: Annotated[Path, typer.Option("--out", help="Folder for the HTML reports.")]
+         = Path("out/demo")) -> None:
+    """Run the batch demo on real electricity-market data: drift per quarter."""
+    from driftwise.demo import run_demo
+
+    try:
+        run_demo(out_dir, out)
+    except DriftwiseError as exc:
+        raise _fail(exc) from None
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out.print(f"driftwise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version_callback,
+                                                is_eager=True, help="Show the version.")]
+          = False) -> None:
+    """driftwise: watch ML models in production."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,153 @@
+"""Column kinds: what a column is, decided once on the reference and overridable.
+
+Inference rules (documented in the README):
+
+* boolean Arrow type -> ``boolean`` (tested like a two-category column);
+* timestamp, date or time -> ``datetime`` (not tested: it indexes time, so every
+  period differs by construction);
+* integers, and floats whose values are all whole numbers, with at most
+  :data:`MAX_CODED_CATEGORIES` distinct values -> ``categorical`` (integer-coded);
+* integers or strings that are (almost) all distinct and either look like a key by
+  name (``id``, ``*_id``, ``uuid``...) or, for integers, increase monotonically, and
+  strings that are almost all distinct -> ``identifier`` (not tested);
+* strings whose values are mostly distinct sentences -> ``text`` (not tested here);
+* other numbers -> ``numeric``; other strings -> ``categorical``.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+class ColumnKind(StrEnum):
+    """The kinds of column driftwise tells apart."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    TEXT = "text"
+    IDENTIFIER = "identifier"
+
+
+#: Kinds compared with a two-sample test; the others are reported with a reason.
+TESTED_KINDS = frozenset({ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN})
+
+MAX_CODED_CATEGORIES = 20
+IDENTIFIER_MIN_ROWS = 50
+IDENTIFIER_UNIQUE_SHARE = 0.95
+TEXT_MIN_MEAN_WORDS = 4.0
+TEXT_UNIQUE_SHARE = 0.5
+_ID_TOKEN = re.compile(r"(^|[_\W])(id|uuid|guid|key)$|^id[_\W]", re.IGNORECASE)
+_ID_CAMEL = re.compile(r"[a-z](Id|ID)$")
+
+SKIP_REASONS = {
+    ColumnKind.DATETIME: "datetime column: a time index differs between periods by design",
+    ColumnKind.TEXT: "free text: needs the text drift detector, not a per-value test",
+    ColumnKind.IDENTIFIER: "identifier: (almost) every value is unique, so its distribution "
+    "carries no drift signal",
+}
+
+
+def is_numeric_type(t: pa.DataType) -> bool:
+    """Integer, floating or decimal Arrow type."""
+    return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t))
+
+
+def is_string_type(t: pa.DataType) -> bool:
+    """Any Arrow string type."""
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
+def is_temporal_type(t: pa.DataType) -> bool:
+    """Timestamp, date, time or duration Arrow type."""
+    return bool(
+        pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t)
+        or pa.types.is_duration(t)
+    )
+
+
+def type_family(t: pa.DataType) -> str:
+    """Coarse type family used to decide whether two samples' types are compatible."""
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if is_numeric_type(t):
+        return "number"
+    if is_string_type(t):
+        return "string"
+    if is_temporal_type(t):
+        return "datetime"
+    if pa.types.is_null(t):
+        return "null"
+    return str(t)
+
+
+def _non_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    non_null = pc.drop_null(column)
+    if pa.types.is_floating(column.type):
+        non_null = pc.filter(non_null, pc.invert(pc.is_nan(non_null)))
+    return non_null
+
+
+def _whole_numbers(values: pa.ChunkedArray) -> bool:
+    if pa.types.is_integer(values.type):
+        return True
+    if not pa.types.is_floating(values.type) or len(values) == 0:
+        return False
+    arr = values.to_numpy()
+    finite = arr[np.isfinite(arr)]
+    return bool(np.all(finite == np.round(finite)))
+
+
+def _looks_like_text(values: pa.ChunkedArray, n_unique: int) -> bool:
+    n = len(values)
+    if n == 0 or n_unique < TEXT_UNIQUE_SHARE * n:
+        return False
+    sample = values.slice(0, min(n, 2000))
+    words = pc.count_substring(pc.utf8_trim_whitespace(sample), " ")
+    mean_words = pc.mean(words).as_py()
+    return mean_words is not None and mean_words + 1 >= TEXT_MIN_MEAN_WORDS
+
+
+def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
+    """Infer the kind of a reference column, with the reason in words.
+
+    Returns
+    -------
+    (ColumnKind, str)
+        The kind and a short explanation a user can check.
+    """
+    t = column.type
+    if pa.types.is_boolean(t):
+        return ColumnKind.BOOLEAN, "boolean values"
+    if is_temporal_type(t):
+        return ColumnKind.DATETIME, f"{t} values"
+    values = _non_null(column)
+    n = len(values)
+    n_unique = pc.count_distinct(values).as_py() if n else 0
+    distinct_share = n_unique / n if n else 0.0
+    many_distinct = n >= IDENTIFIER_MIN_ROWS and distinct_share >= IDENTIFIER_UNIQUE_SHARE
+    if is_numeric_type(t):
+        if n_unique <= MAX_CODED_CATEGORIES and _whole_numbers(values):
+            return ColumnKind.CATEGORICAL, f"integer-coded, {n_unique} distinct values"
+        if pa.types.is_integer(t) and many_distinct:
+            if _ID_TOKEN.search(name) or _ID_CAMEL.search(name):
+                return ColumnKind.IDENTIFIER, "integer key: name and unique values"
+            arr = values.to_numpy()
+            if arr.size > 1 and bool(np.all(np.diff(arr) > 0)):
+                return ColumnKind.IDENTIFIER, "integer key: unique, increasing values"
+        return ColumnKind.NUMERIC, f"{t} values"
+    if is_string_type(t):
+        if _looks_like_text(values, n_unique):
+            return ColumnKind.TEXT, "mostly distinct multi-word strings"
+        if many_distinct:
+            return ColumnKind.IDENTIFIER, f"{distinct_share:.0%} of values distinct"
+        return ColumnKind.CATEGORICAL, f"strings, {n_unique} distinct values"
+    if pa.types.is_null(t):
+        return ColumnKind.NUMERIC, "no values"
+    return ColumnKind.IDENTIFIER, f"unsupported Arrow type {t}"

@@ -1,0 +1,19 @@
+"""Detectors with an estimator-like API: configure, ``fit(reference)``, ``compare(current)``."""
+
+from driftwise.detect.profile import ColumnProfile, ReferenceProfile
+from driftwise.detect.results import ColumnDrift, DatasetDrift, DriftReport
+from driftwise.detect.settings import DriftSettings
+from driftwise.detect.tabular import DriftDetector
+from driftwise.detect.tests import CATEGORICAL_TESTS, NUMERIC_TESTS
+
+__all__ = [
+    "CATEGORICAL_TESTS",
+    "NUMERIC_TESTS",
+    "ColumnDrift",
+    "ColumnProfile",
+    "DatasetDrift",
+    "DriftDetector",
+    "DriftReport",
+    "DriftSettings",
+    "ReferenceProfile",
+]

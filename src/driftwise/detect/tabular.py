@@ -1,0 +1,327 @@
+"""The tabular drift detector: fit a reference once, compare many current batches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from driftwise.data import ColumnKind, category_counts, numeric_values, require_rows, to_table
+from driftwise.data.schema import type_family
+from driftwise.detect import _plot
+from driftwise.detect.profile import ColumnProfile, ReferenceProfile, is_profile_file
+from driftwise.detect.results import ColumnDrift, DatasetDrift, DriftReport
+from driftwise.detect.settings import DriftSettings
+from driftwise.detect.tests import (
+    CATEGORICAL_TESTS,
+    EFFECT_KIND,
+    NUMERIC_TESTS,
+    align_counts,
+    run_count_test,
+    run_numeric_test,
+)
+from driftwise.errors import NotFittedError, SchemaError
+from driftwise.quality import ColumnQuality, categorical_quality, numeric_quality
+from driftwise.stats import SortedPair, TwoSampleResult, adjust
+
+Progress = Callable[[str], None]
+
+
+def _check_columns(profile: ReferenceProfile, table: pa.Table) -> None:
+    expected = list(profile.columns)
+    present = [c for c in table.column_names if c not in profile.excluded]
+    missing = [c for c in expected if c not in present]
+    extra = [c for c in present if c not in profile.columns]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing from current: {', '.join(map(repr, missing))}")
+        if extra:
+            parts.append(f"not in the reference: {', '.join(map(repr, extra))}")
+        raise SchemaError(
+            "the samples have different columns (" + "; ".join(parts) + "); "
+            "align them or exclude columns with --exclude"
+        )
+
+
+def _type_note(col: ColumnProfile, column: pa.ChunkedArray) -> str | None:
+    cur_family = type_family(column.type)
+    if cur_family == "null":
+        raise SchemaError(
+            f"column {col.name!r} has no values in the current sample (all {len(column)} "
+            f"missing); exclude it (--exclude {col.name}) or fix the upstream data"
+        )
+    if cur_family != col.family and col.family != "null":
+        if {cur_family, col.family} == {"boolean", "number"} and col.kind != ColumnKind.NUMERIC:
+            pass
+        else:
+            raise SchemaError(
+                f"column {col.name!r} holds {col.family} values in the reference but "
+                f"{cur_family} values in the current sample ({column.type}); the two samples "
+                "must share a type"
+            )
+    return None if str(column.type) == col.arrow_type else (
+        f"reference {col.arrow_type}, current {column.type}"
+    )
+
+
+class DriftDetector:
+    """Two-sample drift tests on every column of a table, with the verdicts a user needs.
+
+    Parameters
+    ----------
+    numeric_test, categorical_test, correction, alpha, min_effect, thresholds, bins,
+    tests, drift_share
+        See :class:`~driftwise.detect.settings.DriftSettings`.
+    kinds : mapping, optional
+        Column kind overrides, ``{column: "numeric" | "categorical" | ...}``.
+    exclude : iterable of str
+        Columns left out of the comparison.
+    target, prediction : str, optional
+        Columns holding the target / the model's prediction (tested, and labelled so).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> ref = {"x": rng.normal(size=2000), "y": rng.normal(size=2000)}
+    >>> cur = {"x": rng.normal(0.5, 1, 2000), "y": rng.normal(size=2000)}
+    >>> DriftDetector().fit(ref).compare(cur).drifted_columns
+    ['x']
+    """
+
+    def __init__(
+        self,
+        *,
+        numeric_test: str = "auto",
+        categorical_test: str = "auto",
+        correction: str = "fdr",
+        alpha: float = 0.05,
+        min_effect: Mapping[str, float] | None = None,
+        thresholds: Mapping[str, float] | None = None,
+        bins: int = 10,
+        tests: Mapping[str, str] | None = None,
+        drift_share: float = 0.0,
+        kinds: Mapping[str, str] | None = None,
+        exclude: Iterable[str] = (),
+        target: str | None = None,
+        prediction: str | None = None,
+    ) -> None:
+        self.numeric_test = numeric_test
+        self.categorical_test = categorical_test
+        self.correction = correction
+        self.alpha = alpha
+        self.min_effect = min_effect
+        self.thresholds = thresholds
+        self.bins = bins
+        self.tests = tests
+        self.drift_share = drift_share
+        self.kinds = kinds
+        self.exclude = exclude
+        self.target = target
+        self.prediction = prediction
+
+    # -- configuration -------------------------------------------------------------
+    def settings(self) -> DriftSettings:
+        """The validated settings this detector compares with."""
+        return DriftSettings(
+            numeric_test=self.numeric_test, categorical_test=self.categorical_test,
+            correction=self.correction, alpha=self.alpha,
+            min_effect=dict(self.min_effect or {}), thresholds=dict(self.thresholds or {}),
+            bins=self.bins, tests=dict(self.tests or {}), drift_share=self.drift_share,
+        )
+
+    def _roles(self) -> dict[str, str]:
+        roles = {}
+        if self.target is not None:
+            roles[self.target] = "target"
+        if self.prediction is not None:
+            roles[self.prediction] = "prediction"
+        return roles
+
+    # -- fitting -------------------------------------------------------------------
+    def fit(self, reference: Any, *, name: str | None = None,
+            progress: Progress | None = None) -> DriftDetector:
+        """Profile the reference (a table, DataFrame, array, path, or a ``.profile`` file).
+
+        Returns
+        -------
+        DriftDetector
+            ``self``, fitted (``profile_`` is set).
+        """
+        self.settings()
+        if isinstance(reference, str | os.PathLike) and is_profile_file(reference):
+            profile, _ = ReferenceProfile.load(reference)
+            self.profile_ = profile.without(self.exclude)
+            self._apply_roles(self.profile_)
+            return self
+        table = to_table(reference)
+        require_rows(table, "reference")
+        self.profile_ = ReferenceProfile.from_table(
+            table, kinds=self.kinds, roles=self._roles(), exclude=self.exclude,
+            name=name or _source_name(reference, "reference"), progress=progress,
+        )
+        return self
+
+    def _apply_roles(self, profile: ReferenceProfile) -> None:
+        for column, role in self._roles().items():
+            if column not in profile.columns:
+                raise SchemaError(f"{role} column {column!r} is not in the reference profile")
+            profile.columns[column].role = role
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the fitted reference profile and these settings to one file."""
+        self._require_fitted().save(path, settings=self.settings().to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **overrides: Any) -> DriftDetector:
+        """A detector from a saved profile, with its saved settings unless overridden."""
+        profile, saved = ReferenceProfile.load(path)
+        params = {**saved, **{k: v for k, v in overrides.items() if v is not None}}
+        detector = cls(**params)
+        detector.settings()
+        detector.profile_ = profile.without(detector.exclude)
+        detector._apply_roles(detector.profile_)
+        return detector
+
+    def _require_fitted(self) -> ReferenceProfile:
+        profile: ReferenceProfile | None = getattr(self, "profile_", None)
+        if profile is None:
+            raise NotFittedError("this DriftDetector is not fitted yet: call fit(reference) first")
+        return profile
+
+    # -- comparing -----------------------------------------------------------------
+    def compare(self, current: Any, *, name: str | None = None,
+                progress: Progress | None = None) -> DriftReport:
+        """Compare ``current`` with the fitted reference, column by column."""
+        profile = self._require_fitted()
+        settings = self.settings()
+        table = to_table(current)
+        require_rows(table, "current")
+        _check_columns(profile, table)
+        raw: list[tuple[ColumnProfile, TwoSampleResult | None, ColumnQuality, str | None,
+                        dict[str, Any] | None]] = []
+        for col in profile.columns.values():
+            column = table.column(col.name)
+            type_note = _type_note(col, column)
+            raw.append(_compare_column(col, column, settings, type_note))
+            if progress is not None:
+                progress(col.name)
+        return _decide(profile, table.num_rows, raw, settings,
+                       name or _source_name(current, "current"))
+
+
+def _source_name(data: Any, default: str) -> str:
+    if isinstance(data, str | os.PathLike):
+        return os.path.basename(os.fspath(data)) or default
+    return default
+
+
+def _test_for(col: ColumnProfile, settings: DriftSettings) -> str:
+    chosen = settings.tests.get(col.name)
+    if col.kind == ColumnKind.NUMERIC:
+        test = chosen or settings.numeric_test
+        allowed: tuple[str, ...] = NUMERIC_TESTS
+    else:
+        test = chosen or settings.categorical_test
+        allowed = CATEGORICAL_TESTS
+    if test not in allowed:
+        raise SchemaError(
+            f"column {col.name!r} is {col.kind.value}: test {test!r} does not apply; "
+            f"choose one of {', '.join(allowed)}"
+        )
+    return test
+
+
+def _compare_column(
+    col: ColumnProfile, column: pa.ChunkedArray, settings: DriftSettings,
+    type_note: str | None,
+) -> tuple[ColumnProfile, TwoSampleResult | None, ColumnQuality, str | None,
+           dict[str, Any] | None]:
+    if col.kind == ColumnKind.NUMERIC:
+        assert col.sorted_values is not None
+        nv = numeric_values(col.name, column, "current")
+        if nv.values.size == 0:
+            raise SchemaError(
+                f"column {col.name!r} has no values in the current sample (all {len(column)} "
+                f"missing); exclude it (--exclude {col.name}) or fix the upstream data"
+            )
+        cur_sorted = np.sort(nv.values)
+        quality = numeric_quality(col.sorted_values, col.n_missing, cur_sorted, nv.n_missing,
+                                  type_note)
+        pair = SortedPair(col.sorted_values, cur_sorted, assume_sorted=True)
+        result, note = run_numeric_test(_test_for(col, settings), pair, settings.bins)
+        return col, result, quality, note, _plot.histogram(col.sorted_values, cur_sorted)
+    if col.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+        assert col.labels is not None and col.counts is not None
+        cc = category_counts(column)
+        if cc.counts.size == 0:
+            raise SchemaError(
+                f"column {col.name!r} has no values in the current sample (all {len(column)} "
+                f"missing); exclude it (--exclude {col.name}) or fix the upstream data"
+            )
+        quality = categorical_quality(col.labels, col.n_missing, col.n_rows, cc.labels,
+                                      cc.counts, cc.n_missing, type_note)
+        labels, ref_counts, cur_counts = align_counts(col.labels, col.counts, cc.labels,
+                                                      cc.counts)
+        result, note = run_count_test(_test_for(col, settings), ref_counts, cur_counts)
+        return col, result, quality, note, _plot.bars(labels, ref_counts, cur_counts)
+    n_missing = column.null_count
+    quality = ColumnQuality(
+        missing_share_reference=col.n_missing / col.n_rows if col.n_rows else 0.0,
+        missing_share_current=n_missing / len(column) if len(column) else 0.0,
+        type_mismatch=type_note,
+    )
+    return col, None, quality, None, None
+
+
+def _decide(
+    profile: ReferenceProfile, current_rows: int,
+    raw: list[tuple[ColumnProfile, TwoSampleResult | None, ColumnQuality, str | None,
+                    dict[str, Any] | None]],
+    settings: DriftSettings, current_name: str,
+) -> DriftReport:
+    p_values = {i: item[1].p_value for i, item in enumerate(raw)
+                if item[1] is not None and item[1].p_value is not None}
+    adjusted = adjust(list(p_values.values()), settings.correction)
+    adjusted_by_index = dict(zip(p_values, adjusted.tolist(), strict=True))
+    columns = []
+    for i, (col, result, quality, note, plot) in enumerate(raw):
+        if result is None:
+            columns.append(ColumnDrift(
+                name=col.name, kind=col.kind.value, role=col.role, test=None, statistic=None,
+                p_value=None, p_value_adjusted=None, effect=None, effect_name=None,
+                threshold=None, drift_detected=False, quality=quality,
+                skipped=col.skip_reason, kind_reason=col.kind_reason,
+            ))
+            continue
+        p_adj = adjusted_by_index.get(i)
+        if result.p_value is not None and p_adj is not None:
+            threshold = settings.min_effect[EFFECT_KIND.get(result.effect_name, "numeric")]
+            drifted = p_adj < settings.alpha and result.effect >= threshold
+        else:
+            threshold = settings.thresholds[result.test]
+            drifted = result.effect >= threshold
+        columns.append(ColumnDrift(
+            name=col.name, kind=col.kind.value, role=col.role, test=result.test,
+            statistic=result.statistic, p_value=result.p_value, p_value_adjusted=p_adj,
+            effect=result.effect, effect_name=result.effect_name, threshold=threshold,
+            drift_detected=bool(drifted), quality=quality, note=note,
+            kind_reason=col.kind_reason, method=result.method, plot=plot,
+        ))
+    tested = [c for c in columns if c.skipped is None]
+    n_drifted = sum(c.drift_detected for c in tested)
+    share = n_drifted / len(tested) if tested else 0.0
+    dataset = DatasetDrift(
+        drift_detected=n_drifted > 0 and share >= settings.drift_share,
+        drifted_columns=n_drifted, columns=len(tested), share=share,
+        correction=settings.correction, alpha=settings.alpha,
+    )
+    return DriftReport(
+        reference_rows=profile.n_rows, current_rows=current_rows, dataset_drift=dataset,
+        columns=tuple(columns), settings=settings.to_dict(), reference_name=profile.name,
+        current_name=current_name,
+    )
