@@ -42,7 +42,7 @@ def format_p_value(value: object) -> str:
         return "n/a"
     if p < 1e-300:
         return "< 1e-300"
-    return f"{p:.1e}" if p < 1e-3 else f"{p:.3g}"
+    return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
 
 
 def format_number(value: object) -> str:

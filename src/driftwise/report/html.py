@@ -189,7 +189,7 @@ def _verdict(report: Mapping[str, Any], columns: list[Mapping[str, Any]]) -> str
         f'<div class="panel verdict {css}" role="status"><div>'
         f'<p class="verdict-text">{text}</p>'
         f'<p class="verdict-detail">{escape(as_text(drifted))} of {escape(as_text(total))} '
-        f"columns drifted ({format_share(share)}) · {' · '.join(details)}</p></div>"
+        f"tested columns drifted ({format_share(share)}) · {' · '.join(details)}</p></div>"
         f'<div class="verdict-count"><span>{escape(as_text(drifted))}/'
         f"{escape(as_text(total))}</span>columns drifted</div></div>\n"
     )
@@ -263,8 +263,11 @@ def _test_facts(column: Mapping[str, Any], alpha: float | None) -> str:
     effect = format_number(column.get("effect"))
     if effect_name is not None:
         effect += f' <span class="tag">{escape(as_text(effect_name))}</span>'
+    test = as_text(column.get("test"), DASH)
+    if column.get("method"):
+        test += f" ({as_text(column.get('method'))})"
     facts = [
-        ("Test", escape(as_text(column.get("test"), DASH))),
+        ("Test", escape(test)),
         ("Statistic", format_number(column.get("statistic"))),
         ("p-value", escape(format_p_value(column.get("p_value")))),
         ("Adjusted p-value", escape(format_p_value(column.get("p_value_adjusted")))),
@@ -272,7 +275,9 @@ def _test_facts(column: Mapping[str, Any], alpha: float | None) -> str:
         ("Effect threshold", format_number(column.get("threshold"))),
     ]
     rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in facts)
-    return f'<dl aria-label="Test result">{rows}</dl>{_why(column, alpha)}'
+    note = column.get("note")
+    note_html = f'<p class="why">{escape(as_text(note))}</p>' if note else ""
+    return f'<dl aria-label="Test result">{rows}</dl>{_why(column, alpha)}{note_html}'
 
 
 def _why(column: Mapping[str, Any], alpha: float | None) -> str:
@@ -304,11 +309,12 @@ def _quality_facts(quality: Mapping[str, Any]) -> str:
     facts = [
         ("Missing (reference)", format_share(miss_ref)),
         ("Missing (current)", _warn(format_share(miss_cur), grew)),
-        ("New categories", _new_categories(as_list(quality.get("new_categories")))),
+        ("New categories", _new_categories(quality)),
     ]
     if out_of_range is not None:
+        # A handful of values just past the reference's extremes is expected sampling noise.
         facts.append(
-            ("Out of reference range", _warn(format_share(out_of_range), out_of_range > 0.0))
+            ("Out of reference range", _warn(format_share(out_of_range), out_of_range >= 0.01))
         )
     mismatch = quality.get("type_mismatch")
     if mismatch:
@@ -321,14 +327,19 @@ def _warn(html_text: str, flag: bool) -> str:
     return f'<span class="warn">{html_text}</span>' if flag else html_text
 
 
-def _new_categories(categories: list[Any]) -> str:
-    if not categories:
+def _new_categories(quality: Mapping[str, Any]) -> str:
+    """The count of new categories, their share of current rows, and the first few of them."""
+    categories = as_list(quality.get("new_categories"))
+    listed = categories[:_MAX_NEW_CATEGORIES]
+    total = max(len(categories), int(as_number(quality.get("new_categories_count")) or 0))
+    if not total:
         return "none"
-    shown = "".join(f"<code>{escape(as_text(c))}</code>" for c in categories[:_MAX_NEW_CATEGORIES])
-    more = len(categories) - _MAX_NEW_CATEGORIES
+    shown = "".join(f"<code>{escape(as_text(c))}</code>" for c in listed)
+    more = total - len(listed)
     extra = f'<span class="tag">+{more} more</span>' if more > 0 else ""
-    count = f'<span class="warn">{len(categories)}</span>'
-    return f'{count} <span class="categories">{shown}{extra}</span>'
+    share = as_number(quality.get("new_category_share"))
+    rows = f" ({format_share(share)} of current rows)" if share is not None else ""
+    return f'<span class="warn">{total}</span>{rows} <span class="categories">{shown}{extra}</span>'
 
 
 def _plot(plot: object, name: str) -> str:

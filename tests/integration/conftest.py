@@ -1,0 +1,104 @@
+"""Fixtures for the browser tests: a headless Debian Chromium that never reaches the network."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WINDOW_WIDTH = 1280
+MAX_SCREENSHOT_HEIGHT = 16_000
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """``<repo>/test-artifacts``, where screenshots are kept for people to look at."""
+    path = REPO_ROOT / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+class ReportBrowser:
+    """A WebDriver session plus the few things the report tests do with it."""
+
+    def __init__(self, driver: Any, artifacts: Path) -> None:
+        self.driver = driver
+        self.artifacts = artifacts
+
+    def open(self, page: Path) -> None:
+        self.driver.get(page.resolve().as_uri())
+
+    def body_text(self) -> str:
+        from selenium.webdriver.common.by import By
+
+        return str(self.driver.find_element(By.TAG_NAME, "body").text)
+
+    def classes_of(self, element_id: str) -> list[str]:
+        from selenium.webdriver.common.by import By
+
+        element = self.driver.find_element(By.ID, element_id)
+        return str(element.get_attribute("class") or "").split()
+
+    def severe_console_messages(self) -> list[str]:
+        """Messages the page logged to the console at level SEVERE (errors)."""
+        entries = self.driver.get_log("browser")
+        return [entry["message"] for entry in entries if entry["level"] == "SEVERE"]
+
+    def screenshot(self, name: str) -> Path:
+        """Save a PNG of the whole page (the window grows to the document's height)."""
+        height = self.driver.execute_script(
+            "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight);"
+        )
+        self.driver.set_window_size(WINDOW_WIDTH, min(int(height) + 120, MAX_SCREENSHOT_HEIGHT))
+        path = self.artifacts / name
+        assert self.driver.save_screenshot(str(path)), f"could not write the screenshot {path}"
+        return path
+
+
+@pytest.fixture
+def browser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, artifacts_dir: Path
+) -> Iterator[ReportBrowser]:
+    """A headless Chromium, 1280 px wide, recording the browser console, never online."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not found: the browser tests need Debian's Chromium and "
+            "its driver. Run `make browser-deps` (as root) and try again.",
+            pytrace=False,
+        )
+    # Selenium Manager must not try to download a browser or driver.
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        f"--window-size={WINDOW_WIDTH},2000",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=os.devnull)
+    driver = webdriver.Chrome(service=service, options=options)
+    try:
+        driver.set_window_size(WINDOW_WIDTH, 2000)
+        yield ReportBrowser(driver, artifacts_dir)
+    finally:
+        driver.quit()
