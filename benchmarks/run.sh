@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Benchmark driftwise against Evidently and the NumPy/SciPy floor; `make bench` calls this
+# after `make setup`. See benchmarks/README.md for what is measured and the BENCH_* knobs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3.11}"
+VENV_PY=.venv/bin/python
+ANCHORS=benchmarks/.venv-anchors
+ANCHORS_REQ=benchmarks/requirements-anchors.txt
+ANCHORS_STAMP=$ANCHORS/.installed
+
+if [ ! -x "$VENV_PY" ]; then
+    echo "bench: $VENV_PY not found; run \`make setup\` (or \`make bench\`)" >&2
+    exit 1
+fi
+
+# GNU time does the measuring; the shell keyword `time` reports no memory.
+if [ ! -x /usr/bin/time ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq time
+    else
+        echo "bench: GNU time (/usr/bin/time) is required: apt-get install time" >&2
+        exit 1
+    fi
+fi
+
+# The anchors live in their own venv so their pins never touch driftwise's. The stamp holds
+# the hash of the requirements file: editing the pins reinstalls, nothing else does.
+want="$(sha256sum "$ANCHORS_REQ" | cut -d' ' -f1)"
+if [ ! -f "$ANCHORS_STAMP" ] || [ "$(cat "$ANCHORS_STAMP")" != "$want" ]; then
+    echo "bench: installing the anchors into $ANCHORS"
+    test -x "$ANCHORS/bin/python" || "$PYTHON" -m venv "$ANCHORS"
+    "$ANCHORS/bin/python" -m pip install --quiet --upgrade pip
+    "$ANCHORS/bin/python" -m pip install --quiet -r "$ANCHORS_REQ"
+    echo "$want" >"$ANCHORS_STAMP"
+fi
+
+sizes="${BENCH_SIZES:-10000 100000 1000000}"
+# shellcheck disable=SC2086  # the sizes are separate arguments
+"$VENV_PY" benchmarks/make_data.py benchmarks/.data $sizes
+
+exec "$VENV_PY" benchmarks/harness.py
