@@ -13,7 +13,20 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WINDOW_WIDTH = 1280
+WINDOW_HEIGHT = 2000
 MAX_SCREENSHOT_HEIGHT = 16_000
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    f"--window-size={WINDOW_WIDTH},{WINDOW_HEIGHT}",
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,12 +37,45 @@ def artifacts_dir() -> Path:
     return path
 
 
-class ReportBrowser:
-    """A WebDriver session plus the few things the report tests do with it."""
+def _start_chromium(profile: Path) -> Any:
+    """Start Debian's Chromium through its own chromedriver; fail the test if either is absent."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not found: the browser tests need Debian's Chromium and "
+            "its driver. Run `make browser-deps` (as root) and try again.",
+            pytrace=False,
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
 
-    def __init__(self, driver: Any, artifacts: Path) -> None:
-        self.driver = driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=os.devnull)
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_window_size(WINDOW_WIDTH, WINDOW_HEIGHT)
+    return driver
+
+
+class ReportBrowser:
+    """A headless Chromium, started on the first page opened, and what the tests ask of it.
+
+    Starting lazily makes a missing browser fail the test itself rather than its setup.
+    """
+
+    def __init__(self, profile: Path, artifacts: Path) -> None:
+        self.profile = profile
         self.artifacts = artifacts
+        self._driver: Any = None
+
+    @property
+    def driver(self) -> Any:
+        if self._driver is None:
+            self._driver = _start_chromium(self.profile)
+        return self._driver
 
     def open(self, page: Path) -> None:
         self.driver.get(page.resolve().as_uri())
@@ -60,45 +106,21 @@ class ReportBrowser:
         assert self.driver.save_screenshot(str(path)), f"could not write the screenshot {path}"
         return path
 
+    def quit(self) -> None:
+        if self._driver is not None:
+            self._driver.quit()
+            self._driver = None
+
 
 @pytest.fixture
 def browser(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, artifacts_dir: Path
 ) -> Iterator[ReportBrowser]:
     """A headless Chromium, 1280 px wide, recording the browser console, never online."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not found: the browser tests need Debian's Chromium and "
-            "its driver. Run `make browser-deps` (as root) and try again.",
-            pytrace=False,
-        )
     # Selenium Manager must not try to download a browser or driver.
     monkeypatch.setenv("SE_OFFLINE", "true")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        f"--window-size={WINDOW_WIDTH},2000",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=str(CHROMEDRIVER), log_output=os.devnull)
-    driver = webdriver.Chrome(service=service, options=options)
+    session = ReportBrowser(tmp_path / "chromium-profile", artifacts_dir)
     try:
-        driver.set_window_size(WINDOW_WIDTH, 2000)
-        yield ReportBrowser(driver, artifacts_dir)
+        yield session
     finally:
-        driver.quit()
+        session.quit()

@@ -1,6 +1,6 @@
 """Stylesheet inlined into the HTML report (system fonts only, so it renders offline)."""
 
-from driftwise.report._svg import CURRENT_COLOR, REFERENCE_COLOR
+from driftwise.report._svg import CURRENT_COLOR, CURRENT_FILL_OPACITY, REFERENCE_COLOR
 
 _RULES = """
 :root {
@@ -82,8 +82,9 @@ figure { margin: 0; }
 figcaption { display: flex; gap: 18px; font-size: 12px; color: var(--muted); margin-bottom: 4px; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px;
   vertical-align: -2px; margin-right: 6px; }
-.swatch.ref { background: var(--ref); opacity: 0.75; }
-.swatch.cur { background: var(--cur); opacity: 0.75; }
+.swatch.ref { background: var(--ref); opacity: 0.8; }
+.swatch.cur { background: var(--cur); }
+.swatch.cur-outline { background: var(--cur-tint); border: 2px solid var(--cur); }
 .chart-svg { display: block; max-width: 100%; height: auto; font-family: inherit; }
 .note { color: var(--muted); font-style: italic; margin: 8px 0; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; text-align: center; }
@@ -91,4 +92,13 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; text-align: cen
 @media print { body { background: #fff; } .panel { break-inside: avoid; } }
 """
 
-STYLESHEET = f":root {{ --ref: {REFERENCE_COLOR}; --cur: {CURRENT_COLOR}; }}" + _RULES
+
+def _tint(hex_color: str, alpha: float) -> str:
+    red, green, blue = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+STYLESHEET = (
+    f":root {{ --ref: {REFERENCE_COLOR}; --cur: {CURRENT_COLOR}; "
+    f"--cur-tint: {_tint(CURRENT_COLOR, CURRENT_FILL_OPACITY)}; }}" + _RULES
+)

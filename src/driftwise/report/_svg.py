@@ -14,6 +14,7 @@ from html import escape
 
 REFERENCE_COLOR = "#4c78a8"
 CURRENT_COLOR = "#e45756"
+CURRENT_FILL_OPACITY = 0.18
 MAX_CATEGORIES = 20
 
 _WIDTH = 640
@@ -161,6 +162,7 @@ def histogram_svg(
     label = f"Histogram of {value_label}: reference and current shares per bin"
     parts = [_svg_open(height, label)]
     parts += _y_axis(y_ticks, y_step, y_at, left, _WIDTH - right)
+    outline = [f"M{x_at(bins[0]):.2f},{y_at(0.0):.2f}"]
     for i, (r_share, c_share) in enumerate(zip(ref, cur, strict=True)):
         x0, x1 = x_at(bins[i]), x_at(bins[i + 1])
         width = max(x1 - x0 - (1.0 if x1 - x0 > 4 else 0.0), 0.8)
@@ -169,16 +171,23 @@ def histogram_svg(
             f"({ref_counts[i]:,.0f}), current {c_share:.1%} ({cur_counts[i]:,.0f})"
         )
         parts.append(f"<g><title>{escape(tip)}</title>")
-        for cls, share, color in (
-            ("bar-ref", r_share, REFERENCE_COLOR),
-            ("bar-cur", c_share, CURRENT_COLOR),
+        for cls, share, color, opacity in (
+            ("bar-ref", r_share, REFERENCE_COLOR, 0.6),
+            ("bar-cur", c_share, CURRENT_COLOR, CURRENT_FILL_OPACITY),
         ):
             y = y_at(share)
             parts.append(
                 f'<rect class="{cls}" x="{x0:.2f}" y="{y:.2f}" width="{width:.2f}" '
-                f'height="{top + plot_h - y:.2f}" fill="{color}" fill-opacity="0.55"/>'
+                f'height="{top + plot_h - y:.2f}" fill="{color}" fill-opacity="{opacity}"/>'
             )
         parts.append("</g>")
+        outline.append(f"V{y_at(c_share):.2f}H{x1:.2f}")
+    outline.append(f"V{y_at(0.0):.2f}")
+    # The current sample is also drawn as a step outline so it stays legible over reference.
+    parts.append(
+        f'<path class="outline-cur" d="{"".join(outline)}" fill="none" '
+        f'stroke="{CURRENT_COLOR}" stroke-width="1.8" stroke-linejoin="round"/>'
+    )
     x_ticks, x_step = nice_ticks(low, high, 6)
     base = top + plot_h
     parts.append(f'<line x1="{left}" y1="{base}" x2="{_WIDTH - right}" y2="{base}" {_AXIS}/>')

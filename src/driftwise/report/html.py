@@ -356,9 +356,10 @@ def _plot(plot: object, name: str) -> str:
             return f'<p class="note">Unknown plot type {escape(as_text(kind))!s}.</p>'
     except MalformedPlotError as error:
         return f'<p class="note">Distribution plot unavailable: {escape(str(error))}.</p>'
+    current_swatch = "cur-outline" if kind == "histogram" else "cur"
     legend = (
         '<figcaption><span><span class="swatch ref"></span>reference</span>'
-        '<span><span class="swatch cur"></span>current</span>'
-        "<span>bars are shares of each sample</span></figcaption>"
+        f'<span><span class="swatch {current_swatch}"></span>current</span>'
+        "<span>heights are shares of each sample</span></figcaption>"
     )
     return f'<figure class="chart">{legend}{svg}</figure>'
