@@ -35,6 +35,10 @@ def _read_csv(path: Path) -> pa.Table:
     from pyarrow import csv
 
     delimiter = "\t" if ".tsv" in path.name.lower() else ","
+    if not path.name.lower().endswith((".gz", ".bz2")):
+        with path.open("rb") as fh:
+            if b"\x00" in fh.read(65536):
+                raise InputFileError(f"{path}: binary content, not a CSV text file")
     try:
         return csv.read_csv(path, parse_options=csv.ParseOptions(delimiter=delimiter))
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -88,13 +92,20 @@ def _from_numpy(array: np.ndarray[Any, Any]) -> pa.Table:
 
 
 def _normalise_types(table: pa.Table) -> pa.Table:
-    """Decode dictionaries and string views so every column has a plain Arrow type."""
+    """Decode dictionaries and string views so every column has a plain Arrow type.
+
+    A dictionary-encoded column (a pandas ``category``) is declared categorical by its
+    author, so non-string dictionary values become string labels: integer codes such
+    as a school grade then stay categorical however many distinct values they have.
+    """
     columns = []
     changed = False
     for column in table.columns:
         t = column.type
         if pa.types.is_dictionary(t):
-            column = pc.cast(column, t.value_type)
+            value_type = t.value_type if pa.types.is_string(t.value_type) or \
+                pa.types.is_large_string(t.value_type) else pa.string()
+            column = pc.cast(pc.cast(column, t.value_type), value_type)
             changed = True
         elif t == pa.string_view():
             column = pc.cast(column, pa.large_string())

@@ -60,12 +60,31 @@ def _type_note(col: ColumnProfile, column: pa.ChunkedArray) -> str | None:
         else:
             raise SchemaError(
                 f"column {col.name!r} holds {col.family} values in the reference but "
-                f"{cur_family} values in the current sample ({column.type}); the two samples "
-                "must share a type"
+                f"{cur_family} values in the current sample{_offending(col, column)}; "
+                "the two samples must share a type"
             )
     return None if str(column.type) == col.arrow_type else (
         f"reference {col.arrow_type}, current {column.type}"
     )
+
+
+def _offending(col: ColumnProfile, column: pa.ChunkedArray) -> str:
+    """Examples of current values that do not fit the reference's type."""
+    if col.family != "number" or not pa.types.is_string(column.type) and not \
+            pa.types.is_large_string(column.type):
+        return ""
+    bad: list[str] = []
+    for value in column.slice(0, 100_000).to_pylist():
+        if value is None:
+            continue
+        try:
+            float(value)
+        except ValueError:
+            if value not in bad:
+                bad.append(value)
+            if len(bad) == 3:
+                break
+    return f" (not numbers: {', '.join(map(repr, bad))})" if bad else ""
 
 
 class DriftDetector:

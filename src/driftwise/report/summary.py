@@ -36,9 +36,16 @@ def _num(x: float | None, digits: int = 3) -> str:
 def columns_table(columns: Sequence[ColumnDrift], title: str | None = None) -> Table:
     """One row per column, most severe first."""
     table = Table(title=title, show_lines=False, header_style="bold")
-    for header, justify in [("column", "left"), ("kind", "left"), ("test", "left"),
-                            ("statistic", "right"), ("p (adj.)", "right"),
-                            ("effect", "right"), ("drift", "center"), ("notes", "left")]:
+    for header, justify in [
+        ("column", "left"),
+        ("kind", "left"),
+        ("test", "left"),
+        ("statistic", "right"),
+        ("p (adj.)", "right"),
+        ("effect", "right"),
+        ("drift", "center"),
+        ("notes", "left"),
+    ]:
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for c in sorted(columns, key=severity_key):
         if c.skipped:
@@ -58,8 +65,16 @@ def columns_table(columns: Sequence[ColumnDrift], title: str | None = None) -> T
         if c.skipped:
             notes.append(c.skipped)
         effect = f"{_num(c.effect)} {c.effect_name}" if c.effect_name else "–"
-        table.add_row(c.name, c.kind, c.test or "–", _num(c.statistic),
-                      format_p(c.p_value_adjusted), effect, verdict, "; ".join(notes))
+        table.add_row(
+            c.name,
+            c.kind,
+            c.test or "–",
+            _num(c.statistic),
+            format_p(c.p_value_adjusted),
+            effect,
+            verdict,
+            "; ".join(notes),
+        )
     return table
 
 
@@ -80,5 +95,6 @@ def print_summary(report: DriftReport, console: Console | None = None) -> None:
 def top_drifted(report: DriftReport, limit: int = 4) -> list[dict[str, Any]]:
     """The most severe drifted columns with their effects, for one-line summaries."""
     drifted = sorted((c for c in report.columns if c.drift_detected), key=severity_key)
-    return [{"name": c.name, "effect": c.effect, "effect_name": c.effect_name}
-            for c in drifted[:limit]]
+    return [
+        {"name": c.name, "effect": c.effect, "effect_name": c.effect_name} for c in drifted[:limit]
+    ]
