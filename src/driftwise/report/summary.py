@@ -15,7 +15,8 @@ from driftwise.detect.results import ColumnDrift, DriftReport
 def severity_key(column: ColumnDrift) -> tuple[int, float, float]:
     """Sort key: drifted first, then tested, then skipped; by adjusted p, then effect."""
     group = 0 if column.drift_detected else (2 if column.skipped else 1)
-    p = column.p_value_adjusted if column.p_value_adjusted is not None else 2.0
+    p = column.p_value_adjusted if column.p_value_adjusted is not None else column.p_value
+    p = p if p is not None else 2.0
     effect = column.effect if column.effect is not None else 0.0
     return group, p, -effect
 
