@@ -75,7 +75,6 @@ def test_check_exit_codes(csv_pair, tmp_path) -> None:
     ref_path, cur_path = csv_pair
     assert run("check", ref_path, cur_path).returncode == 1
     assert run("check", ref_path, ref_path).returncode == 0
-    ref, _ = make_pair(n_ref=1500, seed=3)
     same = make_pair(n_ref=1400, shift=0.0, seed=4)[0]
     same.to_parquet(tmp_path / "same.parquet")
     assert run("check", ref_path, tmp_path / "same.parquet").returncode == 0
@@ -85,7 +84,7 @@ def test_check_exit_codes(csv_pair, tmp_path) -> None:
 BAD_CURRENT = {
     "extra_and_missing": (lambda df: df.drop(columns=["code"]).assign(new=1),
                           "missing from current: 'code'"),
-    "type_change": (lambda df: df.assign(x_same=["oops"] + df.x_same.astype(str).tolist()[1:]),
+    "type_change": (lambda df: df.assign(x_same=["oops", *df.x_same.astype(str).tolist()[1:]]),
                     "column 'x_same'"),
     "all_nan": (lambda df: df.assign(x_shift=np.nan), "column 'x_shift' has no values"),
     "inf": (lambda df: df.assign(x_same=np.r_[np.inf, df.x_same.to_numpy()[1:]]),

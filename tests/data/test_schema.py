@@ -45,3 +45,9 @@ def test_integer_codes_up_to_twenty_values_are_categorical(n_distinct: int) -> N
     values = np.arange(400) % n_distinct
     assert kind("c", values) == ColumnKind.CATEGORICAL
     assert kind("c", np.arange(400) % (n_distinct + 21)) == ColumnKind.NUMERIC
+
+
+def test_dates_written_as_text_are_datetime() -> None:
+    assert kind("created", ["2/24/2015 11:35", "2/17/2015 9:01"] * 30) == ColumnKind.DATETIME
+    assert kind("day", ["2015-02-24", "2015-03-01"] * 30) == ColumnKind.DATETIME
+    assert kind("code", ["A1", "B2"] * 30) == ColumnKind.CATEGORICAL

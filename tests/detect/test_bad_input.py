@@ -76,11 +76,11 @@ def test_a_numeric_test_on_a_categorical_column_is_refused(ref) -> None:
 
 
 def test_config_errors_name_the_key() -> None:
-    with pytest.raises(ConfigError, match="unknown key.*colums"):
+    with pytest.raises(ConfigError, match=r"unknown key.*colums"):
         parse_config({"colums": {}})
     with pytest.raises(ConfigError, match=r"columns.a: unknown key\(s\) knd"):
         parse_config({"columns": {"a": {"knd": "numeric"}}})
-    with pytest.raises(ConfigError, match="drift: unknown key.*alhpa"):
+    with pytest.raises(ConfigError, match=r"drift: unknown key.*alhpa"):
         parse_config({"drift": {"alhpa": 0.1}})
     cfg = parse_config({"drift": {"alpha": 0.01}, "columns": {"a": {"kind": "categorical"}},
                         "exclude": ["z"], "target": "y"})

@@ -40,7 +40,9 @@ def _read_csv(path: Path) -> pa.Table:
             if b"\x00" in fh.read(65536):
                 raise InputFileError(f"{path}: binary content, not a CSV text file")
     try:
-        return csv.read_csv(path, parse_options=csv.ParseOptions(delimiter=delimiter))
+        # Empty fields are missing values in strings too, as in every spreadsheet and pandas.
+        return csv.read_csv(path, parse_options=csv.ParseOptions(delimiter=delimiter),
+                            convert_options=csv.ConvertOptions(strings_can_be_null=True))
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise InputFileError(f"{path}: not readable as CSV ({exc})") from None
 

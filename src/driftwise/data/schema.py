@@ -3,7 +3,8 @@
 Inference rules (documented in the README):
 
 * boolean Arrow type -> ``boolean`` (tested like a two-category column);
-* timestamp, date or time -> ``datetime`` (not tested: it indexes time, so every
+* timestamp, date or time, and strings that all parse with one common date format
+  -> ``datetime`` (not tested: it indexes time, so every
   period differs by construction);
 * integers, and floats whose values are all whole numbers, with at most
   :data:`MAX_CODED_CATEGORIES` distinct values -> ``categorical`` (integer-coded);
@@ -17,6 +18,7 @@ Inference rules (documented in the README):
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from enum import StrEnum
 
 import numpy as np
@@ -104,6 +106,30 @@ def _whole_numbers(values: pa.ChunkedArray) -> bool:
     return bool(np.all(finite == np.round(finite)))
 
 
+_DATE_FORMATS = (
+    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S %z",
+    "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M",
+    "%d.%m.%Y", "%d-%b-%y", "%d-%b-%Y", "%b %d, %Y",
+)
+DATE_SAMPLE = 200
+
+
+def _date_format(values: pa.ChunkedArray) -> str | None:
+    """The first common date format that every sampled string parses with, if any."""
+    sample = [str(v).strip() for v in values.slice(0, DATE_SAMPLE).to_pylist()]
+    if not sample or not any(ch.isdigit() for ch in sample[0]):
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            for value in sample:
+                datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return fmt
+    return None
+
+
 def _looks_like_text(values: pa.ChunkedArray, n_unique: int) -> bool:
     n = len(values)
     if n == 0 or n_unique < TEXT_UNIQUE_SHARE * n:
@@ -143,6 +169,9 @@ def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
                 return ColumnKind.IDENTIFIER, "integer key: unique, increasing values"
         return ColumnKind.NUMERIC, f"{t} values"
     if is_string_type(t):
+        fmt = _date_format(values)
+        if fmt is not None:
+            return ColumnKind.DATETIME, f"dates written as text ({fmt})"
         if _looks_like_text(values, n_unique):
             return ColumnKind.TEXT, "mostly distinct multi-word strings"
         if many_distinct:

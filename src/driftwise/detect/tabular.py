@@ -70,8 +70,8 @@ def _type_note(col: ColumnProfile, column: pa.ChunkedArray) -> str | None:
 
 def _offending(col: ColumnProfile, column: pa.ChunkedArray) -> str:
     """Examples of current values that do not fit the reference's type."""
-    if col.family != "number" or not pa.types.is_string(column.type) and not \
-            pa.types.is_large_string(column.type):
+    is_text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    if col.family != "number" or not is_text:
         return ""
     bad: list[str] = []
     for value in column.slice(0, 100_000).to_pylist():
