@@ -56,6 +56,10 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _sci(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1e}"
+
+
 def timing_table(summary: dict[str, Any]) -> list[str]:
     lines = [
         "| N | tool | median wall s | median peak RSS MiB | ratio to floor (time) "
@@ -96,6 +100,26 @@ def flags_table(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def agreement_lines(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    for n_key, size in summary["sizes"].items():
+        agreement = size.get("driftwise_vs_floor")
+        if agreement is None:
+            continue
+        same = "the same" if agreement["same_flags"] else "different"
+        lines.append(
+            f"- {int(n_key):,} rows: driftwise and the floor flag {same} columns; over the "
+            f"{agreement['columns_compared']} columns where both ran the same test, the largest "
+            f"difference is {_sci(agreement['max_abs_diff_statistic'])} in the statistic and "
+            f"{_sci(agreement['max_abs_diff_p_value'])} in the p-value."
+        )
+    return lines
+
+
+def _evidently_methods(size: dict[str, Any]) -> list[str]:
+    return list(size["tools"].get("evidently", {}).get("methods", []))
+
+
 def render_block(summary: dict[str, Any]) -> str:
     m, v = summary["machine"], summary["versions"]
     planted = summary["planted_drift"]
@@ -104,15 +128,12 @@ def render_block(summary: dict[str, Any]) -> str:
     sizes_mib = ", ".join(
         f"{int(n):,} rows: {s['raw_bytes'] / MIB:.1f} MiB" for n, s in summary["sizes"].items()
     )
-    methods = sorted(
-        {meth for s in summary["sizes"].values() for meth in s["tools"].get("evidently", {})
-         .get("methods", [])}
-    )  # fmt: skip
+    methods = sorted({m for size in summary["sizes"].values() for m in _evidently_methods(size)})
     out = [
         f"Run on {summary['date']} (UTC) with `{summary['command']}`.",
         "",
         f"- Machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}, {m['memory']} RAM, {m['os']}, "
-        f"Python {m['python']}.",
+        f"Python {m['python']}; load average at start {m.get('load_at_start', '?')}.",
         f"- Versions: driftwise {v['driftwise']}, numpy {v['numpy']}, scipy {v['scipy']}, "
         f"pyarrow {v['pyarrow']}; Evidently {v['evidently']} ({v['anchors_env']} in its venv).",
         f"- Runs per size: {reps}; medians shown. Raw data size (Arrow `nbytes` of reference "
@@ -135,6 +156,9 @@ def render_block(summary: dict[str, Any]) -> str:
         "",
         *flags_table(summary),
     ]
+    agreement = agreement_lines(summary)
+    if agreement:
+        out += ["", *agreement]
     if methods:
         out += ["", "Evidently's chosen methods: " + "; ".join(methods) + "."]
     return "\n".join(out)

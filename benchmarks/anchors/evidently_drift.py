@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from evidently import DataDefinition, Dataset, Report
 from evidently.presets import DataDriftPreset
@@ -21,20 +22,11 @@ from evidently.presets import DataDriftPreset
 
 def data_definition(path: str) -> DataDefinition:
     schema = pq.read_schema(path)
-    numerical = [f.name for f in schema if f.type.id in _NUMERIC_TYPE_IDS]
+    numerical = [
+        f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+    ]
     categorical = [f.name for f in schema if f.name not in numerical]
     return DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
-
-
-def _numeric_type_ids() -> set[int]:
-    import pyarrow as pa
-
-    kinds = [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.float32(), pa.float64()]
-    kinds += [pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64()]
-    return {t.id for t in kinds}
-
-
-_NUMERIC_TYPE_IDS = _numeric_type_ids()
 
 
 def main(argv: list[str]) -> int:
