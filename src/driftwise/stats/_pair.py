@@ -46,41 +46,63 @@ class SortedPair:
         self.n_current = int(self.current.size)
 
     @cached_property
+    def _merge(self) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """The pooled sorted sample and which of its entries come from the reference.
+
+        One binary search places every reference value among the current ones (reference
+        first among equal values); the rest is a linear scatter, no further sorting.
+        """
+        n = self.n_reference + self.n_current
+        positions = np.searchsorted(self.current, self.reference, side="left")
+        positions += np.arange(self.n_reference)
+        from_reference = np.zeros(n, dtype=bool)
+        from_reference[positions] = True
+        merged = np.empty(n)
+        merged[positions] = self.reference
+        merged[~from_reference] = self.current
+        return merged, from_reference
+
+    @property
     def merged(self) -> FloatArray:
-        """Both samples in one ascending array (a linear-time merge of two sorted runs)."""
-        # A stable sort of two concatenated sorted runs is a single timsort merge.
-        return np.sort(np.concatenate([self.reference, self.current]), kind="stable")
+        """Both samples in one ascending array."""
+        return self._merge[0]
 
     @cached_property
-    def cdfs(self) -> tuple[FloatArray, FloatArray]:
-        """Right-continuous empirical CDFs of both samples at every merged point."""
-        merged = self.merged
-        cdf_ref = np.searchsorted(self.reference, merged, side="right") / self.n_reference
-        cdf_cur = np.searchsorted(self.current, merged, side="right") / self.n_current
-        return cdf_ref, cdf_cur
-
-    @cached_property
-    def ties(self) -> tuple[FloatArray, IntArray, IntArray]:
-        """Distinct values of the pooled sample, index of their first occurrence, and counts."""
+    def _groups(self) -> tuple[IntArray, IntArray]:
+        """First index of each run of equal pooled values, and the group of every entry."""
         merged = self.merged
         is_first = np.empty(merged.size, dtype=bool)
         is_first[0] = True
         np.not_equal(merged[1:], merged[:-1], out=is_first[1:])
-        starts = np.flatnonzero(is_first)
-        counts = np.diff(np.append(starts, merged.size))
-        return merged[starts], starts, counts
+        group_of = np.cumsum(is_first) - 1
+        return np.flatnonzero(is_first), group_of
+
+    @cached_property
+    def steps(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Distinct pooled values and both samples' right-continuous ECDFs at each of them."""
+        merged, from_reference = self._merge
+        starts, _ = self._groups
+        ends = np.append(starts[1:], merged.size) - 1
+        ref_upto = np.cumsum(from_reference)[ends]
+        cur_upto = (ends + 1) - ref_upto
+        return merged[starts], ref_upto / self.n_reference, cur_upto / self.n_current
+
+    @property
+    def ties(self) -> tuple[FloatArray, IntArray, IntArray]:
+        """Distinct values of the pooled sample, index of their first occurrence, and counts."""
+        starts, _ = self._groups
+        counts = np.diff(np.append(starts, self.merged.size))
+        return self.merged[starts], starts, counts
 
     @cached_property
     def midranks(self) -> tuple[FloatArray, FloatArray]:
         """Mid-ranks (1-based, ties averaged) of each sample's values in the pooled sample."""
-        merged = self.merged
-
-        def ranks(values: FloatArray) -> FloatArray:
-            below = np.searchsorted(merged, values, side="left")
-            upto = np.searchsorted(merged, values, side="right")
-            return (below + upto + 1) / 2.0
-
-        return ranks(self.reference), ranks(self.current)
+        _, from_reference = self._merge
+        starts, group_of = self._groups
+        counts = np.diff(np.append(starts, self.merged.size))
+        rank_of_group = starts + (counts + 1) / 2.0
+        ranks = rank_of_group[group_of]
+        return ranks[from_reference], ranks[~from_reference]
 
     @cached_property
     def reference_std(self) -> float:
@@ -102,9 +124,8 @@ class SortedPair:
     @cached_property
     def wasserstein(self) -> float:
         """First Wasserstein (earth mover's) distance between the two empirical laws."""
-        cdf_ref, cdf_cur = self.cdfs
-        widths = np.diff(self.merged)
-        return float(np.dot(np.abs(cdf_ref[:-1] - cdf_cur[:-1]), widths))
+        values, cdf_ref, cdf_cur = self.steps
+        return float(np.dot(np.abs(cdf_ref[:-1] - cdf_cur[:-1]), np.diff(values)))
 
     @property
     def wasserstein_normed(self) -> float:

@@ -23,6 +23,8 @@ def _table(reference_counts: ArrayLike, current_counts: ArrayLike) -> NDArray[np
     cur = np.asarray(current_counts, dtype=np.float64)
     if ref.ndim != 1 or ref.shape != cur.shape:
         raise ValueError("count vectors must be one-dimensional and aligned")
+    if not (np.all(np.isfinite(ref)) and np.all(np.isfinite(cur))):
+        raise ValueError("counts must be finite")
     if np.any(ref < 0) or np.any(cur < 0):
         raise ValueError("counts must be non-negative")
     if ref.sum() <= 0 or cur.sum() <= 0:

@@ -27,6 +27,10 @@ def _proportions(
     cur = np.asarray(current_counts, dtype=np.float64)
     if ref.shape != cur.shape or ref.ndim != 1:
         raise ValueError("count vectors must be one-dimensional and aligned")
+    if not (np.all(np.isfinite(ref)) and np.all(np.isfinite(cur))):
+        raise ValueError("counts must be finite")
+    if np.any(ref < 0) or np.any(cur < 0):
+        raise ValueError("counts must be non-negative")
     if ref.sum() <= 0 or cur.sum() <= 0:
         raise ValueError("each count vector needs a positive total")
     return ref / ref.sum(), cur / cur.sum()
@@ -119,9 +123,8 @@ def energy_pair(pair: SortedPair) -> TwoSampleResult:
     Székely & Rizzo (2013), "Energy statistics", J. Stat. Planning and Inference
     143(8); the effect is the distance in units of the reference's standard deviation.
     """
-    cdf_ref, cdf_cur = pair.cdfs
-    widths = np.diff(pair.merged)
-    value = math.sqrt(2.0 * float(np.dot((cdf_ref[:-1] - cdf_cur[:-1]) ** 2, widths)))
+    values, cdf_ref, cdf_cur = pair.steps
+    value = math.sqrt(2.0 * float(np.dot((cdf_ref[:-1] - cdf_cur[:-1]) ** 2, np.diff(values))))
     return TwoSampleResult("energy", value, None, value / pair.scale, "energy_normed", "distance")
 
 

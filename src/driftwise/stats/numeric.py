@@ -55,7 +55,7 @@ def ks_pair(pair: SortedPair) -> TwoSampleResult:
             warnings.simplefilter("ignore", RuntimeWarning)
             res = sps.ks_2samp(pair.reference, pair.current)
         return _result(pair, "ks", res.statistic, res.pvalue, "exact")
-    cdf_ref, cdf_cur = pair.cdfs
+    _, cdf_ref, cdf_cur = pair.steps
     diff = cdf_ref - cdf_cur
     d = float(min(max(diff.max(), -diff.min(), 0.0), 1.0))
     big, small = max(n1, n2), min(n1, n2)
@@ -165,6 +165,11 @@ def cvm_pair(pair: SortedPair) -> TwoSampleResult:
     nx, ny = pair.n_reference, pair.n_current
     if nx < 2 or ny < 2:
         raise ValueError("the Cramér-von Mises test needs at least 2 values in each sample")
+    if pair.is_constant_and_equal:
+        # Both samples are one single value: no evidence of a difference. (SciPy's
+        # formula returns a large statistic and a tiny p-value here, an artefact of
+        # all mid-ranks being equal.)
+        return _result(pair, "cvm", 0.0, 1.0, "constant")
     if max(nx, ny) <= CVM_EXACT_MAX_N:
         res = sps.cramervonmises_2samp(pair.reference, pair.current)
         return _result(pair, "cvm", res.statistic, res.pvalue, "exact")

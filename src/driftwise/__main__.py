@@ -1,0 +1,5 @@
+"""``python -m driftwise`` runs the CLI."""
+
+from driftwise.cli import main
+
+main()
