@@ -64,7 +64,14 @@ def read_path(path: str | os.PathLike[str]) -> pa.Table:
     InputFileError
         The path does not exist, is not CSV or Parquet, or cannot be parsed.
     """
-    p = Path(path)
+    table = _read_any(Path(path))
+    # Decompression buffers are freed but kept by Arrow's allocator; give them back so that
+    # the comparison that follows does not stack its own memory on top of them.
+    pa.default_memory_pool().release_unused()
+    return table
+
+
+def _read_any(p: Path) -> pa.Table:
     if not p.exists():
         raise InputFileError(f"{p}: no such file or folder")
     if p.is_dir():

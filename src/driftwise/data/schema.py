@@ -97,6 +97,7 @@ def _non_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _whole_numbers(values: pa.ChunkedArray) -> bool:
+    """Integers, or floats whose finite values are all whole numbers (nulls ignored)."""
     if pa.types.is_integer(values.type):
         return True
     if not pa.types.is_floating(values.type) or len(values) == 0:
@@ -153,6 +154,9 @@ def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
         return ColumnKind.BOOLEAN, "boolean values"
     if is_temporal_type(t):
         return ColumnKind.DATETIME, f"{t} values"
+    if pa.types.is_floating(t) and not _whole_numbers(column):
+        # Fractional values: numeric, whatever their count (no need to hash them all).
+        return ColumnKind.NUMERIC, f"{t} values"
     values = _non_null(column)
     n = len(values)
     n_unique = pc.count_distinct(values).as_py() if n else 0

@@ -183,6 +183,9 @@ class DriftDetector:
             table, kinds=self.kinds, roles=self._roles(), exclude=self.exclude,
             name=name or _source_name(reference, "reference"), progress=progress,
         )
+        # The raw reference is no longer needed: hand Arrow's freed buffers back to the OS
+        # so that a large reference does not inflate the peak memory of the comparison.
+        pa.default_memory_pool().release_unused()
         return self
 
     def _apply_roles(self, profile: ReferenceProfile) -> None:

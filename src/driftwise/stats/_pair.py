@@ -68,29 +68,28 @@ class SortedPair:
         return self._merge[0]
 
     @cached_property
-    def _groups(self) -> tuple[IntArray, IntArray]:
-        """First index of each run of equal pooled values, and the group of every entry."""
+    def _starts(self) -> IntArray:
+        """First index of each run of equal values in the pooled sample."""
         merged = self.merged
         is_first = np.empty(merged.size, dtype=bool)
         is_first[0] = True
         np.not_equal(merged[1:], merged[:-1], out=is_first[1:])
-        group_of = np.cumsum(is_first) - 1
-        return np.flatnonzero(is_first), group_of
+        return np.flatnonzero(is_first)
 
     @cached_property
     def steps(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Distinct pooled values and both samples' right-continuous ECDFs at each of them."""
         merged, from_reference = self._merge
-        starts, _ = self._groups
+        starts = self._starts
         ends = np.append(starts[1:], merged.size) - 1
-        ref_upto = np.cumsum(from_reference)[ends]
+        ref_upto = np.cumsum(from_reference, dtype=np.int64)[ends]
         cur_upto = (ends + 1) - ref_upto
         return merged[starts], ref_upto / self.n_reference, cur_upto / self.n_current
 
     @property
     def ties(self) -> tuple[FloatArray, IntArray, IntArray]:
         """Distinct values of the pooled sample, index of their first occurrence, and counts."""
-        starts, _ = self._groups
+        starts = self._starts
         counts = np.diff(np.append(starts, self.merged.size))
         return self.merged[starts], starts, counts
 
@@ -98,9 +97,10 @@ class SortedPair:
     def midranks(self) -> tuple[FloatArray, FloatArray]:
         """Mid-ranks (1-based, ties averaged) of each sample's values in the pooled sample."""
         _, from_reference = self._merge
-        starts, group_of = self._groups
+        starts = self._starts
         counts = np.diff(np.append(starts, self.merged.size))
         rank_of_group = starts + (counts + 1) / 2.0
+        group_of = np.repeat(np.arange(starts.size), counts)
         ranks = rank_of_group[group_of]
         return ranks[from_reference], ranks[~from_reference]
 
