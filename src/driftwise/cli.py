@@ -84,17 +84,23 @@ def _run_report(reference: str, current: str, config: Path | None, numeric_test:
     from driftwise.detect.profile import is_profile_file
 
     cfg = load_config(config) if config is not None else None
-    saved = ReferenceProfile.load(reference)[1] if is_profile_file(reference) else None
+    is_profile = is_profile_file(reference)
+    saved = ReferenceProfile.load(reference)[1] if is_profile else None
     params = detector_params(cfg, saved, numeric_test=numeric_test,
                              categorical_test=categorical_test, correction=correction,
                              alpha=alpha, target=target, prediction=prediction,
                              exclude=exclude)
     detector = DriftDetector(**params)
-    with _progress(sys.stderr.isatty()) as start:
-        detector.fit(reference, progress=None)
-        profile = detector.profile_
+    with _progress(sys.stdout.isatty()) as start:
+        if is_profile:
+            detector.fit(reference)
+        else:
+            ref_table = to_table(reference)
+            advance = start("profiling reference", ref_table.num_columns)
+            detector.fit(ref_table, name=Path(reference).name, progress=advance)
+            del ref_table
         table = to_table(current)
-        advance = start("comparing", len(profile.columns))
+        advance = start("comparing", len(detector.profile_.columns))
         return detector.compare(table, name=Path(current).name, progress=advance)
 
 

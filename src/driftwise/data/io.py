@@ -64,10 +64,12 @@ def read_path(path: str | os.PathLike[str]) -> pa.Table:
     InputFileError
         The path does not exist, is not CSV or Parquet, or cannot be parsed.
     """
+    # Arrow's allocator keeps freed buffers (an earlier table, decompression pages); give
+    # them back around each read so that large inputs do not stack up in memory.
+    pool = pa.default_memory_pool()
+    pool.release_unused()
     table = _read_any(Path(path))
-    # Decompression buffers are freed but kept by Arrow's allocator; give them back so that
-    # the comparison that follows does not stack its own memory on top of them.
-    pa.default_memory_pool().release_unused()
+    pool.release_unused()
     return table
 
 
