@@ -67,6 +67,11 @@ class SortedPair:
         """Both samples in one ascending array."""
         return self._merge[0]
 
+    @property
+    def from_reference(self) -> NDArray[np.bool_]:
+        """For each entry of :attr:`merged`, whether it comes from the reference."""
+        return self._merge[1]
+
     @cached_property
     def _starts(self) -> IntArray:
         """First index of each run of equal values in the pooled sample."""

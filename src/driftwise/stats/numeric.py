@@ -13,7 +13,7 @@ import math
 import warnings
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import special
 from scipy import stats as sps
 
@@ -24,6 +24,8 @@ from driftwise.stats._result import TwoSampleResult
 KS_EXACT_MAX_N = 10_000
 # scipy.stats.cramervonmises_2samp(method="auto") is exact up to this size.
 CVM_EXACT_MAX_N = 20
+CVM_PERMUTATIONS = 9_999
+CVM_PERMUTATION_SEED = 20_240_601
 # scipy.stats.mannwhitneyu(method="auto") may be exact when a sample is this small.
 MWU_EXACT_MAX_N = 8
 
@@ -156,21 +158,72 @@ def _cvm_limit_cdf(x: float) -> float:
         k += 1
 
 
-def cvm_pair(pair: SortedPair) -> TwoSampleResult:
-    """Two-sample Cramér–von Mises test, as ``scipy.stats.cramervonmises_2samp`` (auto).
+def _cvm_limit_p_value(t: float, nx: int, ny: int) -> float:
+    """p-value of T from its limiting distribution, normalised as in Anderson (1962)."""
+    k, n = nx * ny, nx + ny
+    # Mean and variance of T under the null, Anderson (1962) eqs. 11 and 14.
+    et = (1 + 1 / n) / 6
+    vt = (n + 1) * (4 * k * n - 3 * (nx**2 + ny**2) - 2 * k) / (45 * n**2 * 4 * k)
+    tn = 1 / 6 + (t - et) / math.sqrt(45 * vt)
+    # Below 0.003 the limiting CDF is under 1e-18: the p-value is 1.
+    return max(1.0 - _cvm_limit_cdf(tn), 0.0) if tn >= 0.003 else 1.0
 
-    Statistic T of Anderson (1962) from mid-ranks; for samples above 20 values its
-    normalised form is referred to the limiting distribution (Anderson 1962, eq. 15).
+
+def _cvm_ecdf_statistic(pair: SortedPair, from_reference: NDArray[np.bool_] | None = None) -> (
+    NDArray[np.float64]
+):
+    """T = nm/N² Σ [F_n(x) - G_m(x)]² over the N pooled values (Anderson 1962, eq. 1).
+
+    Right-continuous ECDFs, so a run of t equal values counts t times at its end. With
+    ``from_reference`` (rows of reference/current labels over the pooled sorted values)
+    the statistic is computed for each labelling at once.
+    """
+    nx, ny = pair.n_reference, pair.n_current
+    n = nx + ny
+    _, starts, counts = pair.ties
+    ends = np.append(starts[1:], n) - 1
+    labels = pair.from_reference[None, :] if from_reference is None else from_reference
+    ref_upto = np.cumsum(labels, axis=1, dtype=np.int64)[:, ends]
+    diff = ref_upto / nx - ((ends + 1) - ref_upto) / ny
+    t: NDArray[np.float64] = nx * ny / n**2 * ((diff**2) @ counts)
+    return t
+
+
+def _cvm_permutation_p_value(pair: SortedPair, t: float) -> float:
+    """Monte Carlo permutation p-value of T (fixed seed, so the same data give the same p)."""
+    rng = np.random.default_rng(CVM_PERMUTATION_SEED)
+    labels = np.tile(pair.from_reference, (CVM_PERMUTATIONS, 1))
+    permuted = rng.permuted(labels, axis=1)
+    null = _cvm_ecdf_statistic(pair, permuted)
+    # Ties in T between labellings are exact in theory; allow for rounding in the sums.
+    at_least = int(np.count_nonzero(null >= t * (1 - 1e-12)))
+    return (1 + at_least) / (1 + CVM_PERMUTATIONS)
+
+
+def cvm_pair(pair: SortedPair) -> TwoSampleResult:
+    """Two-sample Cramér–von Mises test (Anderson 1962).
+
+    Without ties this is ``scipy.stats.cramervonmises_2samp`` (auto) exactly: the rank
+    form of T, the exact null up to 20 values per sample, the normalised limiting
+    distribution above. With ties, SciPy's rank formula is biased (identical samples
+    look different, and at unequal sizes it alarms on most tied samples under no
+    drift), so T is computed from its definition over the ECDFs, where ties cannot
+    inflate it; its p-value comes from the limiting distribution, or from 9,999
+    label permutations (fixed seed) when a sample has at most 20 values.
     """
     nx, ny = pair.n_reference, pair.n_current
     if nx < 2 or ny < 2:
         raise ValueError("the Cramér-von Mises test needs at least 2 values in each sample")
     if pair.is_constant_and_equal:
-        # Both samples are one single value: no evidence of a difference. (SciPy's
-        # formula returns a large statistic and a tiny p-value here, an artefact of
-        # all mid-ranks being equal.)
         return _result(pair, "cvm", 0.0, 1.0, "constant")
-    if max(nx, ny) <= CVM_EXACT_MAX_N:
+    _, _, tie_counts = pair.ties
+    small = max(nx, ny) <= CVM_EXACT_MAX_N
+    if bool(np.any(tie_counts > 1)):
+        t = float(_cvm_ecdf_statistic(pair)[0])
+        if small:
+            return _result(pair, "cvm", t, _cvm_permutation_p_value(pair, t), "permutation")
+        return _result(pair, "cvm", t, _cvm_limit_p_value(t, nx, ny), "asymptotic")
+    if small:
         res = sps.cramervonmises_2samp(pair.reference, pair.current)
         return _result(pair, "cvm", res.statistic, res.pvalue, "exact")
     ranks_x, ranks_y = pair.midranks
@@ -179,13 +232,7 @@ def cvm_pair(pair: SortedPair) -> TwoSampleResult:
     )
     k, n = nx * ny, nx + ny
     t = u / (k * n) - (4 * k - 1) / (6 * n)
-    # Mean and variance of T under the null, Anderson (1962) eqs. 11 and 14.
-    et = (1 + 1 / n) / 6
-    vt = (n + 1) * (4 * k * n - 3 * (nx**2 + ny**2) - 2 * k) / (45 * n**2 * 4 * k)
-    tn = 1 / 6 + (t - et) / math.sqrt(45 * vt)
-    # Below 0.003 the limiting CDF is under 1e-18: the p-value is 1.
-    p = max(1.0 - _cvm_limit_cdf(tn), 0.0) if tn >= 0.003 else 1.0
-    return _result(pair, "cvm", t, p, "asymptotic")
+    return _result(pair, "cvm", t, _cvm_limit_p_value(t, nx, ny), "asymptotic")
 
 
 def mannwhitney_pair(pair: SortedPair) -> TwoSampleResult:
