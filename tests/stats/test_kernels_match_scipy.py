@@ -235,6 +235,35 @@ def test_numeric_kernel_equals_scipy_on_large_samples(name: str, case: NumericCa
     _check_numeric(name, case)
 
 
+def _cvm_from_definition(ref: NDArray[np.float64], cur: NDArray[np.float64]) -> float:
+    """T = nm/N² Σ (F_n - G_m)² over all N pooled values (Anderson 1962, eq. 1)."""
+    pooled = np.concatenate([ref, cur])
+    ecdf_ref = np.searchsorted(np.sort(ref), pooled, side="right") / ref.size
+    ecdf_cur = np.searchsorted(np.sort(cur), pooled, side="right") / cur.size
+    n_total = ref.size + cur.size
+    return float(ref.size * cur.size / n_total**2 * np.sum((ecdf_ref - ecdf_cur) ** 2))
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=numeric_cases(min_each=2))
+def test_cvm_definition_used_below_equals_scipy_without_ties(case: NumericCase) -> None:
+    ref, cur = replace(case, ties="continuous").arrays()
+    expected = sps.cramervonmises_2samp(ref, cur).statistic
+    assert abs(_cvm_from_definition(ref, cur) - expected) <= 1e-9 * abs(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=numeric_cases(min_each=2), ties=st.sampled_from(["rounded", "integers"]))
+def test_cvm_statistic_on_tied_data_is_the_ecdf_distance(case: NumericCase, ties: str) -> None:
+    # With ties SciPy's rank formula departs from the Cramér-von Mises distance (and fires
+    # on identical samples); the kernel's statistic must stay the distance itself.
+    tied = replace(case, ties=ties)
+    ref, cur = tied.arrays()
+    assert_matches(
+        cramervonmises_2samp(ref, cur).statistic, _cvm_from_definition(ref, cur), "cvm T", tied
+    )
+
+
 def _scipy_table(ref: NDArray[np.int64], cur: NDArray[np.int64]) -> NDArray[np.int64]:
     table = np.vstack([ref, cur])
     # SciPy refuses a zero expected count; a category seen in neither sample is dropped.
