@@ -79,7 +79,7 @@ class ColumnProfile:
         return out
 
 
-def _no_values_error(name: str, sample: str, n_rows: int) -> SchemaError:
+def no_values_error(name: str, sample: str, n_rows: int) -> SchemaError:
     return SchemaError(
         f"column {name!r} has no values in the {sample} sample (all {n_rows} missing); "
         f"exclude it (--exclude {name}) or fix the upstream data"
@@ -101,13 +101,13 @@ def profile_column(
     if kind == ColumnKind.NUMERIC:
         nv = numeric_values(name, column, "reference")
         if nv.values.size == 0:
-            raise _no_values_error(name, "reference", len(column))
+            raise no_values_error(name, "reference", len(column))
         prof.sorted_values = np.sort(nv.values)
         prof.n_missing = nv.n_missing
     elif kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
         cc = category_counts(column)
         if cc.counts.size == 0:
-            raise _no_values_error(name, "reference", len(column))
+            raise no_values_error(name, "reference", len(column))
         prof.labels, prof.counts, prof.n_missing = cc.labels, cc.counts, cc.n_missing
     return prof
 

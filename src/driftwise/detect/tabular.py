@@ -12,7 +12,12 @@ import pyarrow as pa
 from driftwise.data import ColumnKind, category_counts, numeric_values, require_rows, to_table
 from driftwise.data.schema import type_family
 from driftwise.detect import _plot
-from driftwise.detect.profile import ColumnProfile, ReferenceProfile, is_profile_file
+from driftwise.detect.profile import (
+    ColumnProfile,
+    ReferenceProfile,
+    is_profile_file,
+    no_values_error,
+)
 from driftwise.detect.results import ColumnDrift, DatasetDrift, DriftReport
 from driftwise.detect.settings import DriftSettings
 from driftwise.detect.tests import (
@@ -50,10 +55,7 @@ def _check_columns(profile: ReferenceProfile, table: pa.Table) -> None:
 def _type_note(col: ColumnProfile, column: pa.ChunkedArray) -> str | None:
     cur_family = type_family(column.type)
     if cur_family == "null":
-        raise SchemaError(
-            f"column {col.name!r} has no values in the current sample (all {len(column)} "
-            f"missing); exclude it (--exclude {col.name}) or fix the upstream data"
-        )
+        raise no_values_error(col.name, "current", len(column))
     if cur_family != col.family and col.family != "null":
         if {cur_family, col.family} == {"boolean", "number"} and col.kind != ColumnKind.NUMERIC:
             pass
@@ -267,10 +269,7 @@ def _compare_column(
         assert col.sorted_values is not None
         nv = numeric_values(col.name, column, "current")
         if nv.values.size == 0:
-            raise SchemaError(
-                f"column {col.name!r} has no values in the current sample (all {len(column)} "
-                f"missing); exclude it (--exclude {col.name}) or fix the upstream data"
-            )
+            raise no_values_error(col.name, "current", len(column))
         cur_sorted = np.sort(nv.values)
         quality = numeric_quality(col.sorted_values, col.n_missing, cur_sorted, nv.n_missing,
                                   type_note)
@@ -281,10 +280,7 @@ def _compare_column(
         assert col.labels is not None and col.counts is not None
         cc = category_counts(column)
         if cc.counts.size == 0:
-            raise SchemaError(
-                f"column {col.name!r} has no values in the current sample (all {len(column)} "
-                f"missing); exclude it (--exclude {col.name}) or fix the upstream data"
-            )
+            raise no_values_error(col.name, "current", len(column))
         quality = categorical_quality(col.labels, col.n_missing, col.n_rows, cc.labels,
                                       cc.counts, cc.n_missing, type_note)
         labels, ref_counts, cur_counts = align_counts(col.labels, col.counts, cc.labels,

@@ -13,22 +13,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
 from driftwise.stats._result import TwoSampleResult
-from driftwise.stats.distances import total_variation_distance
+from driftwise.stats.distances import total_variation_distance, validated_counts
 
 EFFECT_NAME = "tvd"
 
 
 def _table(reference_counts: ArrayLike, current_counts: ArrayLike) -> NDArray[np.float64]:
-    ref = np.asarray(reference_counts, dtype=np.float64)
-    cur = np.asarray(current_counts, dtype=np.float64)
-    if ref.ndim != 1 or ref.shape != cur.shape:
-        raise ValueError("count vectors must be one-dimensional and aligned")
-    if not (np.all(np.isfinite(ref)) and np.all(np.isfinite(cur))):
-        raise ValueError("counts must be finite")
-    if np.any(ref < 0) or np.any(cur < 0):
-        raise ValueError("counts must be non-negative")
-    if ref.sum() <= 0 or cur.sum() <= 0:
-        raise ValueError("each sample needs at least one observation")
+    ref, cur = validated_counts(reference_counts, current_counts)
     table: NDArray[np.float64] = np.vstack([ref, cur])
     # A category seen in neither sample carries no information (and no degree of freedom).
     kept: NDArray[np.float64] = table[:, table.sum(axis=0) > 0]

@@ -20,9 +20,10 @@ from driftwise.stats._result import TwoSampleResult
 PROPORTION_FLOOR = 1e-4
 
 
-def _proportions(
+def validated_counts(
     reference_counts: ArrayLike, current_counts: ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Two aligned, finite, non-negative count vectors, each with a positive total."""
     ref = np.asarray(reference_counts, dtype=np.float64)
     cur = np.asarray(current_counts, dtype=np.float64)
     if ref.shape != cur.shape or ref.ndim != 1:
@@ -32,7 +33,16 @@ def _proportions(
     if np.any(ref < 0) or np.any(cur < 0):
         raise ValueError("counts must be non-negative")
     if ref.sum() <= 0 or cur.sum() <= 0:
-        raise ValueError("each count vector needs a positive total")
+        raise ValueError(
+            "each count vector needs a positive total (each sample needs at least one observation)"
+        )
+    return ref, cur
+
+
+def _proportions(
+    reference_counts: ArrayLike, current_counts: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    ref, cur = validated_counts(reference_counts, current_counts)
     return ref / ref.sum(), cur / cur.sum()
 
 
