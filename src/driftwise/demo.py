@@ -42,9 +42,13 @@ def shared_data_dirs() -> list[Path]:
     return dirs
 
 
-def load_elec2() -> tuple[pa.Table, np.ndarray, str]:
-    """The Elec2 table, the day index (since 7 May 1996) of each row, and its source."""
-    for base in shared_data_dirs():
+def load_elec2(search: list[Path] | None = None) -> tuple[pa.Table, np.ndarray, str]:
+    """The Elec2 table, the day index (since 7 May 1996) of each row, and its source.
+
+    Looks in ``search`` (default :func:`shared_data_dirs`), then falls back to the sample
+    shipped in the package.
+    """
+    for base in shared_data_dirs() if search is None else search:
         path = base / ELEC2_RELATIVE
         if path.is_file():
             table = csv.read_csv(path)

@@ -1,0 +1,54 @@
+"""The batch demo finds the documented break in the Elec2 data, from either data source."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from driftwise.demo import load_elec2, quarterly_reports
+from tests.conftest import needs_shared_data
+
+VICTORIAN = {"vicprice", "vicdemand", "transfer"}
+
+
+def _drifted_by_period(search: list[Path] | None) -> dict[str, set[str]]:
+    table, day, _ = load_elec2(search)
+    return {label: set(report.drifted_columns) for label, report in quarterly_reports(table, day)}
+
+
+def _check_documented_break(drifted: dict[str, set[str]]) -> None:
+    labels = sorted(drifted)
+    before = [label for label in labels if label < "1997-05-06"]
+    after = [label for label in labels if label >= "1997-05-06"]
+    assert before and after
+    # Imputed (constant) Victorian data until early May 1997, real data afterwards.
+    for label in before:
+        assert not drifted[label] & VICTORIAN, label
+    for label in after:
+        assert VICTORIAN <= drifted[label], label
+
+
+def test_shipped_sample_shows_the_documented_break() -> None:
+    table, _, source = load_elec2([])
+    assert "every 4th row" in source and table.num_rows == 11_328
+    _check_documented_break(_drifted_by_period([]))
+
+
+@needs_shared_data
+def test_full_data_shows_the_documented_break() -> None:
+    table, _, source = load_elec2()
+    assert table.num_rows == 45_312 and "shared" in source
+    _check_documented_break(_drifted_by_period(None))
+
+
+def test_demo_command_prints_periods_and_writes_html(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "driftwise"
+    proc = subprocess.run([str(exe), "demo", "--out", str(tmp_path / "demo")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "1997-05-06 – 1997-08-04" in proc.stdout
+    pages = sorted((tmp_path / "demo").glob("elec2_period_*.html"))
+    assert len(pages) >= 9
+    assert str(pages[-1]) in proc.stdout.replace("\n", "")
+    assert "vicprice" in pages[-1].read_text()
