@@ -130,7 +130,8 @@ class SortedPair:
     def wasserstein(self) -> float:
         """First Wasserstein (earth mover's) distance between the two empirical laws."""
         values, cdf_ref, cdf_cur = self.steps
-        return float(np.dot(np.abs(cdf_ref[:-1] - cdf_cur[:-1]), np.diff(values)))
+        # An elementwise sum, not np.dot: BLAS threads cost more than they save here.
+        return float(np.sum(np.abs(cdf_ref[:-1] - cdf_cur[:-1]) * np.diff(values)))
 
     @property
     def wasserstein_normed(self) -> float:
