@@ -53,21 +53,19 @@ def _check_columns(profile: ReferenceProfile, table: pa.Table) -> None:
 
 
 def _type_note(col: ColumnProfile, column: pa.ChunkedArray) -> str | None:
+    """Raise on a change of type family; describe a compatible storage change (int -> float)."""
     cur_family = type_family(column.type)
     if cur_family == "null":
         raise no_values_error(col.name, "current", len(column))
-    if cur_family != col.family and col.family != "null":
-        if {cur_family, col.family} == {"boolean", "number"} and col.kind != ColumnKind.NUMERIC:
-            pass
-        else:
-            raise SchemaError(
-                f"column {col.name!r} holds {col.family} values in the reference but "
-                f"{cur_family} values in the current sample{_offending(col, column)}; "
-                "the two samples must share a type"
-            )
-    return None if str(column.type) == col.arrow_type else (
-        f"reference {col.arrow_type}, current {column.type}"
-    )
+    if cur_family != col.family:
+        raise SchemaError(
+            f"column {col.name!r} holds {col.family} values in the reference but "
+            f"{cur_family} values in the current sample{_offending(col, column)}; "
+            "the two samples must share a type"
+        )
+    if str(column.type) == col.arrow_type:
+        return None
+    return f"reference {col.arrow_type}, current {column.type}"
 
 
 def _offending(col: ColumnProfile, column: pa.ChunkedArray) -> str:
