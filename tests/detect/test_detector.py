@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from driftwise.detect import DriftDetector
-from driftwise.errors import NotFittedError
+from driftwise.errors import NotFittedError, SchemaError
 from tests.conftest import make_pair
 
 
@@ -216,3 +216,19 @@ def test_make_pair_fixture_changes_with_shift() -> None:
     a, _ = make_pair(shift=0.0, seed=1)
     _, b = make_pair(shift=1.0, seed=1)
     assert b.x_shift.mean() - a.x_shift.mean() > 0.8
+
+
+def test_compatible_storage_change_is_noted_not_refused() -> None:
+    rng = np.random.default_rng(12)
+    ref = pa.table({"amount": pa.array(rng.integers(0, 5000, 800), pa.int64())})
+    cur = pa.table({"amount": pa.array(rng.integers(0, 5000, 800).astype(float))})
+    col = DriftDetector().fit(ref).compare(cur).column("amount")
+    assert col.quality.type_mismatch == "reference int64, current double"
+    assert not col.drift_detected
+
+
+def test_a_zero_one_column_that_becomes_boolean_is_a_type_error() -> None:
+    ref = {"flag": np.array([0, 1] * 200)}
+    cur = {"flag": np.array([False, True] * 200)}
+    with pytest.raises(SchemaError, match="column 'flag' holds number values in the reference"):
+        DriftDetector().fit(ref).compare(cur)
