@@ -1,0 +1,89 @@
+"""Pulling a model's outputs and labels out of a window, with clear errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from driftwise.errors import SchemaError
+
+PROBABILITY_SUM_TOLERANCE = 1e-3
+
+
+def require_columns(table: pa.Table, names: Sequence[str | None], sample: str) -> None:
+    """Raise naming every configured column the table lacks."""
+    missing = [n for n in names if n is not None and n not in table.column_names]
+    if missing:
+        raise SchemaError(f"the {sample} sample lacks configured column(s) "
+                          f"{', '.join(map(repr, missing))}")
+
+
+def labels(column: pa.ChunkedArray) -> list[str | None]:
+    """Class labels as strings; whole-number floats read like integers (1.0 -> "1")."""
+    out: list[str | None] = []
+    for v in column.to_pylist():
+        if v is None or (isinstance(v, float) and v != v):
+            out.append(None)
+        elif isinstance(v, bool):
+            out.append("true" if v else "false")
+        elif isinstance(v, float) and v.is_integer():
+            out.append(str(int(v)))
+        else:
+            out.append(str(v))
+    return out
+
+
+def encode(values: list[str | None], classes: Sequence[str], name: str) -> NDArray[np.int64]:
+    """Class indices; unseen classes and missing labels are errors naming the column."""
+    index = {c: i for i, c in enumerate(classes)}
+    unseen = sorted({v for v in values if v is not None and v not in index})
+    if unseen:
+        raise SchemaError(f"column {name!r} holds class(es) never seen in the reference: "
+                          f"{', '.join(map(repr, unseen[:10]))}")
+    if any(v is None for v in values):
+        raise SchemaError(f"column {name!r} has missing labels; drop those rows or join the "
+                          "labels first")
+    return np.fromiter((index[v] for v in values if v is not None), dtype=np.int64,
+                       count=len(values))
+
+
+def probabilities(table: pa.Table, columns: Sequence[str], sample: str) -> NDArray[np.float64]:
+    """Probability column(s) as floats in [0, 1]; several columns must sum to 1 per row."""
+    arrays: list[NDArray[np.float64]] = []
+    for name in columns:
+        col = table.column(name)
+        if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
+            raise SchemaError(f"column {name!r} must hold probabilities, not {col.type}")
+        values: NDArray[np.float64] = pc.cast(col, pa.float64()).to_numpy(
+            zero_copy_only=False)
+        if np.isnan(values).any():
+            raise SchemaError(f"column {name!r} has missing probabilities in the {sample} sample")
+        if values.min() < 0.0 or values.max() > 1.0:
+            raise SchemaError(f"column {name!r} holds values outside [0, 1] in the {sample} "
+                              f"sample (min {values.min():g}, max {values.max():g})")
+        arrays.append(values)
+    if len(arrays) == 1:
+        return arrays[0]
+    matrix = np.column_stack(arrays)
+    sums = matrix.sum(axis=1)
+    bad = np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE
+    if bad.any():
+        raise SchemaError(f"probabilities {', '.join(map(repr, columns))} do not sum to 1 in "
+                          f"{int(bad.sum())} row(s) of the {sample} sample (e.g. "
+                          f"{sums[bad][0]:.4f})")
+    return matrix
+
+
+def numeric(table: pa.Table, name: str) -> NDArray[np.float64]:
+    """A numeric column as floats (regression targets and predictions)."""
+    col = table.column(name)
+    if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
+        raise SchemaError(f"column {name!r} must be numeric for a regression model")
+    values: NDArray[np.float64] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+    if np.isnan(values).any():
+        raise SchemaError(f"column {name!r} has missing values")
+    return values

@@ -1,0 +1,295 @@
+"""The Monitor's declarative configuration: what to watch for one model.
+
+Parsed from YAML or a mapping; every error names the offending key (``checks.performance.
+metrics``). The format is documented with a complete example in ``docs/monitor.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from driftwise.detect.settings import DriftSettings
+from driftwise.errors import ConfigError
+from driftwise.performance.estimation import CBPE_METRICS
+from driftwise.performance.realized import DEFAULT_METRICS, TASKS
+
+SEVERITIES = ("warning", "critical")
+OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return dict(value)
+
+
+def _only(values: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(allowed)}")
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a column name or a list of column names")
+    return tuple(value)
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{where}: expected a positive integer, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which columns play which role."""
+
+    features: tuple[str, ...] = ()
+    prediction: str | None = None
+    probabilities: tuple[str, ...] = ()
+    probability_classes: tuple[str, ...] = ()
+    target: str | None = None
+    id: str | None = None
+    timestamp: str | None = None
+    segments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """Fire when ``metric`` satisfies ``operator threshold`` for ``for_windows`` windows."""
+
+    name: str
+    metric: str
+    operator: str
+    threshold: float | bool
+    severity: str = "warning"
+    for_windows: int = 1
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Which checks run, with their settings."""
+
+    feature_drift: DriftSettings | None = field(default_factory=DriftSettings)
+    data_quality: bool = True
+    prediction_drift: bool = True
+    performance: tuple[str, ...] | None = None
+    estimated_performance: tuple[str, ...] | None = None
+    concept_drift: tuple[str, ...] | None = None
+    bootstrap: int = 200
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """A validated Monitor configuration."""
+
+    name: str
+    task: str
+    columns: Columns
+    checks: Checks
+    window_rows: int | None = None
+    window_period: str | None = None
+    min_rows: int = 100
+    alerts: tuple[AlertRule, ...] = ()
+    positive_class: str | None = None
+    reference: str | None = None
+
+
+def _parse_columns(raw: Any, task: str) -> Columns:
+    cols = _mapping(raw, "columns")
+    _only(cols, ("features", "prediction", "probabilities", "target", "id", "timestamp",
+                 "segments"), "columns")
+    for key in ("prediction", "target", "id", "timestamp"):
+        if cols.get(key) is not None and not isinstance(cols[key], str):
+            raise ConfigError(f"columns.{key}: expected a column name")
+    raw_proba = cols.get("probabilities")
+    classes: tuple[str, ...] = ()
+    if isinstance(raw_proba, Mapping):
+        if task != "multiclass":
+            raise ConfigError("columns.probabilities: a class -> column mapping is for "
+                              "multiclass models; a binary model names one column")
+        classes = tuple(str(k) for k in raw_proba)
+        probabilities = _names(list(raw_proba.values()), "columns.probabilities")
+    else:
+        probabilities = _names(raw_proba, "columns.probabilities")
+        if task == "multiclass" and probabilities:
+            raise ConfigError("columns.probabilities: a multiclass model maps each class to "
+                              "its probability column, e.g. {A: p_A, B: p_B}")
+    if task == "binary" and len(probabilities) > 1:
+        raise ConfigError("columns.probabilities: a binary model has one probability column "
+                          "(of the positive class)")
+    if task == "regression" and probabilities:
+        raise ConfigError("columns.probabilities: a regression model has no probabilities")
+    if task != "regression" and cols.get("prediction") is None and not probabilities:
+        raise ConfigError("columns: a classifier needs `prediction` or `probabilities`")
+    return Columns(
+        features=_names(cols.get("features"), "columns.features"),
+        prediction=cols.get("prediction"), probabilities=probabilities,
+        probability_classes=classes,
+        target=cols.get("target"), id=cols.get("id"), timestamp=cols.get("timestamp"),
+        segments=_names(cols.get("segments"), "columns.segments"),
+    )
+
+
+def _metric_list(value: Any, where: str, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
+    if value is False:
+        return None
+    if value is None or value is True:
+        return allowed
+    spec = _mapping(value, where)
+    _only(spec, ("metrics", "enabled"), where)
+    if spec.get("enabled") is False:
+        return None
+    names = _names(spec.get("metrics", list(allowed)), f"{where}.metrics")
+    bad = sorted(set(names) - set(allowed))
+    if bad:
+        raise ConfigError(f"{where}.metrics: unknown metric(s) {', '.join(bad)}; known: "
+                          f"{', '.join(allowed)}")
+    return names
+
+
+def _parse_checks(raw: Any, task: str) -> Checks:
+    checks = _mapping(raw, "checks")
+    _only(checks, ("feature_drift", "data_quality", "prediction_drift", "performance",
+                   "estimated_performance", "concept_drift", "bootstrap"), "checks")
+    drift_raw = checks.get("feature_drift", True)
+    if drift_raw is False:
+        drift: DriftSettings | None = None
+    else:
+        drift = DriftSettings.from_mapping(_mapping(None if drift_raw is True else drift_raw,
+                                                    "checks.feature_drift"),
+                                           "checks.feature_drift")
+    estimable = () if task == "regression" else CBPE_METRICS
+    concept_raw = checks.get("concept_drift")
+    concept: tuple[str, ...] | None
+    if concept_raw in (None, False):
+        concept = None
+    elif concept_raw is True:
+        concept = ()
+    else:
+        spec = _mapping(concept_raw, "checks.concept_drift")
+        _only(spec, ("features",), "checks.concept_drift")
+        concept = _names(spec.get("features"), "checks.concept_drift.features")
+    bootstrap = checks.get("bootstrap", 200)
+    if not isinstance(bootstrap, int) or bootstrap < 0:
+        raise ConfigError(f"checks.bootstrap: expected a non-negative integer, got {bootstrap!r}")
+    for key in ("data_quality", "prediction_drift"):
+        if not isinstance(checks.get(key, True), bool):
+            raise ConfigError(f"checks.{key}: expected true or false")
+    return Checks(
+        feature_drift=drift, data_quality=checks.get("data_quality", True),
+        prediction_drift=checks.get("prediction_drift", True),
+        performance=_metric_list(checks.get("performance"), "checks.performance",
+                                 DEFAULT_METRICS[task]),
+        estimated_performance=_metric_list(checks.get("estimated_performance",
+                                                      False if task == "regression" else None),
+                                           "checks.estimated_performance", estimable),
+        concept_drift=concept, bootstrap=bootstrap,
+    )
+
+
+def _parse_condition(raw: Any, where: str) -> tuple[str, float | bool]:
+    if not isinstance(raw, str):
+        raise ConfigError(f"{where}: expected a condition such as '< 0.75' or '== true'")
+    text = raw.strip()
+    for op in sorted(OPERATORS, key=len, reverse=True):
+        if text.startswith(op):
+            value = text[len(op):].strip()
+            if value.lower() in ("true", "false"):
+                return op, value.lower() == "true"
+            try:
+                return op, float(value)
+            except ValueError:
+                break
+    raise ConfigError(f"{where}: cannot read condition {raw!r}; write an operator "
+                      f"({' '.join(OPERATORS)}) and a number or true/false, e.g. '< 0.75'")
+
+
+def _parse_alerts(raw: Any) -> tuple[AlertRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError("alerts: expected a list of rules")
+    rules = []
+    for i, item in enumerate(raw):
+        where = f"alerts[{i}]"
+        spec = _mapping(item, where)
+        _only(spec, ("name", "metric", "condition", "severity", "for"), where)
+        if not isinstance(spec.get("metric"), str):
+            raise ConfigError(f"{where}.metric: expected a metric name such as "
+                              "'estimated.roc_auc'")
+        op, threshold = _parse_condition(spec.get("condition"), f"{where}.condition")
+        severity = spec.get("severity", "warning")
+        if severity not in SEVERITIES:
+            raise ConfigError(f"{where}.severity: expected warning or critical, got {severity!r}")
+        rules.append(AlertRule(
+            name=str(spec.get("name", spec["metric"])), metric=spec["metric"], operator=op,
+            threshold=threshold, severity=severity,
+            for_windows=_positive_int(spec.get("for", 1), f"{where}.for"),
+        ))
+    return tuple(rules)
+
+
+def parse_monitor_config(data: Any, source: str = "monitor config") -> MonitorConfig:
+    """Validate a configuration mapping; errors name the key and the file."""
+    try:
+        return _parse(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _parse(data: Any) -> MonitorConfig:
+    top = _mapping(data, "top level")
+    _only(top, ("model", "columns", "reference", "windows", "checks", "alerts"), "top level")
+    model = _mapping(top.get("model"), "model")
+    _only(model, ("name", "task", "positive_class"), "model")
+    task = model.get("task")
+    if task not in TASKS:
+        raise ConfigError(f"model.task: expected one of {', '.join(TASKS)}, got {task!r}")
+    windows = _mapping(top.get("windows"), "windows")
+    _only(windows, ("rows", "period", "min_rows"), "windows")
+    if "rows" in windows and "period" in windows:
+        raise ConfigError("windows: give either `rows` or `period`, not both")
+    rows = _positive_int(windows["rows"], "windows.rows") if "rows" in windows else None
+    period = windows.get("period")
+    if period is not None and not isinstance(period, str):
+        raise ConfigError("windows.period: expected a period such as 'month', 'week', 'day'")
+    columns = _parse_columns(top.get("columns"), task)
+    if period is not None and columns.timestamp is None:
+        raise ConfigError("windows.period needs columns.timestamp")
+    reference = top.get("reference")
+    if reference is not None and not isinstance(reference, str):
+        raise ConfigError("reference: expected a path")
+    positive = model.get("positive_class")
+    return MonitorConfig(
+        name=str(model.get("name", "model")), task=task, columns=columns,
+        checks=_parse_checks(top.get("checks"), task), window_rows=rows, window_period=period,
+        min_rows=_positive_int(windows.get("min_rows", 100), "windows.min_rows"),
+        alerts=_parse_alerts(top.get("alerts")),
+        positive_class=None if positive is None else str(positive), reference=reference,
+    )
+
+
+def load_monitor_config(path: str | os.PathLike[str]) -> MonitorConfig:
+    """Read and validate a YAML Monitor configuration file."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    return parse_monitor_config(data, os.fspath(path))

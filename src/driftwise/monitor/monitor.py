@@ -1,0 +1,312 @@
+"""The Monitor: one model's watch list, evaluated window by window."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from driftwise.data import require_rows, to_table
+from driftwise.detect import DriftDetector
+from driftwise.errors import ConfigError, NotFittedError
+from driftwise.monitor import _columns as col
+from driftwise.monitor._flatten import drift_metrics, performance_metrics
+from driftwise.monitor.alerts import AlertEvaluator
+from driftwise.monitor.concept import ConceptReference
+from driftwise.monitor.config import MonitorConfig, load_monitor_config, parse_monitor_config
+from driftwise.monitor.result import MetricValue, MonitorResult
+from driftwise.monitor.windows import split_windows
+from driftwise.performance import prediction as pred_drift
+from driftwise.performance import realized_metrics
+from driftwise.performance.concept import label_shift
+from driftwise.performance.estimation import CBPE
+
+
+def _as_config(config: MonitorConfig | Mapping[str, Any] | str | os.PathLike[str]) -> (
+    MonitorConfig
+):
+    if isinstance(config, MonitorConfig):
+        return config
+    if isinstance(config, str | os.PathLike):
+        return load_monitor_config(config)
+    return parse_monitor_config(config)
+
+
+class Monitor:
+    """Everything to watch for one model, configured once, run on each window.
+
+    Parameters
+    ----------
+    config : MonitorConfig, mapping or path to a YAML file
+        See ``docs/monitor.md``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=4000)
+    >>> p = 1 / (1 + np.exp(-2 * x))
+    >>> data = {"x": x, "proba": p, "label": (rng.random(4000) < p).astype(int)}
+    >>> monitor = Monitor({"model": {"task": "binary"},
+    ...                    "columns": {"probabilities": "proba", "target": "label"}})
+    >>> result = monitor.fit(data).run({k: v[:1000] for k, v in data.items()})
+    >>> result.status, result.get("drift.dataset.drift_detected")
+    ('ok', False)
+    """
+
+    def __init__(self, config: MonitorConfig | Mapping[str, Any] | str | os.PathLike[str]):
+        self.config = config
+
+    # -- fitting -------------------------------------------------------------------
+    def fit(self, reference: Any) -> Monitor:
+        """Learn the reference: drift profile, classes, calibration, concept baselines."""
+        cfg = self.config_ = _as_config(self.config)
+        table = to_table(reference)
+        require_rows(table, "reference")
+        c = cfg.columns
+        col.require_columns(table, [c.prediction, *c.probabilities, c.target, c.id,
+                                    c.timestamp, *c.segments, *c.features], "reference")
+        roles = {c.prediction, *c.probabilities, c.target, c.id, c.timestamp} - {None}
+        self.features_ = list(c.features) or [n for n in table.column_names if n not in roles]
+        needs_target = cfg.checks.estimated_performance or cfg.checks.concept_drift is not None
+        if needs_target and (c.target is None or c.target not in table.column_names):
+            raise ConfigError("checks.estimated_performance and checks.concept_drift need the "
+                              "target column (columns.target) in the reference")
+        self.drift_ = None
+        if cfg.checks.feature_drift is not None:
+            self.drift_ = DriftDetector(**cfg.checks.feature_drift.to_dict()).fit(
+                table.select(self.features_), name="reference")
+        self._fit_outputs(cfg, table)
+        self.alerts_ = AlertEvaluator(cfg.alerts)
+        return self
+
+    def _fit_outputs(self, cfg: MonitorConfig, table: pa.Table) -> None:
+        c = cfg.columns
+        if cfg.task == "regression":
+            self.classes_: tuple[str, ...] = ()
+            self.reference_prediction_ = col.numeric(table, c.prediction) if c.prediction \
+                else None
+            self.cbpe_ = None
+            self.concept_ = None
+            return
+        found: set[str] = set()
+        for name in (c.target, c.prediction):
+            if name is not None and name in table.column_names:
+                found |= {v for v in col.labels(table.column(name)) if v is not None}
+        found |= set(c.probability_classes)
+        self.classes_ = _order_classes(found, cfg)
+        proba = self._proba(table, "reference")
+        y_pred = self._predicted(table, proba)
+        self.reference_scores_ = None if proba is None else _scores(proba)
+        self.reference_predicted_ = y_pred
+        y_true = col.encode(col.labels(table.column(c.target)), self.classes_, c.target) \
+            if c.target is not None and c.target in table.column_names else None
+        self.reference_target_ = y_true
+        self.cbpe_ = None
+        if cfg.checks.estimated_performance and proba is not None and y_true is not None:
+            self.cbpe_ = CBPE(cfg.checks.estimated_performance).fit(y_true, proba)
+        self.concept_ = None
+        if cfg.checks.concept_drift is not None and y_true is not None:
+            names = list(cfg.checks.concept_drift) or self.features_
+            self.concept_ = ConceptReference(self.drift_, table, names, y_true,
+                                             len(self.classes_))
+
+    def _proba(self, table: pa.Table, sample: str) -> NDArray[np.float64] | None:
+        """Probabilities with columns in the order of ``classes_`` (multiclass)."""
+        c = self.config_.columns
+        if not c.probabilities:
+            return None
+        proba = col.probabilities(table, c.probabilities, sample)
+        if proba.ndim == 1:
+            return proba
+        missing = [k for k in self.classes_ if k not in c.probability_classes]
+        if missing:
+            raise ConfigError(f"columns.probabilities: no probability column for class(es) "
+                              f"{', '.join(map(repr, missing))}")
+        ordered: NDArray[np.float64] = proba[:, [c.probability_classes.index(k)
+                                                 for k in self.classes_]]
+        return ordered
+
+    def _predicted(self, table: pa.Table, proba: NDArray[np.float64] | None) -> (
+        NDArray[np.int64]
+    ):
+        c = self.config_.columns
+        if c.prediction is not None:
+            return col.encode(col.labels(table.column(c.prediction)), self.classes_,
+                              c.prediction)
+        assert proba is not None
+        predicted: NDArray[np.int64] = (proba >= 0.5).astype(np.int64) if proba.ndim == 1 \
+            else np.argmax(proba, axis=1).astype(np.int64)
+        return predicted
+
+    def _require_fitted(self) -> MonitorConfig:
+        if not hasattr(self, "alerts_"):
+            raise NotFittedError("this Monitor is not fitted yet: call fit(reference) first")
+        return self.config_
+
+    # -- running -------------------------------------------------------------------
+    def run(self, window: Any, *, labels: Any = None, name: str | None = None) -> MonitorResult:
+        """Evaluate every configured check on one window.
+
+        ``labels`` (a table with the id and target columns) are joined by prediction id
+        when the targets arrive later than the predictions.
+        """
+        cfg = self._require_fitted()
+        table = to_table(window)
+        if labels is not None:
+            table = self._join_labels(table, to_table(labels))
+        label = name or f"window {table.num_rows} rows"
+        if table.num_rows < cfg.min_rows:
+            reason = f"{table.num_rows} rows, fewer than windows.min_rows = {cfg.min_rows}"
+            return MonitorResult(label, table.num_rows, "insufficient_data", {},
+                                 reasons={"window": reason})
+        c = cfg.columns
+        col.require_columns(table, [c.prediction, *c.probabilities, *self.features_], "current")
+        metrics: dict[str, MetricValue] = {}
+        reasons: dict[str, str] = {}
+        report = None
+        if self.drift_ is not None:
+            report = self.drift_.compare(table.select(self.features_), name=label)
+            metrics.update(drift_metrics(report, cfg.checks.data_quality))
+        if cfg.task == "regression":
+            self._run_regression(table, metrics, reasons)
+        else:
+            self._run_classification(table, metrics, reasons)
+        alerts = self.alerts_.evaluate(metrics)
+        self._check_alert_names(metrics)
+        return MonitorResult(label, table.num_rows, "ok", metrics, alerts, reasons, report)
+
+    def _join_labels(self, table: pa.Table, labels: pa.Table) -> pa.Table:
+        c = self.config_.columns
+        if c.id is None or c.target is None:
+            raise ConfigError("joining late labels needs columns.id and columns.target")
+        col.require_columns(labels, [c.id, c.target], "labels")
+        base = table.drop_columns([c.target]) if c.target in table.column_names else table
+        return base.join(labels.select([c.id, c.target]), keys=c.id, join_type="left outer")
+
+    def _labelled(self, table: pa.Table) -> NDArray[np.bool_] | None:
+        c = self.config_.columns
+        if c.target is None or c.target not in table.column_names:
+            return None
+        mask: NDArray[np.bool_] = pc.is_valid(table.column(c.target)).to_numpy(
+            zero_copy_only=False)
+        return mask if mask.any() else None
+
+    def _run_classification(self, table: pa.Table, metrics: dict[str, MetricValue],
+                            reasons: dict[str, str]) -> None:
+        cfg, c = self.config_, self.config_.columns
+        proba = self._proba(table, "current")
+        y_pred = self._predicted(table, proba)
+        k = len(self.classes_)
+        if cfg.checks.prediction_drift:
+            for key, value in pred_drift.class_mix_drift(self.reference_predicted_, y_pred,
+                                                         k).items():
+                metrics[f"prediction.{key}"] = value
+            if proba is not None and self.reference_scores_ is not None:
+                for key, value in pred_drift.score_drift(self.reference_scores_,
+                                                         _scores(proba)).items():
+                    metrics[f"prediction.{key}"] = value
+        if self.cbpe_ is not None and proba is not None:
+            for key, est in self.cbpe_.estimate(proba, y_pred).items():
+                metrics[f"estimated.{key}"] = est
+        mask = self._labelled(table)
+        metrics["performance.labelled_rows"] = 0 if mask is None else int(mask.sum())
+        if mask is None or mask.sum() < cfg.min_rows:
+            reasons["performance"] = (f"{metrics['performance.labelled_rows']} labelled rows, "
+                                      f"fewer than windows.min_rows = {cfg.min_rows}")
+            return
+        y_true = col.encode(col.labels(table.column(c.target).filter(pa.array(mask))),
+                            self.classes_, c.target or "target")
+        sub_proba = None if proba is None else proba[mask]
+        if cfg.checks.performance:
+            scores = sub_proba
+            res = realized_metrics(cfg.task, y_true, y_pred[mask], scores,
+                                   metrics=cfg.checks.performance, n_classes=k,
+                                   n_boot=cfg.checks.bootstrap)
+            metrics.update(performance_metrics(res, reasons))
+        if self.reference_target_ is not None:
+            for key, value in label_shift(self.reference_target_, y_true, k).items():
+                metrics[f"target.{key}"] = value
+        if self.concept_ is not None:
+            metrics.update(self.concept_.compare(table.filter(pa.array(mask)), y_true))
+            if self.cbpe_ is not None and sub_proba is not None:
+                estimated = self.cbpe_.estimate(sub_proba, y_pred[mask])
+                for key, est in estimated.items():
+                    real = metrics.get(f"performance.{key}")
+                    metrics[f"concept.performance_gap.{key}"] = (
+                        None if real is None or est is None else float(real) - est)
+
+    def _run_regression(self, table: pa.Table, metrics: dict[str, MetricValue],
+                        reasons: dict[str, str]) -> None:
+        cfg, c = self.config_, self.config_.columns
+        if c.prediction is None:
+            return
+        y_pred = col.numeric(table, c.prediction)
+        if cfg.checks.prediction_drift and self.reference_prediction_ is not None:
+            for key, value in pred_drift.regression_drift(self.reference_prediction_,
+                                                          y_pred).items():
+                metrics[f"prediction.{key}"] = value
+        mask = self._labelled(table)
+        metrics["performance.labelled_rows"] = 0 if mask is None else int(mask.sum())
+        if mask is None or mask.sum() < cfg.min_rows or not cfg.checks.performance:
+            reasons["performance"] = f"{metrics['performance.labelled_rows']} labelled rows"
+            return
+        y_true = col.numeric(table.filter(pa.array(mask)), c.target or "target")
+        res = realized_metrics("regression", y_true, y_pred[mask],
+                               metrics=cfg.checks.performance, n_boot=cfg.checks.bootstrap)
+        metrics.update(performance_metrics(res, reasons))
+
+    def _check_alert_names(self, metrics: Mapping[str, MetricValue]) -> None:
+        for rule in self.config_.alerts:
+            if rule.metric not in metrics:
+                import difflib
+
+                close = difflib.get_close_matches(rule.metric, list(metrics), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ConfigError(f"alert {rule.name!r}: no metric {rule.metric!r} is "
+                                  f"produced by this monitor{hint}")
+
+    def run_batches(self, frames: Iterable[Any], names: Iterable[str] | None = None) -> (
+        list[MonitorResult]
+    ):
+        """Run each frame as one window, in order (alert streaks carry over)."""
+        frame_list = list(frames)
+        labels = list(names) if names is not None else [f"batch {i + 1}"
+                                                       for i in range(len(frame_list))]
+        return [self.run(f, name=n) for f, n in zip(frame_list, labels, strict=True)]
+
+    def run_frame(self, frame: Any, *, by: str | None = None) -> list[MonitorResult]:
+        """Split one frame into windows (``windows.rows``, or a period of the timestamp
+        column: ``by`` or ``windows.period``) and run each."""
+        cfg = self._require_fitted()
+        table = to_table(frame)
+        windows = split_windows(table, rows=cfg.window_rows, period=by or cfg.window_period,
+                                timestamp=cfg.columns.timestamp)
+        return [self.run(part, name=label) for label, part in windows]
+
+
+def _order_classes(found: set[str], cfg: MonitorConfig) -> tuple[str, ...]:
+    classes = sorted(found, key=lambda v: (not v.lstrip("-").isdigit(), int(v) if
+                                           v.lstrip("-").isdigit() else 0, v))
+    if cfg.task == "binary":
+        if len(classes) > 2:
+            raise ConfigError(f"model.task is binary but the reference has classes "
+                              f"{', '.join(classes)}")
+        positive = cfg.positive_class or ("1" if "1" in classes else "true" if "true" in
+                                          classes else classes[-1])
+        negatives = [v for v in classes if v != positive]
+        classes = [*negatives, positive] if len(classes) == 2 else [negatives[0] if negatives
+                                                                   else "0", positive]
+    return tuple(classes)
+
+
+def _scores(proba: NDArray[np.float64]) -> NDArray[np.float64]:
+    if proba.ndim == 1:
+        return proba
+    result: NDArray[np.float64] = proba.max(axis=1)
+    return result
