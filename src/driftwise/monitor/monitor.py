@@ -20,6 +20,7 @@ from driftwise.monitor.alerts import AlertEvaluator
 from driftwise.monitor.concept import ConceptReference
 from driftwise.monitor.config import MonitorConfig, load_monitor_config, parse_monitor_config
 from driftwise.monitor.result import MetricValue, MonitorResult
+from driftwise.monitor.segments import MIN_SLICE_ROWS, Slice, slice_masks, worst_slices
 from driftwise.monitor.windows import split_windows
 from driftwise.performance import prediction as pred_drift
 from driftwise.performance import realized_metrics
@@ -110,6 +111,11 @@ class Monitor:
         self.cbpe_ = None
         if cfg.checks.estimated_performance and proba is not None and y_true is not None:
             self.cbpe_ = CBPE(cfg.checks.estimated_performance).fit(y_true, proba)
+        self.reference_slices_: dict[str, tuple[float, int]] = {}
+        if c.segments and y_true is not None:
+            for slice_name, mask in slice_masks(table, c.segments, MIN_SLICE_ROWS).items():
+                acc = float(np.mean(y_true[mask] == y_pred[mask]))
+                self.reference_slices_[slice_name] = (acc, int(mask.sum()))
         self.concept_ = None
         if cfg.checks.concept_drift is not None and y_true is not None:
             names = list(cfg.checks.concept_drift) or self.features_
@@ -173,13 +179,15 @@ class Monitor:
         if self.drift_ is not None:
             report = self.drift_.compare(table.select(self.features_), name=label)
             metrics.update(drift_metrics(report, cfg.checks.data_quality))
+        slices: tuple[Slice, ...] = ()
         if cfg.task == "regression":
             self._run_regression(table, metrics, reasons)
         else:
-            self._run_classification(table, metrics, reasons)
+            slices = self._run_classification(table, metrics, reasons)
         alerts = self.alerts_.evaluate(metrics)
         self._check_alert_names(metrics)
-        return MonitorResult(label, table.num_rows, "ok", metrics, alerts, reasons, report)
+        return MonitorResult(label, table.num_rows, "ok", metrics, alerts, reasons, report,
+                             slices)
 
     def _join_labels(self, table: pa.Table, labels: pa.Table) -> pa.Table:
         c = self.config_.columns
@@ -197,8 +205,39 @@ class Monitor:
             zero_copy_only=False)
         return mask if mask.any() else None
 
+    def _segments(self, table: pa.Table, proba: NDArray[np.float64] | None,
+                  y_pred: NDArray[np.int64], y_true: NDArray[np.int64] | None,
+                  labelled: NDArray[np.bool_] | None, metrics: dict[str, MetricValue]) -> (
+        tuple[Slice, ...]
+    ):
+        """Per-slice accuracy (realized where labelled, else estimated) and the worst slices."""
+        c = self.config_.columns
+        if not c.segments or not self.reference_slices_:
+            return ()
+        current: dict[str, tuple[float, int]] = {}
+        source = "realized" if y_true is not None else "estimated"
+        for name, mask in slice_masks(table, c.segments, MIN_SLICE_ROWS).items():
+            if y_true is not None and labelled is not None:
+                rows = mask[labelled]
+                if rows.sum() < MIN_SLICE_ROWS:
+                    continue
+                acc = float(np.mean(y_true[rows] == y_pred[labelled][rows]))
+                n = int(rows.sum())
+            elif self.cbpe_ is not None and proba is not None:
+                est = self.cbpe_.estimate(proba[mask], y_pred[mask]).get("accuracy")
+                if est is None:
+                    continue
+                acc, n = est, int(mask.sum())
+            else:
+                return ()
+            current[name] = (acc, n)
+            if " & " not in name:
+                metrics[f"segments.{name}.accuracy"] = acc
+                metrics[f"segments.{name}.rows"] = n
+        return tuple(worst_slices(current, self.reference_slices_, source))
+
     def _run_classification(self, table: pa.Table, metrics: dict[str, MetricValue],
-                            reasons: dict[str, str]) -> None:
+                            reasons: dict[str, str]) -> tuple[Slice, ...]:
         cfg, c = self.config_, self.config_.columns
         proba = self._proba(table, "current")
         y_pred = self._predicted(table, proba)
@@ -219,7 +258,7 @@ class Monitor:
         if mask is None or mask.sum() < cfg.min_rows:
             reasons["performance"] = (f"{metrics['performance.labelled_rows']} labelled rows, "
                                       f"fewer than windows.min_rows = {cfg.min_rows}")
-            return
+            return self._segments(table, proba, y_pred, None, None, metrics)
         y_true = col.encode(col.labels(table.column(c.target).filter(pa.array(mask))),
                             self.classes_, c.target or "target")
         sub_proba = None if proba is None else proba[mask]
@@ -240,6 +279,7 @@ class Monitor:
                     real = metrics.get(f"performance.{key}")
                     metrics[f"concept.performance_gap.{key}"] = (
                         None if real is None or est is None else float(real) - est)
+        return self._segments(table, proba, y_pred, y_true, mask, metrics)
 
     def _run_regression(self, table: pa.Table, metrics: dict[str, MetricValue],
                         reasons: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftwise.detect.results import DriftReport
+from driftwise.monitor.segments import Slice
 
 MetricValue = float | int | bool | None
 
@@ -51,6 +52,7 @@ class MonitorResult:
     alerts: tuple[FiredAlert, ...] = ()
     reasons: dict[str, str] = field(default_factory=dict)
     drift: DriftReport | None = field(default=None, repr=False, compare=False)
+    worst_slices: tuple[Slice, ...] = ()
 
     def get(self, name: str) -> MetricValue:
         """The value of metric ``name`` (``KeyError`` with suggestions if unknown)."""
@@ -68,6 +70,7 @@ class MonitorResult:
             "window": self.window, "rows": self.rows, "status": self.status,
             "metrics": metrics, "reasons": self.reasons,
             "alerts": [a.to_dict() for a in self.alerts],
+            "worst_slices": [s.to_dict() for s in self.worst_slices],
         }
         if self.drift is not None:
             out["drift"] = self.drift.to_dict(plots=False)
