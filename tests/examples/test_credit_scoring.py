@@ -1,0 +1,46 @@
+"""The credit-scoring example flags exactly the modified batches and names their causes."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, needs_shared_data
+
+
+def _load_example():
+    path = REPO / "examples" / "credit_scoring" / "run.py"
+    spec = importlib.util.spec_from_file_location("credit_scoring_example", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_shared_data
+def test_exactly_the_modified_batches_are_flagged(capsys: pytest.CaptureFixture[str]) -> None:
+    example = _load_example()
+    results = example.main()
+    flagged = {i for i, r in enumerate(results, start=1) if r.alerts}
+    assert flagged == set(example.MODIFIED)
+    by_number = dict(enumerate(results, start=1))
+    # Covariate shift: input drift led by the shifted feature, no performance gap.
+    shift = by_number[3]
+    assert shift.get("drift.columns.LIMIT_BAL.drift_detected")
+    assert abs(shift.get("concept.performance_gap.roc_auc")) < 0.05
+    # Truncation: PAY_0 drifted and its relation with the target changed.
+    trunc = by_number[5]
+    assert trunc.get("drift.columns.PAY_0.drift_detected")
+    assert trunc.get("concept.PAY_0.change_p_value_adjusted") < 0.05
+    # Concept drift: no input drift, relation changed, realized AUC far below the estimate,
+    # and the flipped segment is the worst slice.
+    concept = by_number[7]
+    assert not concept.get("drift.dataset.drift_detected")
+    assert concept.get("concept.PAY_0.change_p_value_adjusted") < 0.05
+    assert concept.get("concept.performance_gap.roc_auc") < -0.1
+    assert concept.worst_slices[0].name == "MARRIAGE=1"
+    out = capsys.readouterr().out
+    assert "PAY_0–Y relation changed" in out and "worst slice MARRIAGE=1" in out
+    assert Path(example.__file__).name == "run.py"
