@@ -18,7 +18,7 @@ demo: setup
 	$(BIN)/driftwise demo
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 
 # Debian's Chromium and its driver, for the browser tests (root on these machines).
