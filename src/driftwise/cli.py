@@ -75,10 +75,35 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int], Callable[[str], No
         yield start
 
 
+def _emit_monitor(run: Any, json_out: Path | None, html_out: Path | None) -> None:
+    if json_out is not None:
+        if str(json_out) == "-":
+            sys.stdout.write(run.to_json() + "\n")
+        else:
+            run.to_json(json_out)
+            err.print(f"JSON report: {json_out}", highlight=False)
+    if html_out is not None:
+        from driftwise.report import render_html
+
+        last = next((r for r in reversed(run.results) if r.drift is not None), None)
+        if last is not None and last.drift is not None:
+            html_out.write_text(render_html(last.drift.to_dict()), encoding="utf-8")
+            err.print(f"HTML drift report of window {last.window}: {html_out}",
+                      highlight=False)
+    if str(json_out) != "-":
+        from driftwise.report.monitor_summary import print_monitor_summary
+
+        print_monitor_summary(run, out)
+
+
 def _run_report(reference: str, current: str, config: Path | None, numeric_test: str | None,
                 categorical_test: str | None, correction: str | None, alpha: float | None,
                 target: str | None, prediction: str | None, exclude: list[str] | None) -> Any:
     from driftwise.data import to_table
+    from driftwise.monitor.job import is_monitor_config, run_monitor
+
+    if config is not None and is_monitor_config(config):
+        return run_monitor(config, reference, current)
     from driftwise.detect import DriftDetector, ReferenceProfile
     from driftwise.detect.config import detector_params, load_config
     from driftwise.detect.profile import is_profile_file
@@ -105,6 +130,11 @@ def _run_report(reference: str, current: str, config: Path | None, numeric_test:
 
 
 def _emit(report: Any, json_out: Path | None, html_out: Path | None) -> None:
+    from driftwise.monitor.job import MonitorRun
+
+    if isinstance(report, MonitorRun):
+        _emit_monitor(report, json_out, html_out)
+        return
     if json_out is not None:
         if str(json_out) == "-":
             sys.stdout.write(report.to_json() + "\n")
@@ -152,7 +182,8 @@ def check(reference: Reference, current: Current, config: ConfigOpt = None,
         _emit(result, json_out, html_out)
     except DriftwiseError as exc:
         raise _fail(exc) from None
-    raise typer.Exit(EXIT_DRIFT if result.drift_detected else EXIT_OK)
+    drifted = result.alerted if hasattr(result, "alerted") else result.drift_detected
+    raise typer.Exit(EXIT_DRIFT if drifted else EXIT_OK)
 
 
 @app.command()

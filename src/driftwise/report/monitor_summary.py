@@ -1,0 +1,45 @@
+"""A readable terminal summary of a Monitor run: one row per window."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from driftwise.monitor.job import MonitorRun
+from driftwise.monitor.result import MonitorResult
+
+KEY_METRICS = ("estimated.roc_auc", "performance.roc_auc", "estimated.accuracy",
+               "performance.accuracy", "performance.mae", "prediction.psi")
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _drifted(result: MonitorResult) -> str:
+    names = [k.split(".")[2] for k, v in result.metrics.items()
+             if k.startswith("drift.columns.") and k.endswith(".drift_detected") and v]
+    return ", ".join(names[:5]) + (f" +{len(names) - 5}" if len(names) > 5 else "")
+
+
+def print_monitor_summary(run: MonitorRun, console: Console | None = None) -> None:
+    """One row per window: rows, drifted columns, key metrics, alerts."""
+    console = console or Console()
+    shown = [m for m in KEY_METRICS if any(m in r.metrics for r in run.results)]
+    table = Table(title=f"monitor {run.monitor}: {len(run.results)} window(s) vs "
+                        f"{run.reference_rows:,} reference rows", header_style="bold")
+    for header in ("window", "rows", "status", "drifted columns", *shown, "alerts"):
+        table.add_column(header)
+    for r in run.results:
+        alerts = ", ".join(f"[{'red' if a.severity == 'critical' else 'yellow'}]{a.name}[/]"
+                           for a in r.alerts)
+        status = r.status if r.status == "ok" else f"[dim]{r.status}[/]"
+        table.add_row(r.window, f"{r.rows:,}", status, _drifted(r) or "–",
+                      *(_fmt(r.metrics.get(m)) for m in shown), alerts or "–")
+    console.print(table)
