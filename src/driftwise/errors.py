@@ -25,6 +25,10 @@ class ConfigError(DriftwiseError):
     """A configuration key or value is unknown or invalid."""
 
 
+class StateError(DriftwiseError):
+    """A saved detector state is malformed, of another detector type, or of another version."""
+
+
 __all__ = [
     "ConfigError",
     "DriftwiseError",
@@ -32,4 +36,5 @@ __all__ = [
     "InsufficientDataError",
     "NotFittedError",
     "SchemaError",
+    "StateError",
 ]

@@ -1,0 +1,289 @@
+"""Seasonal baseline: is a window's difference explained by the season, or anomalous?
+
+A window (say one day of a feature) is compared twice:
+
+1. with the **whole reference** (two-sample KS test plus the normed Wasserstein effect, as
+   the batch engine does): does it differ from "the past" at all?
+2. with its **seasonal expectation**: each value is standardised by the mean and sd of the
+   reference values of its own season (hour of day, day of week, month, ... configurable),
+   and the window's score is the root mean square of these residuals. The score is
+   calibrated on the reference itself: every run of as many consecutive reference values is
+   scored the same way, and the window is *anomalous* when its score exceeds
+   ``margin`` times the ``threshold_quantile`` quantile of those reference scores (by default
+   the largest: the window deviates from its season more than the reference ever did).
+
+Verdicts: ``anomalous`` (2 fires), ``seasonal`` (1 fires, 2 does not: the difference is the
+ordinary cycle), ``no_drift`` (neither), ``insufficient_reference`` (a season of the window
+has fewer than ``min_reference_points`` reference values, or the reference is shorter than
+the window: no verdict can be given, which is not the same as no drift).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from driftwise.errors import ConfigError, InsufficientDataError, NotFittedError, SchemaError
+from driftwise.stats import ks_2samp
+
+__all__ = ["SEASON_COMPONENTS", "SeasonalBaseline", "SeasonalVerdict"]
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: Calendar components a season can combine, with their number of values.
+SEASON_COMPONENTS = {"month": 12, "day_of_week": 7, "weekend": 2, "hour": 24, "half_hour": 48}
+VERDICTS = ("no_drift", "seasonal", "anomalous", "insufficient_reference")
+
+
+def _components(ts: npt.NDArray[np.datetime64], names: Sequence[str]) -> npt.NDArray[np.int64]:
+    """Mixed-radix season code of every timestamp."""
+    days = ts.astype("datetime64[D]")
+    minutes = (ts - days) // np.timedelta64(1, "m")
+    code = np.zeros(ts.size, dtype=np.int64)
+    for name in names:
+        if name == "month":
+            part = ts.astype("datetime64[M]").astype(np.int64) % 12
+        elif name in ("day_of_week", "weekend"):
+            dow = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+            part = dow if name == "day_of_week" else (dow >= 5).astype(np.int64)
+        elif name == "hour":
+            part = minutes // 60
+        else:
+            part = minutes // 30
+        code = code * SEASON_COMPONENTS[name] + part.astype(np.int64)
+    return code
+
+
+def _label(code: int, names: Sequence[str]) -> str:
+    parts = []
+    for name in reversed(names):
+        code, value = divmod(code, SEASON_COMPONENTS[name])
+        if name == "month":
+            text = _MONTHS[value]
+        elif name == "day_of_week":
+            text = _DAYS[value]
+        elif name == "weekend":
+            text = "yes" if value else "no"
+        elif name == "hour":
+            text = f"{value:02d}"
+        else:
+            text = f"{value // 2:02d}:{30 * (value % 2):02d}"
+        parts.append(f"{name}={text}")
+    return ", ".join(reversed(parts))
+
+
+def _timestamps(ts: Any, n: int, what: str) -> npt.NDArray[np.datetime64]:
+    try:
+        arr = np.asarray(ts, dtype="datetime64[ns]")
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(
+            f"{what}: timestamps must be naive datetimes (datetime64; convert time zones to "
+            f"local time first): {exc}"
+        ) from None
+    if arr.ndim != 1 or arr.size != n:
+        raise SchemaError(f"{what}: {arr.size} timestamps for {n} values")
+    missing = np.isnat(arr)
+    if missing.any():
+        raise SchemaError(
+            f"{what}: timestamp at position {int(np.argmax(missing))} is missing (NaT); every "
+            "value needs its time to be compared with its season"
+        )
+    back = np.flatnonzero(arr[1:] < arr[:-1])
+    if back.size:
+        i = int(back[0]) + 1
+        raise SchemaError(
+            f"{what}: timestamps out of order at position {i} ({arr[i]} after {arr[i - 1]}); "
+            "sort the values by time first"
+        )
+    return arr
+
+
+def _values(values: Any, what: str) -> npt.NDArray[np.float64]:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"{what}: values must be numbers ({exc})") from None
+    if arr.ndim != 1:
+        raise SchemaError(f"{what}: expected one-dimensional values, got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise SchemaError(
+            f"{what}: value {arr[bad][0]!r} at position {int(np.argmax(bad))} is not finite; "
+            "NaN and inf are rejected (a data-quality check should report them)"
+        )
+    return arr
+
+
+@dataclass(frozen=True)
+class SeasonalVerdict:
+    """The verdict on one window, with the numbers behind it.
+
+    Attributes
+    ----------
+    verdict : str
+        ``no_drift``, ``seasonal``, ``anomalous`` or ``insufficient_reference``.
+    score : float or None
+        Root mean square of the window's seasonal residuals (in season sds).
+    threshold : float or None
+        The score above which a window is anomalous (from the reference's own windows).
+    p_value : float or None
+        Share of reference windows (plus one) scoring at least ``score``.
+    overall_p_value, overall_effect : float or None
+        KS p-value and normed Wasserstein distance of the window against the whole reference.
+    n : int
+        Window size.
+    insufficient_seasons : list of str
+        Seasons of the window with fewer than ``min_reference_points`` reference values.
+    """
+
+    verdict: str
+    score: float | None
+    threshold: float | None
+    p_value: float | None
+    overall_p_value: float | None
+    overall_effect: float | None
+    n: int
+    insufficient_seasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class SeasonalBaseline:
+    """Per-season profile of a reference stream, and verdicts on windows against it.
+
+    Parameters
+    ----------
+    season : sequence of str
+        Calendar components that define a season, from ``SEASON_COMPONENTS``
+        (default ``("day_of_week", "hour")``: 168 seasons of a week).
+    min_reference_points : int
+        Reference values a season needs for a verdict (default 30).
+    alpha, min_effect : float
+        Whole-reference comparison: different when the KS p-value is below ``alpha`` and the
+        normed Wasserstein distance at least ``min_effect`` (defaults 0.01 and 0.1).
+    threshold_quantile, margin : float
+        Anomalous when the seasonal score exceeds ``margin`` times this quantile of the
+        reference windows' scores (defaults 1.0, the largest, and 1.0).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> ts = np.datetime64("2024-01-01") + np.arange(24 * 7 * 40) * np.timedelta64(1, "h")
+    >>> hour = (np.arange(ts.size) % 24).astype(float)
+    >>> noise = np.random.default_rng(0).normal(0, 0.5, ts.size)
+    >>> values = 10 + 5 * np.sin(hour / 24 * 2 * np.pi) + noise
+    >>> base = SeasonalBaseline(season=["hour"]).fit(values[:-48], ts[:-48])
+    >>> base.compare(values[-48:-36], ts[-48:-36]).verdict    # half a day: the daily cycle
+    'seasonal'
+    >>> base.compare(values[-24:] * 0, ts[-24:]).verdict      # a zeroed feature
+    'anomalous'
+    """
+
+    def __init__(self, season: Sequence[str] = ("day_of_week", "hour"),
+                 min_reference_points: int = 30, alpha: float = 0.01, min_effect: float = 0.1,
+                 threshold_quantile: float = 1.0, margin: float = 1.0) -> None:
+        if isinstance(season, str):
+            season = [season]
+        unknown = [s for s in season if s not in SEASON_COMPONENTS]
+        if not season or unknown:
+            raise ConfigError(
+                f"season: unknown component(s) {unknown or season!r}; choose from "
+                f"{sorted(SEASON_COMPONENTS)}"
+            )
+        if isinstance(min_reference_points, bool) or not isinstance(min_reference_points, int) \
+                or min_reference_points < 2:
+            raise ConfigError(
+                f"min_reference_points must be an integer >= 2, got {min_reference_points!r}"
+            )
+        for name, value, lo, hi in (("alpha", alpha, 0.0, 1.0), ("min_effect", min_effect, 0.0,
+                                    math.inf), ("threshold_quantile", threshold_quantile, 0.0,
+                                    1.0), ("margin", margin, 0.0, math.inf)):
+            if not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise ConfigError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+        self.season = tuple(season)
+        self.min_reference_points = min_reference_points
+        self.alpha = alpha
+        self.min_effect = min_effect
+        self.threshold_quantile = threshold_quantile
+        self.margin = margin
+
+    def fit(self, values: Any, timestamps: Any) -> SeasonalBaseline:
+        """Learn each season's mean and sd from a reference stream sorted by time.
+
+        Raises
+        ------
+        SchemaError
+            Non-finite values, missing or unsorted timestamps, mismatched lengths.
+        InsufficientDataError
+            Fewer than two values, or a constant reference.
+        """
+        x = _values(values, "fit")
+        ts = _timestamps(timestamps, x.size, "fit")
+        if x.size < 2:
+            raise InsufficientDataError(f"fit: need at least 2 reference values, got {x.size}")
+        overall_sd = float(np.std(x, ddof=1))
+        if not overall_sd > 0:
+            raise InsufficientDataError("fit: the reference is constant; nothing to compare with")
+        codes = _components(ts, self.season)
+        size = math.prod(SEASON_COMPONENTS[s] for s in self.season)
+        counts = np.bincount(codes, minlength=size)
+        sums = np.bincount(codes, weights=x, minlength=size)
+        means = np.divide(sums, counts, out=np.zeros(size), where=counts > 0)
+        dev = x - means[codes]
+        ss = np.bincount(codes, weights=dev * dev, minlength=size)
+        sds = np.sqrt(np.divide(ss, counts - 1, out=np.zeros(size), where=counts > 1))
+        # A season constant in the reference would make any change infinitely anomalous.
+        sds = np.maximum(sds, 1e-3 * overall_sd)
+        self.counts_ = counts
+        self.means_ = means
+        self.sds_ = sds
+        self.reference_ = np.sort(x)
+        residual = (x - means[codes]) / sds[codes]
+        self._squares = np.concatenate(([0.0], np.cumsum(residual * residual)))
+        return self
+
+    def expected(self, timestamps: Any) -> npt.NDArray[np.float64]:
+        """The seasonal expectation (per-season reference mean) at each timestamp."""
+        self._check_fitted()
+        ts = np.asarray(timestamps, dtype="datetime64[ns]")
+        out: npt.NDArray[np.float64] = self.means_[_components(ts, self.season)]
+        return out
+
+    def compare(self, values: Any, timestamps: Any) -> SeasonalVerdict:
+        """The verdict on one window of values with their timestamps (sorted by time)."""
+        self._check_fitted()
+        x = _values(values, "compare")
+        ts = _timestamps(timestamps, x.size, "compare")
+        n = x.size
+        if n == 0:
+            raise InsufficientDataError("compare: the window is empty")
+        codes = _components(ts, self.season)
+        thin = np.unique(codes[self.counts_[codes] < self.min_reference_points])
+        n_windows = self._squares.size - n
+        if thin.size or n_windows < 1:
+            return SeasonalVerdict("insufficient_reference", None, None, None, None, None, n,
+                                   [_label(int(c), self.season) for c in thin])
+        residual = (x - self.means_[codes]) / self.sds_[codes]
+        score = math.sqrt(float(np.mean(residual * residual)))
+        ref_scores = np.sqrt((self._squares[n:] - self._squares[:-n]) / n)
+        threshold = self.margin * float(np.quantile(ref_scores, self.threshold_quantile))
+        p_value = (1.0 + float(np.count_nonzero(ref_scores >= score))) / (1.0 + n_windows)
+        overall = ks_2samp(self.reference_, x)
+        overall_p = overall.p_value if overall.p_value is not None else 1.0
+        if score > threshold:
+            verdict = "anomalous"
+        elif overall_p < self.alpha and overall.effect >= self.min_effect:
+            verdict = "seasonal"
+        else:
+            verdict = "no_drift"
+        return SeasonalVerdict(verdict, score, threshold, p_value, overall_p, overall.effect, n)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "means_"):
+            raise NotFittedError("SeasonalBaseline: call fit(values, timestamps) first")

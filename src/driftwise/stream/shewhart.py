@@ -1,0 +1,52 @@
+"""Shewhart individuals chart: an alarm for any value beyond mean ± L sd (Shewhart 1931)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+from driftwise.stream._base import ReferenceStreamDetector, as_finite_array, check_positive
+
+__all__ = ["Shewhart"]
+
+
+class Shewhart(ReferenceStreamDetector):
+    """Alarm when ``|x - mean| > L * std``; memoryless, so its in-control ARL is ``1 / P(|Z| > L)``.
+
+    Parameters
+    ----------
+    L : float
+        Width of the limits in reference sds (default 3: ARL0 ≈ 370 for normal data).
+    mean, std : float, optional
+        The in-control mean and sd; otherwise learned by :meth:`fit`.
+
+    Example
+    -------
+    >>> Shewhart(L=3.0, mean=10.0, std=2.0).update_many([11.0, 17.5, 3.0, 4.5]).tolist()
+    [1, 2]
+    """
+
+    kind = "shewhart"
+    _params = ("L", "mean", "std")
+    _state = ("mu", "sd")
+
+    def __init__(self, L: float = 3.0, mean: float | None = None,
+                 std: float | None = None) -> None:
+        super().__init__(mean, std)
+        self.L = check_positive("L", L)
+
+    def reset(self) -> None:
+        """Nothing to forget: the chart has no memory."""
+
+    def update(self, x: float) -> bool:
+        d = x - self._mu
+        if d - d != 0.0:
+            return self._reject(x)
+        return abs(d) > self.L * self._sd
+
+    def update_many(self, xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.int64]:
+        arr = as_finite_array(xs)
+        self._check_fitted()
+        return np.flatnonzero(np.abs(arr - self._mu) > self.L * self._sd).astype(np.int64)
