@@ -103,6 +103,8 @@ class CBPE:
 
     def estimate(self, proba: FloatArray, y_pred: NDArray[np.int64]) -> dict[str, float | None]:
         """Estimated metrics on an unlabelled window; ``None`` where undefined."""
+        if proba.shape[0] == 0:
+            raise ValueError("cannot estimate performance on an empty window")
         p = self.calibrated(proba)
         out: dict[str, float | None] = {}
         if proba.ndim == 1:
