@@ -158,3 +158,4 @@ def test_multiclass_and_regression_monitors() -> None:
     assert rres.get("performance.mae") == pytest.approx(
         skm.mean_absolute_error(reg.y[2000:], reg.y_hat[2000:]))
     assert "prediction.ks_p_value" in rres.metrics
+    assert rres.get("estimated.mae") == pytest.approx(rres.get("performance.mae"), rel=0.1)

@@ -76,3 +76,27 @@ def test_multiclass_cbpe_is_close_to_nannyml() -> None:
             ours = cbpe.estimate(rows[proba_cols].to_numpy(), pred)[metric]
             assert ours == pytest.approx(chunk["estimated"]["value"], abs=0.01), (
                 metric, chunk["key"])
+
+
+def test_dle_is_close_to_nannyml_on_car_price() -> None:
+    import pyarrow as pa
+
+    from driftwise.performance.dle import DLE
+
+    frame = pd.read_parquet(DATA / "nannyml_car_price.parquet")
+    reference, _ = _split(frame)
+    features = ["car_age", "km_driven", "price_new", "accident_count", "door_count", "fuel",
+                "transmission"]
+    dle = DLE().fit(pa.Table.from_pandas(reference, preserve_index=False), features,
+                    reference["y_pred"].to_numpy(float), reference["y_true"].to_numpy(float))
+    for metric in ("mae", "rmse"):
+        for chunk in _chunks("car_price", metric):
+            rows = frame.iloc[chunk["row_start"]:chunk["row_stop"]]
+            ours = dle.estimate(pa.Table.from_pandas(rows, preserve_index=False),
+                                rows["y_pred"].to_numpy(float))[metric]
+            theirs = chunk["estimated"]
+            # A different booster (scikit-learn's, not LightGBM): within 2 % of NannyML's
+            # estimate, and inside NannyML's band that holds the realized value.
+            assert ours == pytest.approx(theirs["value"], rel=0.02), (metric, chunk["key"])
+            assert theirs["lower_confidence_boundary"] <= ours <= \
+                theirs["upper_confidence_boundary"], (metric, chunk["key"])

@@ -15,6 +15,7 @@ import yaml
 
 from driftwise.detect.settings import DriftSettings
 from driftwise.errors import ConfigError
+from driftwise.performance.dle import DLE_METRICS
 from driftwise.performance.estimation import CBPE_METRICS
 from driftwise.performance.realized import DEFAULT_METRICS, TASKS
 
@@ -172,7 +173,7 @@ def _parse_checks(raw: Any, task: str) -> Checks:
         drift = DriftSettings.from_mapping(_mapping(None if drift_raw is True else drift_raw,
                                                     "checks.feature_drift"),
                                            "checks.feature_drift")
-    estimable = () if task == "regression" else CBPE_METRICS
+    estimable = DLE_METRICS if task == "regression" else CBPE_METRICS
     concept_raw = checks.get("concept_drift")
     concept: tuple[str, ...] | None
     if concept_raw in (None, False):
@@ -194,8 +195,7 @@ def _parse_checks(raw: Any, task: str) -> Checks:
         prediction_drift=checks.get("prediction_drift", True),
         performance=_metric_list(checks.get("performance"), "checks.performance",
                                  DEFAULT_METRICS[task]),
-        estimated_performance=_metric_list(checks.get("estimated_performance",
-                                                      False if task == "regression" else None),
+        estimated_performance=_metric_list(checks.get("estimated_performance"),
                                            "checks.estimated_performance", estimable),
         concept_drift=concept, bootstrap=bootstrap,
     )

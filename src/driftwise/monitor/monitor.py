@@ -25,6 +25,7 @@ from driftwise.monitor.windows import split_windows
 from driftwise.performance import prediction as pred_drift
 from driftwise.performance import realized_metrics
 from driftwise.performance.concept import label_shift
+from driftwise.performance.dle import DLE
 from driftwise.performance.estimation import CBPE
 
 
@@ -94,6 +95,11 @@ class Monitor:
                 else None
             self.cbpe_ = None
             self.concept_ = None
+            self.dle_ = None
+            if cfg.checks.estimated_performance and self.reference_prediction_ is not None:
+                observed = col.numeric(table, c.target or "target")
+                self.dle_ = DLE(cfg.checks.estimated_performance).fit(
+                    table, self.features_, self.reference_prediction_, observed)
             return
         found: set[str] = set()
         for name in (c.target, c.prediction):
@@ -287,6 +293,9 @@ class Monitor:
         if c.prediction is None:
             return
         y_pred = col.numeric(table, c.prediction)
+        if self.dle_ is not None:
+            for key, est in self.dle_.estimate(table, y_pred).items():
+                metrics[f"estimated.{key}"] = est
         if cfg.checks.prediction_drift and self.reference_prediction_ is not None:
             for key, value in pred_drift.regression_drift(self.reference_prediction_,
                                                           y_pred).items():
