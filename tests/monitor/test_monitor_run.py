@@ -63,6 +63,16 @@ def test_covariate_shift_is_drift_not_concept(monitor: Monitor) -> None:
     assert result.get("concept.x.change_p_value_adjusted") > 0.05
 
 
+def test_segment_drift_is_seen_in_its_segment_only(monitor: Monitor) -> None:
+    window = binary_frame(3000, 12)
+    in_a = window["z"] == "a"
+    window.loc[in_a, "x"] = window.loc[in_a, "x"] + 1.5
+    result = monitor.run(window)
+    assert result.get("segments.z=a.drift.drift_detected")
+    assert not result.get("segments.z=b.drift.drift_detected")
+    assert not result.get("segments.z=c.drift.drift_detected")
+
+
 def test_concept_flip_is_found(monitor: Monitor) -> None:
     result = monitor.run(binary_frame(3000, 3, flip=True))
     assert not result.get("drift.columns.x.drift_detected")

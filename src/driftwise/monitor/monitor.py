@@ -83,9 +83,37 @@ class Monitor:
         if cfg.checks.feature_drift is not None:
             self.drift_ = DriftDetector(**cfg.checks.feature_drift.to_dict()).fit(
                 table.select(self.features_), name="reference")
+        self._fit_segment_drift(cfg, table)
         self._fit_outputs(cfg, table)
         self.alerts_ = AlertEvaluator(cfg.alerts)
         return self
+
+    def _fit_segment_drift(self, cfg: MonitorConfig, table: pa.Table) -> None:
+        """One drift detector per segment value, fitted on that segment's reference rows."""
+        self.segment_drift_: dict[str, DriftDetector] = {}
+        if not cfg.columns.segments or cfg.checks.feature_drift is None:
+            return
+        features = [f for f in self.features_ if f not in cfg.columns.segments]
+        for name, mask in slice_masks(table, cfg.columns.segments, cfg.min_rows).items():
+            if " & " not in name:
+                self.segment_drift_[name] = DriftDetector(
+                    **cfg.checks.feature_drift.to_dict()).fit(
+                    table.filter(pa.array(mask)).select(features), name=name)
+
+    def _segment_drift(self, table: pa.Table, metrics: dict[str, MetricValue]) -> None:
+        if not self.segment_drift_:
+            return
+        masks = slice_masks(table, self.config_.columns.segments, MIN_SLICE_ROWS)
+        for name, detector in self.segment_drift_.items():
+            mask = masks.get(name)
+            if mask is None:
+                continue
+            features = list(detector.profile_.columns)
+            report = detector.compare(table.filter(pa.array(mask)).select(features), name=name)
+            d = report.dataset_drift
+            metrics[f"segments.{name}.drift.drift_detected"] = d.drift_detected
+            metrics[f"segments.{name}.drift.drifted_columns"] = d.drifted_columns
+            metrics[f"segments.{name}.drift.share"] = d.share
 
     def _fit_outputs(self, cfg: MonitorConfig, table: pa.Table) -> None:
         c = cfg.columns
@@ -185,6 +213,7 @@ class Monitor:
         if self.drift_ is not None:
             report = self.drift_.compare(table.select(self.features_), name=label)
             metrics.update(drift_metrics(report, cfg.checks.data_quality))
+        self._segment_drift(table, metrics)
         slices: tuple[Slice, ...] = ()
         if cfg.task == "regression":
             self._run_regression(table, metrics, reasons)
