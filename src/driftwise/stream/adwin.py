@@ -25,7 +25,9 @@ class ADWIN(StreamDetector):
     and River use). An alarm restarts the detector with an empty window.
 
     Values are buffered and inserted into the histogram at the next check, which gives the
-    same histogram as inserting them one by one.
+    same histogram as inserting them one by one (the window variance is updated per batch
+    with Chan et al.'s pairwise formula, so it can differ from a value-by-value update in
+    the last bits).
 
     Parameters
     ----------
@@ -94,37 +96,55 @@ class ADWIN(StreamDetector):
         return False
 
     def _flush(self) -> None:
-        width, total, variance = self._width, self._total, self._variance
-        row0t, row0v = self._totals[0], self._variances[0]
-        limit = self.max_buckets
-        for x in self._pending:
-            width += 1
-            if width > 1:
-                d = x - total / (width - 1)
-                variance += (width - 1) * d * d / width
-            total += x
-            row0t.append(x)
-            row0v.append(0.0)
-            if len(row0t) > limit:
-                self._compress()
-        self._pending.clear()
-        self._width, self._total, self._variance = width, total, variance
+        """Insert the buffered values: window sums, then the histogram rows, in batch.
+
+        Inserting one value at a time merges the two oldest buckets of a row whenever it
+        holds ``max_buckets + 1``; the merged buckets reach the next row in order. Over a
+        batch this pairs up the oldest ``2q`` buckets of the row, with
+        ``q = (len + added - max_buckets + 1) // 2``, which is the same histogram.
+        """
+        chunk = self._pending
+        m = len(chunk)
+        if not m:
+            return
+        width = self._width
+        mean_c = sum(chunk) / m
+        m2_c = sum([(x - mean_c) * (x - mean_c) for x in chunk])
+        if width:
+            mean_w = self._total / width
+            d = mean_c - mean_w
+            self._variance += m2_c + d * d * width * m / (width + m)
+        else:
+            self._variance = m2_c
+        self._total += sum(chunk)
+        self._width = width + m
+        self._totals[0].extend(chunk)
+        self._variances[0].extend([0.0] * m)
+        self._pending = []
+        self._compress()
 
     def _compress(self) -> None:
         totals, variances, limit = self._totals, self._variances, self.max_buckets
         i, size = 0, 1.0
         while len(totals[i]) > limit:
+            row_t, row_v = totals[i], variances[i]
+            q = (len(row_t) - limit + 1) // 2
             if i + 1 == len(totals):
                 totals.append([])
                 variances.append([])
-            t0, t1 = totals[i][0], totals[i][1]
-            d = t0 / size - t1 / size
-            variances[i + 1].append(variances[i][0] + variances[i][1] + size * d * d / 2.0)
-            totals[i + 1].append(t0 + t1)
-            del totals[i][:2], variances[i][:2]
+            old_t, old_v = row_t[:2 * q], row_v[:2 * q]
+            a, b = old_t[0::2], old_t[1::2]
+            totals[i + 1].extend([x + y for x, y in zip(a, b, strict=True)])
+            if i == 0:
+                variances[1].extend([(x - y) * (x - y) / 2.0 for x, y in zip(a, b, strict=True)])
+            else:
+                variances[i + 1].extend([
+                    va + vb + (x - y) * (x - y) / (2.0 * size)
+                    for x, y, va, vb in zip(a, b, old_v[0::2], old_v[1::2], strict=True)
+                ])
+            del row_t[:2 * q], row_v[:2 * q]
             i += 1
             size *= 2.0
-        return None
 
     def _cut(self) -> bool:
         width, total = self._width, self._total
@@ -144,7 +164,8 @@ class ADWIN(StreamDetector):
                 n1 = width - n0
                 if n0 > shift and n1 > shift:
                     m = 1.0 / (n0 - shift) + 1.0 / (n1 - shift)
-                    diff = abs(u0 / n0 - (total - u0) / n1)
-                    if diff > math.sqrt(c1 * m) + c2 * m:
+                    diff = u0 / n0 - (total - u0) / n1
+                    # diff^2 > c1 m is necessary; the square root is taken only then.
+                    if diff * diff > c1 * m and abs(diff) > math.sqrt(c1 * m) + c2 * m:
                         return True
         return False

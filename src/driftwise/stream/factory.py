@@ -7,17 +7,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftwise.errors import ConfigError
-from driftwise.stream._base import _REGISTRY, StreamDetector
+from driftwise.stream._base import StreamDetector
+from driftwise.stream.adwin import ADWIN
 from driftwise.stream.calibration import calibrate_cusum, calibrate_ewma
+from driftwise.stream.cusum import CUSUM
+from driftwise.stream.ddm import DDM
+from driftwise.stream.eddm import EDDM
+from driftwise.stream.ewma import EWMA
+from driftwise.stream.kswin import KSWIN
+from driftwise.stream.page_hinkley import PageHinkley
+from driftwise.stream.shewhart import Shewhart
 
 __all__ = ["DETECTOR_TYPES", "make_detector"]
 
 
-def _types() -> dict[str, type[StreamDetector]]:
-    return dict(sorted(_REGISTRY.items()))
-
-
-DETECTOR_TYPES = tuple(_types())
+_TYPES: dict[str, type[StreamDetector]] = {
+    cls.kind: cls for cls in (ADWIN, CUSUM, DDM, EDDM, EWMA, KSWIN, PageHinkley, Shewhart)
+}
+DETECTOR_TYPES = tuple(sorted(_TYPES))
 
 
 def make_detector(spec: Mapping[str, Any]) -> StreamDetector:
@@ -45,7 +52,7 @@ def make_detector(spec: Mapping[str, Any]) -> StreamDetector:
         raise ConfigError(f"a stream detector config must be a mapping, got {type(spec).__name__}")
     params = dict(spec)
     kind = params.pop("type", None)
-    types = _types()
+    types = _TYPES
     if kind not in types:
         raise ConfigError(
             f"stream detector 'type' must be one of {sorted(types)}, got {kind!r}"
