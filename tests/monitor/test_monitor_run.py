@@ -61,6 +61,7 @@ def test_covariate_shift_is_drift_not_concept(monitor: Monitor) -> None:
     assert result.get("drift.columns.x.drift_detected")
     assert abs(result.get("concept.performance_gap.roc_auc")) < 0.03
     assert result.get("concept.x.change_p_value_adjusted") > 0.05
+    assert "concept.loss_ks_p_value" in result.metrics
 
 
 def test_segment_drift_is_seen_in_its_segment_only(monitor: Monitor) -> None:
@@ -79,6 +80,8 @@ def test_concept_flip_is_found(monitor: Monitor) -> None:
     assert result.get("concept.relation_changed")
     assert result.get("concept.x.change_p_value_adjusted") < 1e-6
     assert result.get("concept.performance_gap.roc_auc") < -0.5
+    assert result.get("concept.loss_ks_p_value") < 1e-10
+    assert result.get("concept.loss_mean_change") > 0.5
 
 
 def test_late_labels_are_joined_by_id(monitor: Monitor) -> None:
@@ -169,3 +172,5 @@ def test_multiclass_and_regression_monitors() -> None:
         skm.mean_absolute_error(reg.y[2000:], reg.y_hat[2000:]))
     assert "prediction.ks_p_value" in rres.metrics
     assert rres.get("estimated.mae") == pytest.approx(rres.get("performance.mae"), rel=0.1)
+    assert rres.get("concept.residual_ks_p_value") > 0.001
+    assert abs(rres.get("concept.residual_mean_change")) < 0.1

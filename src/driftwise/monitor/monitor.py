@@ -24,7 +24,7 @@ from driftwise.monitor.segments import MIN_SLICE_ROWS, Slice, slice_masks, worst
 from driftwise.monitor.windows import split_windows
 from driftwise.performance import prediction as pred_drift
 from driftwise.performance import realized_metrics
-from driftwise.performance.concept import label_shift
+from driftwise.performance.concept import error_shift, label_shift, row_losses
 from driftwise.performance.dle import DLE
 from driftwise.performance.estimation import CBPE
 
@@ -124,6 +124,11 @@ class Monitor:
             self.cbpe_ = None
             self.concept_ = None
             self.dle_ = None
+            self.reference_residuals_ = None
+            if c.target is not None and c.target in table.column_names and \
+                    self.reference_prediction_ is not None:
+                self.reference_residuals_ = col.numeric(table, c.target) - \
+                    self.reference_prediction_
             if cfg.checks.estimated_performance and self.reference_prediction_ is not None:
                 observed = col.numeric(table, c.target or "target")
                 self.dle_ = DLE(cfg.checks.estimated_performance).fit(
@@ -142,6 +147,8 @@ class Monitor:
         y_true = col.encode(col.labels(table.column(c.target)), self.classes_, c.target) \
             if c.target is not None and c.target in table.column_names else None
         self.reference_target_ = y_true
+        self.reference_losses_ = None if y_true is None or proba is None else \
+            row_losses(y_true, proba)
         self.cbpe_ = None
         if cfg.checks.estimated_performance and proba is not None and y_true is not None:
             self.cbpe_ = CBPE(cfg.checks.estimated_performance).fit(y_true, proba)
@@ -314,6 +321,10 @@ class Monitor:
                     real = metrics.get(f"performance.{key}")
                     metrics[f"concept.performance_gap.{key}"] = (
                         None if real is None or est is None else float(real) - est)
+        if self.reference_losses_ is not None and sub_proba is not None:
+            shift = error_shift(self.reference_losses_, row_losses(y_true, sub_proba))
+            for key, value in shift.items():
+                metrics[f"concept.loss_{key}"] = value
         return self._segments(table, proba, y_pred, y_true, mask, metrics)
 
     def _run_regression(self, table: pa.Table, metrics: dict[str, MetricValue],
@@ -338,6 +349,10 @@ class Monitor:
         res = realized_metrics("regression", y_true, y_pred[mask],
                                metrics=cfg.checks.performance, n_boot=cfg.checks.bootstrap)
         metrics.update(performance_metrics(res, reasons))
+        if self.reference_residuals_ is not None:
+            shift = error_shift(self.reference_residuals_, y_true - y_pred[mask])
+            for key, value in shift.items():
+                metrics[f"concept.residual_{key}"] = value
 
     def _check_alert_names(self, metrics: Mapping[str, MetricValue]) -> None:
         for rule in self.config_.alerts:

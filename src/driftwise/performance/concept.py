@@ -98,3 +98,25 @@ def label_shift(target_reference: NDArray[np.int64], target_current: NDArray[np.
     return {"p_value": float(res.p_value or 1.0), "tvd": res.effect,
             "positive_rate_reference": float(ref[-1] / ref.sum()),
             "positive_rate_current": float(cur[-1] / cur.sum())}
+
+
+def row_losses(y_true: NDArray[np.int64], proba: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per-row log loss (the error distribution of a probabilistic classifier)."""
+    eps = float(np.finfo(np.float64).eps)
+    if proba.ndim == 1:
+        p = np.where(y_true == 1, proba, 1.0 - proba)
+    else:
+        p = proba[np.arange(y_true.size), y_true]
+    losses: NDArray[np.float64] = -np.log(np.clip(p, eps, 1.0))
+    return losses
+
+
+def error_shift(reference: NDArray[np.float64], current: NDArray[np.float64]) -> (
+    dict[str, float]
+):
+    """Has the model's error distribution changed? KS test and the change of the mean."""
+    from driftwise.stats import ks_2samp
+
+    res = ks_2samp(reference, current)
+    return {"ks_p_value": float(res.p_value if res.p_value is not None else 1.0),
+            "mean_change": float(np.mean(current) - np.mean(reference))}
