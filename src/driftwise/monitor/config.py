@@ -81,6 +81,43 @@ class AlertRule:
 
 
 @dataclass(frozen=True)
+class StreamCheck:
+    """A sequential detector fed one value of ``metric`` per window."""
+
+    name: str
+    metric: str
+    detector: Mapping[str, Any]
+
+
+def _parse_stream(raw: Any) -> tuple[StreamCheck, ...]:
+    from driftwise.stream import make_detector
+
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError("checks.stream: expected a list of {metric, detector} entries")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"checks.stream[{i}]"
+        spec = _mapping(item, where)
+        _only(spec, ("name", "metric", "detector"), where)
+        if not isinstance(spec.get("metric"), str):
+            raise ConfigError(f"{where}.metric: expected a metric name such as "
+                              "'estimated.accuracy'")
+        detector = _mapping(spec.get("detector"), f"{where}.detector")
+        try:
+            make_detector(detector)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.detector: {exc}") from None
+        out.append(StreamCheck(str(spec.get("name", spec["metric"])), spec["metric"],
+                               detector))
+    names = [c.name for c in out]
+    if len(set(names)) != len(names):
+        raise ConfigError("checks.stream: give each entry a distinct name")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Checks:
     """Which checks run, with their settings."""
 
@@ -91,6 +128,7 @@ class Checks:
     estimated_performance: tuple[str, ...] | None = None
     concept_drift: tuple[str, ...] | None = None
     bootstrap: int = 200
+    stream: tuple[StreamCheck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,7 +203,7 @@ def _metric_list(value: Any, where: str, allowed: tuple[str, ...]) -> tuple[str,
 def _parse_checks(raw: Any, task: str) -> Checks:
     checks = _mapping(raw, "checks")
     _only(checks, ("feature_drift", "data_quality", "prediction_drift", "performance",
-                   "estimated_performance", "concept_drift", "bootstrap"), "checks")
+                   "estimated_performance", "concept_drift", "bootstrap", "stream"), "checks")
     drift_raw = checks.get("feature_drift", True)
     if drift_raw is False:
         drift: DriftSettings | None = None
@@ -197,7 +235,7 @@ def _parse_checks(raw: Any, task: str) -> Checks:
                                  DEFAULT_METRICS[task]),
         estimated_performance=_metric_list(checks.get("estimated_performance"),
                                            "checks.estimated_performance", estimable),
-        concept_drift=concept, bootstrap=bootstrap,
+        concept_drift=concept, bootstrap=bootstrap, stream=_parse_stream(checks.get("stream")),
     )
 
 

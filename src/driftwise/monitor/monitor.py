@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from driftwise.data import require_rows, to_table
-from driftwise.detect import DriftDetector
+from driftwise.detect import DriftDetector, DriftReport
 from driftwise.errors import ConfigError, NotFittedError
 from driftwise.monitor import _columns as col
 from driftwise.monitor._flatten import drift_metrics, performance_metrics
@@ -21,6 +21,7 @@ from driftwise.monitor.concept import ConceptReference
 from driftwise.monitor.config import MonitorConfig, load_monitor_config, parse_monitor_config
 from driftwise.monitor.result import MetricValue, MonitorResult
 from driftwise.monitor.segments import MIN_SLICE_ROWS, Slice, slice_masks, worst_slices
+from driftwise.monitor.streams import StreamChecks
 from driftwise.monitor.windows import split_windows
 from driftwise.performance import prediction as pred_drift
 from driftwise.performance import realized_metrics
@@ -86,6 +87,7 @@ class Monitor:
         self._fit_segment_drift(cfg, table)
         self._fit_outputs(cfg, table)
         self.alerts_ = AlertEvaluator(cfg.alerts)
+        self._fit_streams(cfg, table)
         return self
 
     def _fit_segment_drift(self, cfg: MonitorConfig, table: pa.Table) -> None:
@@ -212,7 +214,17 @@ class Monitor:
             reason = f"{table.num_rows} rows, fewer than windows.min_rows = {cfg.min_rows}"
             return MonitorResult(label, table.num_rows, "insufficient_data", {},
                                  reasons={"window": reason})
-        c = cfg.columns
+        metrics, reasons, report, slices = self._measure(table, label)
+        self.streams_.update(metrics, reasons)
+        alerts = self.alerts_.evaluate(metrics)
+        self._check_alert_names(metrics)
+        return MonitorResult(label, table.num_rows, "ok", metrics, alerts, reasons, report,
+                             slices)
+
+    def _measure(self, table: pa.Table, label: str) -> tuple[
+            dict[str, MetricValue], dict[str, str], DriftReport | None, tuple[Slice, ...]]:
+        """Every metric of one window (no alerts, no stream updates)."""
+        cfg, c = self.config_, self.config_.columns
         col.require_columns(table, [c.prediction, *c.probabilities, *self.features_], "current")
         metrics: dict[str, MetricValue] = {}
         reasons: dict[str, str] = {}
@@ -226,10 +238,32 @@ class Monitor:
             self._run_regression(table, metrics, reasons)
         else:
             slices = self._run_classification(table, metrics, reasons)
-        alerts = self.alerts_.evaluate(metrics)
-        self._check_alert_names(metrics)
-        return MonitorResult(label, table.num_rows, "ok", metrics, alerts, reasons, report,
-                             slices)
+        return metrics, reasons, report, slices
+
+    # -- sequential detectors on per-window metrics --------------------------------
+    def _fit_streams(self, cfg: MonitorConfig, table: pa.Table) -> None:
+        """Build the stream detectors; learn a missing reference mean/sd from reference
+        windows (of ``windows.rows`` rows, or a tenth of the reference)."""
+        self.streams_ = StreamChecks(cfg.checks.stream)
+        if not self.streams_.needing_reference():
+            return
+        size = cfg.window_rows or max(cfg.min_rows, table.num_rows // 10)
+        measured = [self._measure(table.slice(start, size), f"reference rows {start}")[0]
+                    for start in range(0, table.num_rows, size)
+                    if min(size, table.num_rows - start) >= cfg.min_rows]
+        self.streams_.fit_reference(measured, f"reference {table.num_rows} rows, windows of "
+                                              f"{size}")
+
+    def stream_state(self) -> dict[str, Any]:
+        """Plain-JSON state of the stream detectors and alert streaks (to resume later)."""
+        self._require_fitted()
+        return {"streams": self.streams_.state(), "alert_streaks": dict(self.alerts_.streaks)}
+
+    def restore_stream_state(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`stream_state`'s output, exactly."""
+        self._require_fitted()
+        self.streams_.restore(state.get("streams", {}))
+        self.alerts_.streaks.update(state.get("alert_streaks", {}))
 
     def _join_labels(self, table: pa.Table, labels: pa.Table) -> pa.Table:
         c = self.config_.columns
