@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import operator
 from collections.abc import Callable, Mapping, Sequence
 
+from driftwise.errors import ConfigError
 from driftwise.monitor.config import AlertRule
 from driftwise.monitor.result import FiredAlert, MetricValue
 
@@ -41,3 +43,12 @@ class AlertEvaluator:
                                         f"{rule.operator} {threshold}", rule.severity,
                                         self.streaks[rule.name]))
         return tuple(fired)
+
+    def check_names(self, metrics: Mapping[str, MetricValue]) -> None:
+        """Raise naming a rule whose metric the Monitor does not produce (with suggestions)."""
+        for rule in self.rules:
+            if rule.metric not in metrics:
+                close = difflib.get_close_matches(rule.metric, list(metrics), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ConfigError(f"alert {rule.name!r}: no metric {rule.metric!r} is "
+                                  f"produced by this monitor{hint}")

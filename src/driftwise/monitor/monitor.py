@@ -20,7 +20,13 @@ from driftwise.monitor.alerts import AlertEvaluator
 from driftwise.monitor.concept import ConceptReference
 from driftwise.monitor.config import MonitorConfig, load_monitor_config, parse_monitor_config
 from driftwise.monitor.result import MetricValue, MonitorResult
-from driftwise.monitor.segments import MIN_SLICE_ROWS, Slice, slice_masks, worst_slices
+from driftwise.monitor.segments import (
+    MIN_SLICE_ROWS,
+    SegmentDrift,
+    Slice,
+    slice_masks,
+    worst_slices,
+)
 from driftwise.monitor.streams import StreamChecks
 from driftwise.monitor.windows import split_windows
 from driftwise.performance import prediction as pred_drift
@@ -84,38 +90,16 @@ class Monitor:
         if cfg.checks.feature_drift is not None:
             self.drift_ = DriftDetector(**cfg.checks.feature_drift.to_dict()).fit(
                 table.select(self.features_), name="reference")
-        self._fit_segment_drift(cfg, table)
+        self.segment_drift_ = SegmentDrift()
+        if cfg.columns.segments and cfg.checks.feature_drift is not None:
+            self.segment_drift_.fit(table, [f for f in self.features_
+                                            if f not in cfg.columns.segments],
+                                    cfg.columns.segments, cfg.checks.feature_drift,
+                                    cfg.min_rows)
         self._fit_outputs(cfg, table)
         self.alerts_ = AlertEvaluator(cfg.alerts)
         self._fit_streams(cfg, table)
         return self
-
-    def _fit_segment_drift(self, cfg: MonitorConfig, table: pa.Table) -> None:
-        """One drift detector per segment value, fitted on that segment's reference rows."""
-        self.segment_drift_: dict[str, DriftDetector] = {}
-        if not cfg.columns.segments or cfg.checks.feature_drift is None:
-            return
-        features = [f for f in self.features_ if f not in cfg.columns.segments]
-        for name, mask in slice_masks(table, cfg.columns.segments, cfg.min_rows).items():
-            if " & " not in name:
-                self.segment_drift_[name] = DriftDetector(
-                    **cfg.checks.feature_drift.to_dict()).fit(
-                    table.filter(pa.array(mask)).select(features), name=name)
-
-    def _segment_drift(self, table: pa.Table, metrics: dict[str, MetricValue]) -> None:
-        if not self.segment_drift_:
-            return
-        masks = slice_masks(table, self.config_.columns.segments, MIN_SLICE_ROWS)
-        for name, detector in self.segment_drift_.items():
-            mask = masks.get(name)
-            if mask is None:
-                continue
-            features = list(detector.profile_.columns)
-            report = detector.compare(table.filter(pa.array(mask)).select(features), name=name)
-            d = report.dataset_drift
-            metrics[f"segments.{name}.drift.drift_detected"] = d.drift_detected
-            metrics[f"segments.{name}.drift.drifted_columns"] = d.drifted_columns
-            metrics[f"segments.{name}.drift.share"] = d.share
 
     def _fit_outputs(self, cfg: MonitorConfig, table: pa.Table) -> None:
         c = cfg.columns
@@ -216,8 +200,8 @@ class Monitor:
                                  reasons={"window": reason})
         metrics, reasons, report, slices = self._measure(table, label)
         self.streams_.update(metrics, reasons)
+        self.alerts_.check_names(metrics)
         alerts = self.alerts_.evaluate(metrics)
-        self._check_alert_names(metrics)
         return MonitorResult(label, table.num_rows, "ok", metrics, alerts, reasons, report,
                              slices)
 
@@ -232,7 +216,7 @@ class Monitor:
         if self.drift_ is not None:
             report = self.drift_.compare(table.select(self.features_), name=label)
             metrics.update(drift_metrics(report, cfg.checks.data_quality))
-        self._segment_drift(table, metrics)
+        metrics.update(self.segment_drift_.compare(table))
         slices: tuple[Slice, ...] = ()
         if cfg.task == "regression":
             self._run_regression(table, metrics, reasons)
@@ -387,16 +371,6 @@ class Monitor:
             shift = error_shift(self.reference_residuals_, y_true - y_pred[mask])
             for key, value in shift.items():
                 metrics[f"concept.residual_{key}"] = value
-
-    def _check_alert_names(self, metrics: Mapping[str, MetricValue]) -> None:
-        for rule in self.config_.alerts:
-            if rule.metric not in metrics:
-                import difflib
-
-                close = difflib.get_close_matches(rule.metric, list(metrics), n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
-                raise ConfigError(f"alert {rule.name!r}: no metric {rule.metric!r} is "
-                                  f"produced by this monitor{hint}")
 
     def run_batches(self, frames: Iterable[Any], names: Iterable[str] | None = None) -> (
         list[MonitorResult]

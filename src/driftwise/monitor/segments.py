@@ -19,9 +19,11 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from driftwise.detect import DriftDetector, DriftSettings
 from driftwise.monitor._columns import labels as to_labels
 
 MIN_SLICE_ROWS = 50
+SegmentMetrics = dict[str, float | int | bool | None]
 TOP_SLICES = 5
 
 
@@ -80,3 +82,38 @@ def worst_slices(
         out.append(Slice(name, n, ref_n, acc, ref_acc, drop, drop / se, source))
     out.sort(key=lambda s: -s.z)
     return out[:top]
+
+
+class SegmentDrift:
+    """Feature drift per segment value, against the same segment of the reference."""
+
+    def __init__(self) -> None:
+        self.detectors: dict[str, DriftDetector] = {}
+        self.segments: tuple[str, ...] = ()
+
+    def fit(self, table: pa.Table, features: Sequence[str], segments: Sequence[str],
+            settings: DriftSettings, min_rows: int) -> SegmentDrift:
+        """One detector per segment value with at least ``min_rows`` reference rows."""
+        self.segments = tuple(segments)
+        for name, mask in slice_masks(table, segments, min_rows).items():
+            if " & " not in name:
+                self.detectors[name] = DriftDetector(**settings.to_dict()).fit(
+                    table.filter(pa.array(mask)).select(list(features)), name=name)
+        return self
+
+    def compare(self, table: pa.Table) -> SegmentMetrics:
+        """``segments.<col>=<value>.drift.*`` for every segment value present in the window."""
+        out: SegmentMetrics = {}
+        if not self.detectors:
+            return out
+        masks = slice_masks(table, self.segments, MIN_SLICE_ROWS)
+        for name, detector in self.detectors.items():
+            mask = masks.get(name)
+            if mask is None:
+                continue
+            rows = table.filter(pa.array(mask)).select(list(detector.profile_.columns))
+            d = detector.compare(rows, name=name).dataset_drift
+            out[f"segments.{name}.drift.drift_detected"] = d.drift_detected
+            out[f"segments.{name}.drift.drifted_columns"] = d.drifted_columns
+            out[f"segments.{name}.drift.share"] = d.share
+        return out
