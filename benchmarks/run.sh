@@ -40,4 +40,11 @@ sizes="${BENCH_SIZES:-10000 100000 1000000}"
 # shellcheck disable=SC2086  # the sizes are separate arguments
 "$VENV_PY" benchmarks/make_data.py benchmarks/.data $sizes
 
-exec "$VENV_PY" benchmarks/harness.py
+status=0
+"$VENV_PY" benchmarks/harness.py || status=$?
+
+# Sequential detectors (driftwise.stream) side by side with River; BENCH_STREAM=0 skips it.
+if [ "${BENCH_STREAM:-1}" != 0 ]; then
+    "$VENV_PY" benchmarks/stream_bench.py || status=$?
+fi
+exit "$status"

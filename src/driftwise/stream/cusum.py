@@ -12,6 +12,8 @@ from driftwise.stream._base import ReferenceStreamDetector, as_finite_array, che
 __all__ = ["CUSUM"]
 
 _EPS = float(np.finfo(np.float64).eps)
+_SHORT_RUN = 96  # mean run length below which update_many loops instead
+_SCALAR_BLOCK = 4096
 
 
 class CUSUM(ReferenceStreamDetector):
@@ -114,6 +116,16 @@ class CUSUM(ReferenceStreamDetector):
         chunk = 1024
         mean_run = 1024.0
         while pos < n:
+            if pos == start and mean_run < _SHORT_RUN:
+                # Alarms every few values: one closed form per run costs more than the loop.
+                end = min(n, pos + _SCALAR_BLOCK)
+                found, hi0, lo0 = self._scalar_block(a, b, pos, end, hi0, lo0)
+                alarms.extend(found)
+                mean_run = (end - pos) / len(found) if found else float(_SCALAR_BLOCK)
+                base_a, base_b = float(ca[end - 1]) - hi0, float(cb[end - 1]) - lo0
+                start = pos = end
+                chunk = max(128, int(mean_run))
+                continue
             end = min(n, pos + chunk)
             seg_a, seg_b = ca[pos:end], cb[pos:end]
             sa = np.minimum.accumulate(seg_a)
@@ -152,6 +164,25 @@ class CUSUM(ReferenceStreamDetector):
         else:
             self._hi, self._lo = hi0, lo0
         return alarms
+
+    def _scalar_block(self, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
+                      start: int, stop: int, hi: float, lo: float) -> tuple[list[int], float,
+                                                                           float]:
+        """The exact recursion with alarms over a[start:stop]."""
+        h = self.h
+        found = []
+        for i, ai, bi in zip(range(start, stop), a[start:stop].tolist(),
+                             b[start:stop].tolist(), strict=True):
+            hi = hi + ai
+            lo = lo + bi
+            if hi < 0.0:
+                hi = 0.0
+            if lo < 0.0:
+                lo = 0.0
+            if hi > h or lo > h:
+                found.append(i)
+                hi = lo = 0.0
+        return found, hi, lo
 
     def _scalar(self, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], start: int,
                 stop: int, hi: float, lo: float) -> tuple[bool, float, float]:

@@ -16,6 +16,8 @@ __all__ = ["EWMA"]
 
 _EPS = float(np.finfo(np.float64).eps)
 _MAX_TABLE = 1 << 18
+_SHORT_RUN = 96  # mean run length below which update_many loops instead
+_SCALAR_BLOCK = 4096
 
 
 def limit_factors(lam: float, exact: bool) -> tuple[list[float], float]:
@@ -131,7 +133,17 @@ class EWMA(ReferenceStreamDetector):
         a = np.array([1.0, -self._oml])
         alarms: list[int] = []
         z0, t0, pos, chunk = self._z, self._t, 0, 1024
+        mean_run = 1024.0
         while pos < n:
+            if mean_run < _SHORT_RUN:
+                # Alarms every few values: one filter call per run costs more than the loop.
+                end = min(n, pos + _SCALAR_BLOCK)
+                found, z0, t0 = self._scalar_block(arr[pos:end], pos, z0, t0)
+                alarms.extend(found)
+                mean_run = (end - pos) / len(found) if found else float(_SCALAR_BLOCK)
+                pos = end
+                chunk = max(128, int(mean_run))
+                continue
             end = min(n, pos + chunk)
             z, _ = lfilter(b, a, arr[pos:end], zi=np.array([self._oml * z0]))
             width = np.full(end - pos, self._steady_width)
@@ -152,6 +164,7 @@ class EWMA(ReferenceStreamDetector):
                 alarm, zi = self._scalar(arr[pos:pos + i + 1], z0, t0)
             if alarm:
                 alarms.append(pos + i)
+                mean_run += 0.25 * (t0 + i + 1 - mean_run)
                 z0, t0 = mu, 0
             else:
                 z0, t0 = zi, t0 + i + 1
@@ -159,6 +172,20 @@ class EWMA(ReferenceStreamDetector):
             pos = pos + i + 1
         self._z, self._t = z0, t0
         return np.asarray(alarms, dtype=np.int64)
+
+    def _scalar_block(self, xs: npt.NDArray[np.float64], offset: int, z: float,
+                      t: int) -> tuple[list[int], float, int]:
+        """The exact recursion with alarms over ``xs`` (positions counted from ``offset``)."""
+        lam, oml, mu = self.lam, self._oml, self._mu
+        widths, n_widths, steady = self._widths, self._n_widths, self._steady_width
+        found = []
+        for i, x in enumerate(xs.tolist(), offset):
+            z = lam * x + oml * z
+            t += 1
+            if abs(z - mu) > (widths[t - 1] if t <= n_widths else steady):
+                found.append(i)
+                z, t = mu, 0
+        return found, z, t
 
     def _scalar(self, xs: npt.NDArray[np.float64], z: float, t: int) -> tuple[bool, float]:
         """Exact recursion over ``xs`` from (z, t); only the last value can alarm."""
