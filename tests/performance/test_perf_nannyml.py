@@ -57,7 +57,8 @@ def test_binary_roc_auc_estimates_agree_closely() -> None:
         ours = cbpe.estimate(rows["y_pred_proba"].to_numpy(),
                              rows["y_pred"].to_numpy(np.int64))["roc_auc"]
         diffs.append(abs(ours - chunk["estimated"]["value"]))
-    assert max(diffs) < 0.002
+    # Same calibration, same expected-rate curve: NannyML only rounds its cumulative sums.
+    assert max(diffs) < 1e-6
 
 
 def test_multiclass_cbpe_is_close_to_nannyml() -> None:
