@@ -11,7 +11,11 @@ Inference rules (documented in the README):
 * integers or strings that are (almost) all distinct and either look like a key by
   name (``id``, ``*_id``, ``uuid``...) or, for integers, increase monotonically, and
   strings that are almost all distinct -> ``identifier`` (not tested);
-* strings whose values are mostly distinct sentences -> ``text`` (not tested here);
+* strings whose values are mostly distinct sentences -> ``text`` (tested by the text
+  drift detector, not per value);
+* lists of numbers (Arrow ``list<float>``, e.g. from Parquet), and strings that are all
+  JSON arrays of numbers (how a CSV holds vectors) -> ``embedding`` (tested by the
+  embedding drift detector);
 * other numbers -> ``numeric``; other strings -> ``categorical``.
 """
 
@@ -35,6 +39,7 @@ class ColumnKind(StrEnum):
     DATETIME = "datetime"
     TEXT = "text"
     IDENTIFIER = "identifier"
+    EMBEDDING = "embedding"
 
 
 #: Kinds compared with a two-sample test; the others are reported with a reason.
@@ -51,6 +56,7 @@ _ID_CAMEL = re.compile(r"[a-z](Id|ID)$")
 SKIP_REASONS = {
     ColumnKind.DATETIME: "datetime column: a time index differs between periods by design",
     ColumnKind.TEXT: "free text: needs the text drift detector, not a per-value test",
+    ColumnKind.EMBEDDING: "vectors: compared as a whole by the embedding drift detector",
     ColumnKind.IDENTIFIER: "identifier: (almost) every value is unique, so its distribution "
     "carries no drift signal",
 }
@@ -74,8 +80,17 @@ def is_temporal_type(t: pa.DataType) -> bool:
     )
 
 
+def is_vector_type(t: pa.DataType) -> bool:
+    """Any Arrow list type whose items are integers or floats."""
+    if not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)):
+        return False
+    return bool(pa.types.is_floating(t.value_type) or pa.types.is_integer(t.value_type))
+
+
 def type_family(t: pa.DataType) -> str:
     """Coarse type family used to decide whether two samples' types are compatible."""
+    if is_vector_type(t):
+        return "vector"
     if pa.types.is_boolean(t):
         return "boolean"
     if is_numeric_type(t):
@@ -141,6 +156,14 @@ def _looks_like_text(values: pa.ChunkedArray, n_unique: int) -> bool:
     return mean_words is not None and mean_words + 1 >= TEXT_MIN_MEAN_WORDS
 
 
+def _json_vectors(values: pa.ChunkedArray) -> bool:
+    """Whether the sampled strings all look like JSON arrays of numbers."""
+    sample = [str(v).strip() for v in values.slice(0, 50).to_pylist()]
+    return bool(sample) and all(
+        v.startswith("[") and v.endswith("]") and any(ch.isdigit() for ch in v) for v in sample
+    )
+
+
 def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
     """Infer the kind of a reference column, with the reason in words.
 
@@ -154,6 +177,8 @@ def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
         return ColumnKind.BOOLEAN, "boolean values"
     if is_temporal_type(t):
         return ColumnKind.DATETIME, f"{t} values"
+    if is_vector_type(t):
+        return ColumnKind.EMBEDDING, f"vectors ({t})"
     if pa.types.is_floating(t) and not _whole_numbers(column):
         # Fractional values: numeric, whatever their count (no need to hash them all).
         return ColumnKind.NUMERIC, f"{t} values"
@@ -176,6 +201,8 @@ def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
         fmt = _date_format(values)
         if fmt is not None:
             return ColumnKind.DATETIME, f"dates written as text ({fmt})"
+        if _json_vectors(values):
+            return ColumnKind.EMBEDDING, "vectors written as JSON arrays"
         if _looks_like_text(values, n_unique):
             return ColumnKind.TEXT, "mostly distinct multi-word strings"
         if many_distinct:

@@ -17,6 +17,12 @@ Format (every key optional)::
     exclude: [row_number]
     target: default
     prediction: score
+    multivariate: {enabled: true, columns: [a, b], classifier: gradient_boosting}
+    embeddings: {n_permutations: 200, metric: cosine}      # enabled: false to skip
+    text: {embeddings: auto, top_terms: 15}                # enabled: false to skip
+
+The last three sections hold the parameters of the multivariate, embedding and text
+detectors (:mod:`driftwise.detect.geometry`); see docs/multivariate.md.
 """
 
 from __future__ import annotations
@@ -28,10 +34,13 @@ from typing import Any
 
 import yaml
 
+from driftwise.detect.geometry.suite import check_section
 from driftwise.detect.settings import DriftSettings
 from driftwise.errors import ConfigError
 
-TOP_LEVEL_KEYS = ("drift", "columns", "exclude", "target", "prediction")
+TOP_LEVEL_KEYS = ("drift", "columns", "exclude", "target", "prediction", "multivariate",
+                  "embeddings", "text")
+GEOMETRY_KEYS = ("multivariate", "embeddings", "text")
 COLUMN_KEYS = ("kind", "test")
 
 
@@ -45,6 +54,7 @@ class DriftConfig:
     exclude: tuple[str, ...] = ()
     target: str | None = None
     prediction: str | None = None
+    geometry: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:
@@ -85,8 +95,10 @@ def parse_config(data: Any, source: str = "config") -> DriftConfig:
     for key in ("target", "prediction"):
         if top.get(key) is not None and not isinstance(top[key], str):
             raise ConfigError(f"{source}: {key}: expected a column name")
+    geometry = {key: check_section(key, top[key], f"{source}: {key}")
+                for key in GEOMETRY_KEYS if key in top}
     return DriftConfig(settings, kinds, tests, tuple(exclude), top.get("target"),
-                       top.get("prediction"))
+                       top.get("prediction"), geometry)
 
 
 def load_config(path: str | os.PathLike[str]) -> DriftConfig:
@@ -121,6 +133,7 @@ def detector_params(
         for key in ("target", "prediction"):
             if getattr(config, key) is not None:
                 params[key] = getattr(config, key)
+        params.update(config.geometry)
     exclude.extend(overrides.pop("exclude", None) or [])
     if exclude:
         params["exclude"] = list(dict.fromkeys(exclude))

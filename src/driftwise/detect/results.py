@@ -6,10 +6,15 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftwise._version import __version__
 from driftwise.quality import ColumnQuality
+
+if TYPE_CHECKING:
+    from driftwise.detect.geometry.embeddings import EmbeddingDrift
+    from driftwise.detect.geometry.multivariate import MultivariateDrift
+    from driftwise.detect.geometry.text import TextDrift
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -91,11 +96,17 @@ class DriftReport:
     settings: dict[str, Any]
     reference_name: str = "reference"
     current_name: str = "current"
+    multivariate: MultivariateDrift | None = None
+    embeddings: tuple[EmbeddingDrift, ...] = ()
+    text: tuple[TextDrift, ...] = ()
 
     @property
     def drift_detected(self) -> bool:
-        """Whether the dataset as a whole drifted."""
-        return self.dataset_drift.drift_detected
+        """Whether the dataset drifted: its columns, or its multivariate/embedding/text parts."""
+        return self.dataset_drift.drift_detected or (
+            self.multivariate is not None and self.multivariate.drift_detected
+        ) or any(e.drift_detected for e in self.embeddings) or any(
+            t.drift_detected for t in self.text)
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -123,6 +134,9 @@ class DriftReport:
             "reference_rows": self.reference_rows, "current_rows": self.current_rows,
             "settings": self.settings, "dataset_drift": self.dataset_drift.to_dict(),
             "columns": columns,
+            "multivariate": self.multivariate.to_dict() if self.multivariate else None,
+            "embeddings": [e.to_dict() for e in self.embeddings],
+            "text": [t.to_dict() for t in self.text],
         }
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -12,6 +13,7 @@ import pyarrow as pa
 from driftwise.data import ColumnKind, category_counts, numeric_values, require_rows, to_table
 from driftwise.data.schema import type_family
 from driftwise.detect import _plot
+from driftwise.detect.geometry.suite import GeometrySuite
 from driftwise.detect.profile import (
     ColumnProfile,
     ReferenceProfile,
@@ -101,6 +103,10 @@ class DriftDetector:
         Columns left out of the comparison.
     target, prediction : str, optional
         Columns holding the target / the model's prediction (tested, and labelled so).
+    multivariate, embeddings, text : mapping, optional
+        Settings of the report's multivariate, embedding and text parts (see
+        :mod:`driftwise.detect.geometry.suite`); text and embedding columns are compared by
+        default, multivariate drift when this mapping is given.
 
     Examples
     --------
@@ -128,6 +134,9 @@ class DriftDetector:
         exclude: Iterable[str] = (),
         target: str | None = None,
         prediction: str | None = None,
+        multivariate: Mapping[str, Any] | None = None,
+        embeddings: Mapping[str, Any] | None = None,
+        text: Mapping[str, Any] | None = None,
     ) -> None:
         self.numeric_test = numeric_test
         self.categorical_test = categorical_test
@@ -142,6 +151,9 @@ class DriftDetector:
         self.exclude = exclude
         self.target = target
         self.prediction = prediction
+        self.multivariate = multivariate
+        self.embeddings = embeddings
+        self.text = text
 
     # -- configuration -------------------------------------------------------------
     def settings(self) -> DriftSettings:
@@ -176,6 +188,7 @@ class DriftDetector:
             profile, _ = ReferenceProfile.load(reference)
             self.profile_ = profile.without(self.exclude)
             self._apply_roles(self.profile_)
+            self.geometry_ = self._geometry().fit(None, self._kinds_of(self.profile_))
             return self
         table = to_table(reference)
         require_rows(table, "reference")
@@ -183,10 +196,21 @@ class DriftDetector:
             table, kinds=self.kinds, roles=self._roles(), exclude=self.exclude,
             name=name or _source_name(reference, "reference"), progress=progress,
         )
+        self.geometry_ = self._geometry().fit(
+            table.drop_columns([c for c in self.profile_.excluded if c in table.column_names]),
+            self._kinds_of(self.profile_))
         # The raw reference is no longer needed: hand Arrow's freed buffers back to the OS
         # so that a large reference does not inflate the peak memory of the comparison.
         pa.default_memory_pool().release_unused()
         return self
+
+    def _geometry(self) -> GeometrySuite:
+        return GeometrySuite(multivariate=self.multivariate, embeddings=self.embeddings,
+                             text=self.text, alpha=self.alpha)
+
+    @staticmethod
+    def _kinds_of(profile: ReferenceProfile) -> dict[str, ColumnKind]:
+        return {name: col.kind for name, col in profile.columns.items()}
 
     def _apply_roles(self, profile: ReferenceProfile) -> None:
         for column, role in self._roles().items():
@@ -207,6 +231,7 @@ class DriftDetector:
         detector.settings()
         detector.profile_ = profile.without(detector.exclude)
         detector._apply_roles(detector.profile_)
+        detector.geometry_ = detector._geometry().fit(None, cls._kinds_of(detector.profile_))
         return detector
 
     def _require_fitted(self) -> ReferenceProfile:
@@ -232,8 +257,14 @@ class DriftDetector:
             raw.append(_compare_column(col, column, settings, type_note))
             if progress is not None:
                 progress(col.name)
-        return _decide(profile, table.num_rows, raw, settings,
-                       name or _source_name(current, "current"))
+        report = _decide(profile, table.num_rows, raw, settings,
+                         name or _source_name(current, "current"))
+        suite: GeometrySuite | None = getattr(self, "geometry_", None)
+        if suite is None:
+            return report
+        parts = suite.compare(table)
+        return dataclasses.replace(report, multivariate=parts.multivariate,
+                                   embeddings=parts.embeddings, text=parts.text)
 
 
 def _source_name(data: Any, default: str) -> str:

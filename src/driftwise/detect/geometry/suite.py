@@ -1,0 +1,165 @@
+"""The report's multivariate, embeddings and text parts: which detector runs on what.
+
+Configured by the ``multivariate:``, ``embeddings:`` and ``text:`` sections of the drift
+configuration. Each section's keys are its detector's parameters, plus ``enabled`` (text and
+embeddings run by default on every column of their kind; multivariate only when enabled)
+and, for multivariate, ``columns``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from driftwise.data import ColumnKind
+from driftwise.detect.geometry.embeddings import (
+    EmbeddingDrift,
+    EmbeddingDriftDetector,
+    skipped_embedding,
+)
+from driftwise.detect.geometry.multivariate import MultivariateDrift, MultivariateDriftDetector
+from driftwise.detect.geometry.text import TextDrift, TextDriftDetector
+from driftwise.errors import ConfigError, DriftwiseError
+
+SECTIONS: dict[str, type] = {
+    "multivariate": MultivariateDriftDetector,
+    "embeddings": EmbeddingDriftDetector,
+    "text": TextDriftDetector,
+}
+#: Report defaults that differ from the library's (a report embeds fewer texts).
+REPORT_DEFAULTS: dict[str, dict[str, Any]] = {"text": {"max_texts": 500}}
+PROFILE_NOTE = ("the reference is a saved profile, which keeps no {what}; pass the reference "
+                "data file to compare them")
+
+
+def check_section(section: str, values: Any, where: str) -> dict[str, Any]:
+    """Validate one section (a mapping of detector parameters and ``enabled``, or a bool)."""
+    if values is None:
+        return {}
+    if values is True or values is False:
+        return {"enabled": values}
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(values).__name__}")
+    known = set(inspect.signature(SECTIONS[section]).parameters) | {"enabled"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(sorted(known))}")
+    return dict(values)
+
+
+def _detector_args(section: str, config: Mapping[str, Any] | None, alpha: float) -> (
+    dict[str, Any]
+):
+    args = {"alpha": alpha, **REPORT_DEFAULTS.get(section, {}), **dict(config or {})}
+    args.pop("enabled", None)
+    return args
+
+
+def _enabled(section: str, config: Mapping[str, Any] | None) -> bool:
+    """An absent section: text and embeddings on, multivariate off; a present one: on."""
+    if config is None:
+        return section != "multivariate"
+    return bool(config.get("enabled", True))
+
+
+@dataclass
+class GeometryParts:
+    """The three parts of a report, as computed for one current sample."""
+
+    multivariate: MultivariateDrift | None
+    embeddings: tuple[EmbeddingDrift, ...]
+    text: tuple[TextDrift, ...]
+
+
+class GeometrySuite:
+    """Fit the report's geometry detectors on a reference table; compare current tables."""
+
+    def __init__(self, *, multivariate: Mapping[str, Any] | None = None,
+                 embeddings: Mapping[str, Any] | None = None,
+                 text: Mapping[str, Any] | None = None, alpha: float = 0.05) -> None:
+        self.config = {"multivariate": multivariate, "embeddings": embeddings, "text": text}
+        self.alpha = alpha
+
+    def fit(self, table: pa.Table | None, kinds: Mapping[str, ColumnKind]) -> GeometrySuite:
+        """``table`` is None when the reference is a saved profile."""
+        self.kinds_ = dict(kinds)
+        self.from_profile_ = table is None
+        self.embedding_ = {}
+        self.text_ = {}
+        self.multivariate_: MultivariateDriftDetector | None = None
+        self.multivariate_error_: str | None = None
+        if table is None:
+            return self
+        if _enabled("embeddings", self.config["embeddings"]):
+            for name, kind in kinds.items():
+                if kind == ColumnKind.EMBEDDING:
+                    self.embedding_[name] = self._fit_one(
+                        "embeddings", name, table.column(name))
+        if _enabled("text", self.config["text"]):
+            for name, kind in kinds.items():
+                if kind == ColumnKind.TEXT:
+                    self.text_[name] = TextDriftDetector(
+                        **_detector_args("text", self.config["text"], self.alpha),
+                    ).fit(table.column(name), name=name)
+        if _enabled("multivariate", self.config["multivariate"]):
+            try:
+                self.multivariate_ = MultivariateDriftDetector(
+                    **_detector_args("multivariate", self.config["multivariate"], self.alpha),
+                ).fit(table)
+            except TypeError as exc:
+                raise ConfigError(f"multivariate: {exc}") from None
+            except DriftwiseError as exc:
+                self.multivariate_error_ = str(exc)
+        return self
+
+    def _fit_one(self, section: str, name: str, column: pa.ChunkedArray) -> (
+        EmbeddingDriftDetector | str
+    ):
+        try:
+            return EmbeddingDriftDetector(
+                **_detector_args(section, self.config[section], self.alpha),
+            ).fit(column, name=name)
+        except TypeError as exc:
+            raise ConfigError(f"{section}: {exc}") from None
+        except DriftwiseError as exc:
+            return f"not tested: {exc}"
+
+    def compare(self, table: pa.Table) -> GeometryParts:
+        """Run every fitted detector on the current table."""
+        embeddings: list[EmbeddingDrift] = []
+        texts: list[TextDrift] = []
+        for name, kind in self.kinds_.items():
+            if kind == ColumnKind.EMBEDDING and _enabled("embeddings", self.config["embeddings"]):
+                embeddings.append(self._compare_embedding(name, table.column(name)))
+            elif kind == ColumnKind.TEXT and _enabled("text", self.config["text"]):
+                texts.append(self._compare_text(name, table.column(name)))
+        multivariate = None
+        if _enabled("multivariate", self.config["multivariate"]):
+            if self.from_profile_:
+                multivariate = MultivariateDrift((), 0, table.num_rows, False, alpha=self.alpha,
+                                                 skipped=PROFILE_NOTE.format(what="rows"))
+            elif self.multivariate_ is None:
+                multivariate = MultivariateDrift((), 0, table.num_rows, False, alpha=self.alpha,
+                                                 skipped=self.multivariate_error_)
+            else:
+                multivariate = self.multivariate_.compare(table)
+        return GeometryParts(multivariate, tuple(embeddings), tuple(texts))
+
+    def _compare_embedding(self, name: str, column: pa.ChunkedArray) -> EmbeddingDrift:
+        if self.from_profile_:
+            return skipped_embedding(name, PROFILE_NOTE.format(what="vectors"))
+        detector = self.embedding_[name]
+        if isinstance(detector, str):
+            return skipped_embedding(name, f"column {name!r} {detector}")
+        return detector.compare(column)
+
+    def _compare_text(self, name: str, column: pa.ChunkedArray) -> TextDrift:
+        if self.from_profile_:
+            return TextDrift(name, 0, len(column), False, alpha=self.alpha,
+                             skipped=PROFILE_NOTE.format(what="texts"))
+        return self.text_[name].compare(column)
