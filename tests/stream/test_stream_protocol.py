@@ -135,6 +135,11 @@ def test_state_of_another_version_is_refused_not_reset() -> None:
     {"detector": "adwin", "version": 1, "params": {}, "state": {"width": 0}},
     {"detector": "adwin", "version": 1, "params": {"delta": -1}, "state": {}},
     {"detector": "adwin", "version": 1, "state": {}},
+    {"detector": "cusum", "version": 1, "params": {"mean": 0.0, "std": 1.0},
+     "state": {"mu": 0.0, "sd": 1.0, "hi": "high", "lo": 0.0}},
+    {"detector": "adwin", "version": 1, "params": {},
+     "state": {"width": 1.5, "total": 0.0, "variance": 0.0, "tick": 0, "totals": [[]],
+               "variances": [[]], "pending": []}},
 ])
 def test_malformed_states_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(StateError):
@@ -188,6 +193,10 @@ def test_make_detector_calibrates_from_a_target_arl() -> None:
     assert isinstance(ewma, EWMA)
     assert ewma.L == pytest.approx(2.8, abs=0.05)
     assert isinstance(make_detector({"type": "kswin", "seed": 3}), KSWIN)
+    shewhart = make_detector({"type": "shewhart", "target_arl0": 370.4, "mean": 0.0,
+                              "std": 1.0})
+    assert isinstance(shewhart, Shewhart)
+    assert shewhart.L == pytest.approx(3.0, abs=1e-3)
 
 
 @pytest.mark.parametrize(("spec", "message"), [

@@ -14,6 +14,7 @@ from driftwise.stream.calibration import (
     cusum_arl,
     ewma_arl,
     shewhart_arl,
+    shewhart_limit,
 )
 from driftwise.stream.cusum import CUSUM
 from driftwise.stream.ddm import DDM
@@ -48,4 +49,5 @@ __all__ = [
     "ewma_arl",
     "make_detector",
     "shewhart_arl",
+    "shewhart_limit",
 ]

@@ -44,6 +44,19 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _same_kind(expected: Any, value: Any) -> bool:
+    """Whether a restored field has the type the detector keeps there."""
+    if isinstance(expected, bool):
+        return isinstance(value, bool)
+    if isinstance(expected, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(expected, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(expected, list):
+        return isinstance(value, list)
+    return True
+
+
 def as_finite_array(xs: Iterable[float] | npt.ArrayLike, what: str = "update_many") -> (
     npt.NDArray[np.float64]
 ):
@@ -153,7 +166,14 @@ class StreamDetector:
         except (TypeError, ConfigError) as exc:
             raise StateError(f"{kind!r} state has invalid params: {exc}") from None
         for name in target._state:
-            setattr(detector, "_" + name, _decode(fields[name]))
+            value = _decode(fields[name])
+            expected = getattr(detector, "_" + name)
+            if not _same_kind(expected, value):
+                raise StateError(
+                    f"{kind!r} state field {name!r} should be a {type(expected).__name__}, "
+                    f"got {value!r}"
+                )
+            setattr(detector, "_" + name, value)
         detector._restored()
         if not isinstance(detector, cls):  # pragma: no cover - guarded by the kind check
             raise StateError(f"state is of a {kind!r} detector")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from driftwise.errors import ConfigError
 from driftwise.stream.ewma import limit_factors
@@ -30,6 +30,7 @@ __all__ = [
     "cusum_arl",
     "ewma_arl",
     "shewhart_arl",
+    "shewhart_limit",
 ]
 
 _NODES = 64
@@ -177,6 +178,18 @@ def shewhart_arl(L: float, shift: float = 0.0) -> float:
     """
     p = float(ndtr(-L - shift) + ndtr(-L + shift))
     return 1.0 / p
+
+
+def shewhart_limit(target_arl0: float) -> float:
+    """The ``L`` whose Shewhart in-control ARL is ``target_arl0``: ``Phi^-1(1 - 1 / (2 ARL0))``.
+
+    Example
+    -------
+    >>> round(shewhart_limit(370.4), 3)
+    3.0
+    """
+    target = _check_target(target_arl0)
+    return float(-ndtri(0.5 / target))
 
 
 @dataclass(frozen=True)

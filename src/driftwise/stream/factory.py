@@ -9,7 +9,7 @@ from typing import Any
 from driftwise.errors import ConfigError
 from driftwise.stream._base import StreamDetector
 from driftwise.stream.adwin import ADWIN
-from driftwise.stream.calibration import calibrate_cusum, calibrate_ewma
+from driftwise.stream.calibration import calibrate_cusum, calibrate_ewma, shewhart_limit
 from driftwise.stream.cusum import CUSUM
 from driftwise.stream.ddm import DDM
 from driftwise.stream.eddm import EDDM
@@ -32,9 +32,9 @@ def make_detector(spec: Mapping[str, Any]) -> StreamDetector:
 
     ``type`` is one of ``DETECTOR_TYPES`` (``adwin``, ``cusum``, ``ddm``, ``eddm``, ``ewma``,
     ``kswin``, ``page_hinkley``, ``shewhart``); the other keys are the detector's constructor
-    parameters. CUSUM and EWMA also accept ``target_arl0`` instead of ``h`` / ``L``: the
-    threshold is then calibrated for that in-control average run length
-    (:func:`calibrate_cusum`, :func:`calibrate_ewma`).
+    parameters. CUSUM, EWMA and Shewhart also accept ``target_arl0`` instead of ``h`` /
+    ``L``: the threshold is then calibrated for that in-control average run length
+    (:func:`calibrate_cusum`, :func:`calibrate_ewma`, :func:`shewhart_limit`).
 
     Raises
     ------
@@ -59,7 +59,7 @@ def make_detector(spec: Mapping[str, Any]) -> StreamDetector:
         )
     cls = types[kind]
     allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    if kind in ("cusum", "ewma"):
+    if kind in ("cusum", "ewma", "shewhart"):
         allowed.add("target_arl0")
     unknown = sorted(set(params) - allowed)
     if unknown:
@@ -68,7 +68,11 @@ def make_detector(spec: Mapping[str, Any]) -> StreamDetector:
         )
     if "target_arl0" in params:
         target = params.pop("target_arl0")
-        if kind == "cusum":
+        if kind == "shewhart":
+            if "L" in params:
+                raise ConfigError("shewhart: give 'L' or 'target_arl0', not both")
+            params["L"] = shewhart_limit(target)
+        elif kind == "cusum":
             if "h" in params:
                 raise ConfigError("cusum: give 'h' or 'target_arl0', not both")
             params["h"] = calibrate_cusum(target, k=params.get("k", 0.5)).h
