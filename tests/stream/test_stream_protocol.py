@@ -228,3 +228,14 @@ def test_ewma_exact_limits_start_narrow() -> None:
     # of z for lam = 0.2), within the asymptotic one (L * sqrt(lam / (2 - lam)) = 1.0).
     assert EWMA(mean=0.0, std=1.0).update(3.5) is True
     assert EWMA(mean=0.0, std=1.0, exact_limits=False).update(3.5) is False
+
+
+@pytest.mark.parametrize("kind", ["cusum", "ewma"])
+@pytest.mark.parametrize("shift", [-1.0, 0.4, 2.0])
+def test_vectorised_charts_match_the_loop_out_of_control(kind: str, shift: float) -> None:
+    # Alarms every few values: update_many loops, one-sided where the other side is silent.
+    xs = np.random.default_rng(int(10 * shift) + 50).normal(shift, 1.0, 100_000)
+    xs[40_000:41_000] -= 2 * shift  # a stretch where the other side alarms
+    a, b = build(kind), build(kind)
+    assert a.update_many(xs).tolist() == loop(b, xs)
+    assert a.to_state() == b.to_state()

@@ -119,7 +119,8 @@ class CUSUM(ReferenceStreamDetector):
             if pos == start and mean_run < _SHORT_RUN:
                 # Alarms every few values: one closed form per run costs more than the loop.
                 end = min(n, pos + _SCALAR_BLOCK)
-                found, hi0, lo0 = self._scalar_block(a, b, pos, end, hi0, lo0)
+                found, hi0, lo0 = self._loop_block(a, b, ca, cb, pos, end, hi0, lo0,
+                                                   (base_a, base_b), tol)
                 alarms.extend(found)
                 mean_run = (end - pos) / len(found) if found else float(_SCALAR_BLOCK)
                 base_a, base_b = float(ca[end - 1]) - hi0, float(cb[end - 1]) - lo0
@@ -164,6 +165,53 @@ class CUSUM(ReferenceStreamDetector):
         else:
             self._hi, self._lo = hi0, lo0
         return alarms
+
+    def _loop_block(self, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
+                    ca: npt.NDArray[np.float64], cb: npt.NDArray[np.float64], start: int,
+                    stop: int, hi: float, lo: float, bases: tuple[float, float],
+                    tol: float) -> tuple[list[int], float, float]:
+        """The exact recursion over a[start:stop], one-sided where the other side is silent.
+
+        Resets only lower a sum, so each side's sum without resets (a cumulative minimum)
+        bounds it from above: a side whose bound stays below ``h`` cannot alarm in the block,
+        the alarms are the other side's alone, and the silent side's final value is its
+        recursion from the last alarm on.
+        """
+        h = self.h
+        base_a, base_b = bases
+        seg_b = cb[start:stop]
+        if float((seg_b - np.minimum(np.minimum.accumulate(seg_b), base_b)).max()) <= h - tol:
+            found, hi = self._one_side(a, start, stop, hi)
+            lo = self._tail(b, (found[-1] + 1) if found else start, stop, 0.0 if found else lo)
+            return found, hi, lo
+        seg_a = ca[start:stop]
+        if float((seg_a - np.minimum(np.minimum.accumulate(seg_a), base_a)).max()) <= h - tol:
+            found, lo = self._one_side(b, start, stop, lo)
+            hi = self._tail(a, (found[-1] + 1) if found else start, stop, 0.0 if found else hi)
+            return found, hi, lo
+        return self._scalar_block(a, b, start, stop, hi, lo)
+
+    @staticmethod
+    def _tail(steps: npt.NDArray[np.float64], start: int, stop: int, s: float) -> float:
+        """A side that cannot alarm: its recursion over steps[start:stop]."""
+        for step in steps[start:stop].tolist():
+            s = s + step
+            if s < 0.0:
+                s = 0.0
+        return s
+
+    def _one_side(self, steps: npt.NDArray[np.float64], start: int, stop: int,
+                  s: float) -> tuple[list[int], float]:
+        h = self.h
+        found = []
+        for i, step in zip(range(start, stop), steps[start:stop].tolist(), strict=True):
+            s = s + step
+            if s < 0.0:
+                s = 0.0
+            elif s > h:
+                found.append(i)
+                s = 0.0
+        return found, s
 
     def _scalar_block(self, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
                       start: int, stop: int, hi: float, lo: float) -> tuple[list[int], float,
