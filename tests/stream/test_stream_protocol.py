@@ -239,3 +239,13 @@ def test_vectorised_charts_match_the_loop_out_of_control(kind: str, shift: float
     a, b = build(kind), build(kind)
     assert a.update_many(xs).tolist() == loop(b, xs)
     assert a.to_state() == b.to_state()
+
+
+@pytest.mark.parametrize("h", [2.5, 4.0, 5.0])
+def test_cusum_ties_at_the_threshold_are_decided_like_the_loop(h: float) -> None:
+    # Integer data with k = 0.5 put the sums exactly on h again and again: "exceeds h" is
+    # strict, and the closed form hands those values to the scalar recursion.
+    xs = np.random.default_rng(int(h * 10)).integers(-3, 4, 100_000).astype(np.float64)
+    a, b = CUSUM(h=h, k=0.5, mean=0.0, std=1.0), CUSUM(h=h, k=0.5, mean=0.0, std=1.0)
+    assert a.update_many(xs).tolist() == loop(b, xs)
+    assert a.statistics == b.statistics

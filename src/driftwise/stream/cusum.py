@@ -14,6 +14,22 @@ __all__ = ["CUSUM"]
 _EPS = float(np.finfo(np.float64).eps)
 _SHORT_RUN = 96  # mean run length below which update_many loops instead
 _SCALAR_BLOCK = 4096
+_BLOCK = 1 << 16
+
+
+class _Run:
+    """The open run of update_many: where it started, its exact state there, its baselines."""
+
+    __slots__ = ("base_a", "base_b", "chunk", "end_hi", "end_lo", "hi0", "lo0", "mean_run",
+                 "start")
+
+    def __init__(self, hi: float, lo: float) -> None:
+        self.start = 0
+        self.hi0, self.lo0 = hi, lo
+        self.base_a, self.base_b = -hi, -lo  # min(C_{start-1} - S_{start-1}, ...), C_{-1} = 0
+        self.end_hi, self.end_lo = hi, lo
+        self.mean_run = 1024.0
+        self.chunk = 1024
 
 
 class CUSUM(ReferenceStreamDetector):
@@ -89,82 +105,99 @@ class CUSUM(ReferenceStreamDetector):
         """
         arr = as_finite_array(xs)
         self._check_fitted()
-        if arr.size == 0:
+        n = arr.size
+        if n == 0:
             return np.empty(0, dtype=np.int64)
-        y = (arr - self._mu) / self._sd
-        a = y - self.k
-        b = -y - self.k
-        ca = np.cumsum(a)
-        cb = np.cumsum(b)
-        # |C_t| <= n * max|a_t|: a bound on every partial sum, for the rounding tolerance.
-        top = max(abs(float(y.max())), abs(float(y.min()))) + self.k
-        tol = 1e-9 * (1.0 + self.h) + 64.0 * _EPS * (arr.size * top + self._hi + self._lo)
-        alarms = self._segments(a, b, ca, cb, tol)
+        # Bound on every step |a_t| and so on the partial sums of a block, for the tolerance.
+        top = max(abs(float(arr.max()) - self._mu), abs(float(arr.min()) - self._mu)) / self._sd
+        scale = min(n, _BLOCK) * (top + self.k) + self.h + self._hi + self._lo
+        tol = 1e-9 * (1.0 + self.h) + 64.0 * _EPS * scale
+        run = _Run(self._hi, self._lo)
+        alarms: list[int] = []
+        # Blocks keep the temporaries small (in cache, no fresh pages for each call).
+        for off in range(0, n, _BLOCK):
+            a, b = self._steps(arr[off:off + _BLOCK])
+            self._block(arr, off, a, b, tol, run, alarms)
+        self._hi, self._lo = run.end_hi, run.end_lo
         return np.asarray(alarms, dtype=np.int64)
 
-    def _segments(self, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
-                  ca: npt.NDArray[np.float64], cb: npt.NDArray[np.float64],
-                  tol: float) -> list[int]:
+    def _steps(self, x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64],
+                                                          npt.NDArray[np.float64]]:
+        """``z - k`` and ``-z - k``, with the same operations as :meth:`update`."""
+        y = x - self._mu
+        y /= self._sd
+        a = y - self.k
+        np.negative(y, out=y)
+        y -= self.k
+        return a, y
+
+    def _block(self, arr: npt.NDArray[np.float64], off: int, a: npt.NDArray[np.float64],
+               b: npt.NDArray[np.float64], tol: float, run: _Run, alarms: list[int]) -> None:
+        """Alarms of one block; ``run`` carries the open run across blocks.
+
+        Cumulative sums restart at 0 in each block; the run's baselines are moved into the
+        block's frame at its end.
+        """
+        ca = np.cumsum(a)
+        cb = np.cumsum(b)
         n = a.size
         h = self.h
-        alarms: list[int] = []
-        start = 0  # first index of the current run; its state (hi0, lo0) is exact
-        hi0, lo0 = self._hi, self._lo
-        base_a = -hi0  # min(C_{start-1} - S_{start-1}, ...) with C_{-1} = 0
-        base_b = -lo0
         pos = 0
-        chunk = 1024
-        mean_run = 1024.0
         while pos < n:
-            if pos == start and mean_run < _SHORT_RUN:
+            if off + pos == run.start and run.mean_run < _SHORT_RUN:
                 # Alarms every few values: one closed form per run costs more than the loop.
                 end = min(n, pos + _SCALAR_BLOCK)
-                found, hi0, lo0 = self._loop_block(a, b, ca, cb, pos, end, hi0, lo0,
-                                                   (base_a, base_b), tol)
-                alarms.extend(found)
-                mean_run = (end - pos) / len(found) if found else float(_SCALAR_BLOCK)
-                base_a, base_b = float(ca[end - 1]) - hi0, float(cb[end - 1]) - lo0
-                start = pos = end
-                chunk = max(128, int(mean_run))
+                found, run.hi0, run.lo0 = self._loop_block(
+                    a, b, ca, cb, pos, end, run.hi0, run.lo0, (run.base_a, run.base_b), tol)
+                alarms.extend([off + i for i in found])
+                run.mean_run = (end - pos) / len(found) if found else float(_SCALAR_BLOCK)
+                run.base_a = float(ca[end - 1]) - run.hi0
+                run.base_b = float(cb[end - 1]) - run.lo0
+                run.start = off + end
+                run.chunk = max(128, int(run.mean_run))
+                pos = end
                 continue
-            end = min(n, pos + chunk)
+            end = min(n, pos + run.chunk)
             seg_a, seg_b = ca[pos:end], cb[pos:end]
             sa = np.minimum.accumulate(seg_a)
-            np.minimum(sa, base_a, out=sa)
+            np.minimum(sa, run.base_a, out=sa)
             last_a = float(sa[-1])
             np.subtract(seg_a, sa, out=sa)
             sb = np.minimum.accumulate(seg_b)
-            np.minimum(sb, base_b, out=sb)
+            np.minimum(sb, run.base_b, out=sb)
             last_b = float(sb[-1])
             np.subtract(seg_b, sb, out=sb)
             over = np.maximum(sa, sb)
             i = int(np.argmax(over > h - tol))
             if not over[i] > h - tol:
-                base_a, base_b = last_a, last_b
+                run.base_a, run.base_b = last_a, last_b
                 pos = end
-                chunk = min(chunk * 2, 1 << 16)
+                run.chunk = min(run.chunk * 2, _BLOCK)
                 continue
             t = pos + i
             if over[i] > h + tol:
                 alarm = True
             else:  # too close to call in closed form: the scalar recursion decides
-                alarm, s_hi, s_lo = self._scalar(a, b, start, t, hi0, lo0)
+                alarm, s_hi, s_lo = self._scalar(arr, run.start, off + t, run.hi0, run.lo0)
             if alarm:
-                alarms.append(t)
-                mean_run += 0.25 * (t + 1 - start - mean_run)
-                hi0 = lo0 = 0.0
-                base_a, base_b = float(ca[t]), float(cb[t])
+                alarms.append(off + t)
+                run.mean_run += 0.25 * (off + t + 1 - run.start - run.mean_run)
+                run.hi0 = run.lo0 = 0.0
+                run.base_a, run.base_b = float(ca[t]), float(cb[t])
             else:
-                hi0, lo0 = s_hi, s_lo
-                base_a, base_b = float(ca[t]) - s_hi, float(cb[t]) - s_lo
-            chunk = max(128, int(mean_run))
-            start = pos = t + 1
-        if start < n:
-            self._hi = max(0.0, float(ca[-1]) - base_a)
-            self._lo = max(0.0, float(cb[-1]) - base_b)
+                run.hi0, run.lo0 = s_hi, s_lo
+                run.base_a, run.base_b = float(ca[t]) - s_hi, float(cb[t]) - s_lo
+            run.chunk = max(128, int(run.mean_run))
+            run.start = off + t + 1
+            pos = t + 1
+        last_a, last_b = float(ca[-1]), float(cb[-1])
+        if run.start < off + n:  # an open run: its sums in closed form
+            run.end_hi = max(0.0, last_a - run.base_a)
+            run.end_lo = max(0.0, last_b - run.base_b)
         else:
-            self._hi, self._lo = hi0, lo0
-        return alarms
+            run.end_hi, run.end_lo = run.hi0, run.lo0
+        run.base_a -= last_a
+        run.base_b -= last_b
 
     def _loop_block(self, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
                     ca: npt.NDArray[np.float64], cb: npt.NDArray[np.float64], start: int,
@@ -232,15 +265,15 @@ class CUSUM(ReferenceStreamDetector):
                 hi = lo = 0.0
         return found, hi, lo
 
-    def _scalar(self, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], start: int,
-                stop: int, hi: float, lo: float) -> tuple[bool, float, float]:
-        """The exact recursion over a[start..stop]; alarms before ``stop`` cannot occur."""
-        h = self.h
-        for ai, bi in zip(a[start:stop + 1].tolist(), b[start:stop + 1].tolist(), strict=True):
+    def _scalar(self, arr: npt.NDArray[np.float64], start: int, stop: int, hi: float,
+                lo: float) -> tuple[bool, float, float]:
+        """The exact recursion over arr[start..stop]; alarms before ``stop`` cannot occur."""
+        a, b = self._steps(arr[start:stop + 1])
+        for ai, bi in zip(a.tolist(), b.tolist(), strict=True):
             hi = hi + ai
             lo = lo + bi
             if hi < 0.0:
                 hi = 0.0
             if lo < 0.0:
                 lo = 0.0
-        return (hi > h or lo > h), hi, lo
+        return (hi > self.h or lo > self.h), hi, lo

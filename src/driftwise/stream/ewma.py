@@ -127,7 +127,7 @@ class EWMA(ReferenceStreamDetector):
             return np.empty(0, dtype=np.int64)
         mu = self._mu
         table = np.asarray(self._widths, dtype=np.float64)
-        scale = float(np.max(np.abs(arr))) + abs(self._z) + abs(mu)
+        scale = max(abs(float(arr.max())), abs(float(arr.min()))) + abs(self._z) + abs(mu)
         tol = 1e-9 * self._steady_width + 64.0 * _EPS * scale
         b = np.array([self.lam])
         a = np.array([1.0, -self._oml])
