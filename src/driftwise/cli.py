@@ -150,6 +150,31 @@ def _emit(report: Any, json_out: Path | None, html_out: Path | None) -> None:
         from driftwise.report import print_summary
 
         print_summary(report, out)
+        _print_parts(report)
+
+
+def _print_parts(report: Any) -> None:
+    """One line per multivariate / embedding / text result (details in JSON and HTML)."""
+    parts = ([report.multivariate] if report.multivariate is not None else []) + [
+        *report.embeddings, *report.text]
+    for part in parts:
+        label = getattr(part, "name", None) or "multivariate: " + ", ".join(part.columns)
+        if part.skipped:
+            out.print(f"{label}: skipped ({part.skipped})", highlight=False)
+            continue
+        verdict = "[bold red]DRIFT[/]" if part.drift_detected else "[green]ok[/]"
+        facts = []
+        for view in ("mmd", "classifier"):
+            result = getattr(part, view, None)
+            if result is not None and view == "mmd":
+                facts.append(f"MMD p={result.p_value:.3g}")
+            elif result is not None:
+                top = ", ".join(f.feature for f in result.top_features[:3])
+                facts.append(f"classifier AUC={result.auc:.3f}" + (f" ({top})" if top else ""))
+        vocab = getattr(part, "vocabulary", None)
+        if vocab is not None:
+            facts.append("gained: " + ", ".join(t.term for t in vocab.gained[:5]))
+        out.print(f"{label}: {verdict} {'; '.join(facts)}", highlight=False)
 
 
 @app.command()

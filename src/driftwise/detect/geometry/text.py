@@ -143,10 +143,12 @@ def _term_changes(vocab: list[str], ref: NDArray[np.float64], cur: NDArray[np.fl
     pooled = ref + cur
     alpha_w = prior_size * pooled / pooled.sum()
     n_r, n_c = ref.sum(), cur.sum()
-    delta = (np.log((cur + alpha_w) / (n_c + prior_size - cur - alpha_w))
-             - np.log((ref + alpha_w) / (n_r + prior_size - ref - alpha_w)))
-    z = delta / np.sqrt(1.0 / (cur + alpha_w) + 1.0 / (ref + alpha_w))
-    z = np.where(pooled >= min_count, z, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = (np.log((cur + alpha_w) / (n_c + prior_size - cur - alpha_w))
+                 - np.log((ref + alpha_w) / (n_r + prior_size - ref - alpha_w)))
+        z = delta / np.sqrt(1.0 / (cur + alpha_w) + 1.0 / (ref + alpha_w))
+    # A one-word vocabulary has no odds (0/0): no term changed.
+    z = np.where((pooled >= min_count) & np.isfinite(z), z, 0.0)
 
     def change(i: int) -> TermChange:
         return TermChange(vocab[i], float(z[i]), float(1e4 * ref[i] / n_r),

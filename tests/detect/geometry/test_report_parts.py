@@ -1,0 +1,111 @@
+"""`driftwise report` with an embedding and a text column: the JSON and HTML parts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from driftwise.detect import DriftDetector
+from driftwise.detect.config import parse_config
+from driftwise.errors import ConfigError
+from tests.cli.test_cli import run
+
+WORDS = ["market", "shares", "rose", "fell", "bank", "profit", "oil", "price", "trade", "deal"]
+
+
+def _pair(tmp_path: Path, dims_current: int = 8) -> tuple[Path, Path]:
+    rng = np.random.default_rng(40)
+
+    def table(n: int, shift: float, dims: int, extra: list[str]) -> pa.Table:
+        vectors = rng.normal(1.0, 1, size=(n, dims)).astype(np.float32)
+        vectors[:, 3] += shift
+        words = WORDS + extra
+        texts = [" ".join(rng.choice(words, 7)) for _ in range(n)]
+        return pa.table({
+            "amount": rng.normal(size=n),
+            "embedding": pa.array(list(vectors), type=pa.list_(pa.float32())),
+            "headline": texts,
+        })
+
+    ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    pq.write_table(table(400, 0.0, 8, []), ref)
+    pq.write_table(table(300, 0.8, dims_current, ["lockdown", "virus"]), cur)
+    return ref, cur
+
+
+def test_report_shows_mmd_classifier_features_and_vocabulary(tmp_path: Path) -> None:
+    ref, cur = _pair(tmp_path)
+    config = tmp_path / "cfg.yaml"
+    config.write_text("text: {embeddings: false}\nembeddings: {classifier: gradient_boosting}\n")
+    out, html = tmp_path / "r.json", tmp_path / "r.html"
+    proc = run("check", ref, cur, "--config", config, "--json", out, "--html", html)
+    assert proc.returncode == 1, proc.stderr  # drift in the embedding and the text
+    report = json.loads(out.read_text())
+    assert {c["name"]: c["kind"] for c in report["columns"]}["embedding"] == "embedding"
+    emb = report["embeddings"][0]
+    assert emb["name"] == "embedding" and emb["drift_detected"]
+    assert emb["mmd"]["p_value"] < 0.05
+    assert emb["classifier"]["auc"] > 0.6
+    assert emb["classifier"]["top_features"][0]["feature"] == "dim_3"
+    text = report["text"][0]
+    assert text["drift_detected"]
+    assert {t["term"] for t in text["vocabulary"]["gained"][:2]} == {"lockdown", "virus"}
+    assert report["multivariate"] is None
+    page = html.read_text()
+    assert 'id="embeddings"' in page and 'id="text"' in page and "lockdown" in page
+    assert "dim_3" in page
+
+
+def test_embedding_dimensions_that_differ_exit_2_naming_the_column(tmp_path: Path) -> None:
+    ref, cur = _pair(tmp_path, dims_current=6)
+    proc = run("report", ref, cur, "--json", tmp_path / "r.json")
+    assert proc.returncode == 2
+    assert "'embedding'" in proc.stderr and "8 dimensions" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_vectors_in_csv_as_json_arrays(tmp_path: Path) -> None:
+    rng = np.random.default_rng(41)
+    for name, shift in (("ref.csv", 0.0), ("cur.csv", 1.0)):
+        rows = ["x,emb"] + [
+            f'{rng.normal()},"{json.dumps([round(float(v), 4) for v in rng.normal(shift, 1, 4)])}"'
+            for _ in range(150)]
+        (tmp_path / name).write_text("\n".join(rows) + "\n")
+    out = tmp_path / "r.json"
+    proc = run("report", tmp_path / "ref.csv", tmp_path / "cur.csv", "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    emb = json.loads(out.read_text())["embeddings"][0]
+    assert emb["dimensions"] == 4 and emb["drift_detected"]
+
+
+def test_multivariate_part_on_request_and_saved_profiles_say_why_not() -> None:
+    rng = np.random.default_rng(42)
+    a = rng.normal(size=800)
+    ref = {"a": a, "b": a + 0.1 * rng.normal(size=800)}
+    c = rng.normal(size=800)
+    cur = {"a": c, "b": -c + 0.1 * rng.normal(size=800)}
+    report = DriftDetector(multivariate={"classifier": "logistic"}).fit(ref).compare(cur)
+    assert report.multivariate is not None and report.multivariate.drift_detected
+    assert report.drift_detected  # the joint shift counts even though no column drifts
+    assert report.to_dict()["multivariate"]["columns"] == ["a", "b"]
+
+
+def test_profile_reference_skips_embeddings_with_the_remedy(tmp_path: Path) -> None:
+    ref, cur = _pair(tmp_path)
+    det = DriftDetector(text={"enabled": False}).fit(ref)
+    det.save(tmp_path / "ref.profile")
+    report = DriftDetector(text={"enabled": False}).fit(tmp_path / "ref.profile").compare(cur)
+    assert report.embeddings[0].skipped is not None
+    assert "pass the reference data file" in report.embeddings[0].skipped
+
+
+def test_config_sections_name_unknown_keys() -> None:
+    with pytest.raises(ConfigError, match="embeddings: unknown key"):
+        parse_config({"embeddings": {"permutations": 10}})
+    cfg = parse_config({"multivariate": {"columns": ["a", "b"]}, "text": False})
+    assert cfg.geometry == {"multivariate": {"columns": ["a", "b"]}, "text": {"enabled": False}}
