@@ -4,8 +4,18 @@ adaptive windowing", SDM; ADWIN2's exponential histogram of buckets)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
-from driftwise.stream._base import StreamDetector, check_int, check_positive, reject_non_finite
+import numpy as np
+import numpy.typing as npt
+
+from driftwise.stream._base import (
+    StreamDetector,
+    as_finite_array,
+    check_int,
+    check_positive,
+    reject_non_finite,
+)
 
 __all__ = ["ADWIN"]
 
@@ -94,6 +104,23 @@ class ADWIN(StreamDetector):
             self.reset()
             return True
         return False
+
+    def update_many(self, xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """:meth:`update` over a batch, one clock period at a time (the same alarms)."""
+        values = as_finite_array(xs).tolist()
+        alarms: list[int] = []
+        i, n, clock = 0, len(values), self.clock
+        while i < n:
+            take = values[i:i + clock - self._tick % clock]
+            self._pending.extend(take)
+            self._tick += len(take)
+            i += len(take)
+            if self._tick % clock == 0:
+                self._flush()
+                if self._width > self.grace_period and self._cut():
+                    alarms.append(i - 1)
+                    self.reset()
+        return np.asarray(alarms, dtype=np.int64)
 
     def _flush(self) -> None:
         """Insert the buffered values: window sums, then the histogram rows, in batch.
