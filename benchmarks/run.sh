@@ -47,4 +47,19 @@ status=0
 if [ "${BENCH_STREAM:-1}" != 0 ]; then
     "$VENV_PY" benchmarks/stream_bench.py || status=$?
 fi
+
+# The MMD test against Alibi Detect (its own venv: numpy<2 there); BENCH_MMD=0 skips it.
+if [ "${BENCH_MMD:-1}" != 0 ]; then
+    ALIBI=benchmarks/.venv-alibi
+    ALIBI_REQ=benchmarks/requirements-alibi.txt
+    want_alibi="$(sha256sum "$ALIBI_REQ" | cut -d' ' -f1)"
+    if [ ! -f "$ALIBI/.installed" ] || [ "$(cat "$ALIBI/.installed")" != "$want_alibi" ]; then
+        echo "bench: installing Alibi Detect into $ALIBI"
+        test -x "$ALIBI/bin/python" || "$PYTHON" -m venv "$ALIBI"
+        "$ALIBI/bin/python" -m pip install --quiet --upgrade pip
+        "$ALIBI/bin/python" -m pip install --quiet -r "$ALIBI_REQ"
+        echo "$want_alibi" >"$ALIBI/.installed"
+    fi
+    "$VENV_PY" benchmarks/mmd_bench.py || status=$?
+fi
 exit "$status"

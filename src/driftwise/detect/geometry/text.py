@@ -323,7 +323,10 @@ class TextDriftDetector:
         if self.embeddings is False:
             return None, ()
         try:
-            ref_vectors = encode(self._sample(ref, 0))
+            # The reference is embedded once, on first use, and reused for every batch.
+            ref_vectors = getattr(self, "reference_vectors_", None)
+            if ref_vectors is None:
+                ref_vectors = self.reference_vectors_ = encode(self._sample(ref, 0))
             cur_vectors = encode(self._sample(cur, 1))
         except MissingExtraError as exc:
             from driftwise.detect.geometry.embeddings import skipped_embedding
