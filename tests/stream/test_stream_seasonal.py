@@ -157,3 +157,17 @@ def test_the_verdict_serialises() -> None:
     assert out["verdict"] in ("no_drift", "seasonal")
     assert set(out) >= {"score", "threshold", "p_value", "overall_p_value", "overall_effect"}
     assert base.expected(ts[:3]) == pytest.approx(base.means_[:3])
+
+
+def test_time_zone_aware_timestamps_are_seasoned_in_their_local_time() -> None:
+    local = pd.date_range("2024-01-01", periods=24 * 60, freq="h")
+    values = cycle(local.to_numpy())
+    base = SeasonalBaseline(season=["hour"]).fit(values, local)
+    naive = base.compare(values[-24:], local[-24:])
+    in_sydney = local[-24:].tz_localize("Australia/Sydney")  # February: no DST change
+    for given in (in_sydney, pd.Series(in_sydney)):
+        assert base.compare(values[-24:], given).score == pytest.approx(naive.score)
+    # The same instants in UTC are other hours of the day: far from their season.
+    in_utc = base.compare(values[-24:], in_sydney.tz_convert("UTC"))
+    assert in_utc.score is not None and naive.score is not None
+    assert in_utc.score > 3 * naive.score

@@ -77,13 +77,24 @@ def _label(code: int, names: Sequence[str]) -> str:
     return ", ".join(reversed(parts))
 
 
+def _local_wall_time(ts: Any) -> Any:
+    """Time-zone-aware pandas timestamps -> their local wall time (seasons are local)."""
+    if getattr(ts, "tz", None) is not None and hasattr(ts, "tz_localize"):
+        return ts.tz_localize(None)
+    accessor = getattr(ts, "dt", None)
+    if accessor is not None and getattr(accessor, "tz", None) is not None:
+        return accessor.tz_localize(None)
+    return ts
+
+
 def _timestamps(ts: Any, n: int, what: str) -> npt.NDArray[np.datetime64]:
+    ts = _local_wall_time(ts)
     try:
         arr = np.asarray(ts, dtype="datetime64[ns]")
     except (TypeError, ValueError) as exc:
         raise SchemaError(
-            f"{what}: timestamps must be naive datetimes (datetime64; convert time zones to "
-            f"local time first): {exc}"
+            f"{what}: timestamps must be datetimes (datetime64, or pandas timestamps; "
+            f"time-zone-aware ones are taken in their local time): {exc}"
         ) from None
     if arr.ndim != 1 or arr.size != n:
         raise SchemaError(f"{what}: {arr.size} timestamps for {n} values")
@@ -251,7 +262,7 @@ class SeasonalBaseline:
     def expected(self, timestamps: Any) -> npt.NDArray[np.float64]:
         """The seasonal expectation (per-season reference mean) at each timestamp."""
         self._check_fitted()
-        ts = np.asarray(timestamps, dtype="datetime64[ns]")
+        ts = np.asarray(_local_wall_time(timestamps), dtype="datetime64[ns]")
         out: npt.NDArray[np.float64] = self.means_[_components(ts, self.season)]
         return out
 
