@@ -174,3 +174,21 @@ def test_multiclass_and_regression_monitors() -> None:
     assert rres.get("estimated.mae") == pytest.approx(rres.get("performance.mae"), rel=0.1)
     assert rres.get("concept.residual_ks_p_value") > 0.001
     assert abs(rres.get("concept.residual_mean_change")) < 0.1
+
+
+def test_multivariate_check_sees_a_joint_shift_with_unchanged_marginals() -> None:
+    cfg = dict(CONFIG, checks={"bootstrap": 0, "multivariate": {
+        "tests": ["mmd", "classifier"], "classifier": "logistic"}})
+    rng = np.random.default_rng(13)
+    ref = binary_frame(3000, 0)
+    ref["w"] = ref.x + 0.1 * rng.normal(size=3000)
+    monitor = Monitor(cfg).fit(ref)
+    cur = binary_frame(1000, 14)
+    cur["w"] = -cur.x + 0.1 * rng.normal(size=1000)  # same marginals, opposite relation
+    result = monitor.run(cur)
+    assert result.get("multivariate.drift_detected")
+    assert result.get("multivariate.mmd.p_value") < 0.05
+    assert not result.get("drift.columns.w.drift_detected")  # univariate tests cannot see it
+    bad = dict(CONFIG, checks={"multivariate": {"colums": ["x"]}})
+    with pytest.raises(ConfigError, match=r"checks.multivariate: unknown key\(s\) colums"):
+        Monitor(bad).fit(ref)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from driftwise.detect.results import DriftReport
 from driftwise.monitor.result import MetricValue
@@ -49,4 +50,19 @@ def performance_metrics(results: Mapping[str, MetricResult], reasons: dict[str, 
         out[f"performance.{name}.upper"] = res.upper
         if res.reason:
             reasons[f"performance.{name}"] = res.reason
+    return out
+
+
+def multivariate_metrics(result: Any) -> dict[str, MetricValue]:
+    """``multivariate.drift_detected`` and each view's scalar results
+    (``multivariate.mmd.p_value``, ``multivariate.classifier.auc``, ...)."""
+    data = result.to_dict()
+    out: dict[str, MetricValue] = {"multivariate.drift_detected": data["drift_detected"]}
+    for view in ("mmd", "classifier", "reconstruction"):
+        part = data.get(view)
+        if not isinstance(part, dict):
+            continue
+        for key, value in part.items():
+            if isinstance(value, bool | int | float) or value is None:
+                out[f"multivariate.{view}.{key}"] = value
     return out

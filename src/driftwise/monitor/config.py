@@ -117,6 +117,22 @@ def _parse_stream(raw: Any) -> tuple[StreamCheck, ...]:
     return tuple(out)
 
 
+def _parse_multivariate(raw: Any) -> Mapping[str, Any] | None:
+    """``checks.multivariate``: true, or the MultivariateDriftDetector's parameters."""
+    import inspect
+
+    from driftwise.detect.geometry import MultivariateDriftDetector
+
+    if raw in (None, False):
+        return None
+    spec = {} if raw is True else _mapping(raw, "checks.multivariate")
+    allowed = tuple(p for p in inspect.signature(MultivariateDriftDetector).parameters)
+    _only(spec, allowed, "checks.multivariate")
+    if "columns" in spec:
+        spec["columns"] = list(_names(spec["columns"], "checks.multivariate.columns"))
+    return spec
+
+
 @dataclass(frozen=True)
 class Checks:
     """Which checks run, with their settings."""
@@ -129,6 +145,7 @@ class Checks:
     concept_drift: tuple[str, ...] | None = None
     bootstrap: int = 200
     stream: tuple[StreamCheck, ...] = ()
+    multivariate: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +220,8 @@ def _metric_list(value: Any, where: str, allowed: tuple[str, ...]) -> tuple[str,
 def _parse_checks(raw: Any, task: str) -> Checks:
     checks = _mapping(raw, "checks")
     _only(checks, ("feature_drift", "data_quality", "prediction_drift", "performance",
-                   "estimated_performance", "concept_drift", "bootstrap", "stream"), "checks")
+                   "estimated_performance", "concept_drift", "bootstrap", "stream",
+                   "multivariate"), "checks")
     drift_raw = checks.get("feature_drift", True)
     if drift_raw is False:
         drift: DriftSettings | None = None
@@ -236,6 +254,7 @@ def _parse_checks(raw: Any, task: str) -> Checks:
         estimated_performance=_metric_list(checks.get("estimated_performance"),
                                            "checks.estimated_performance", estimable),
         concept_drift=concept, bootstrap=bootstrap, stream=_parse_stream(checks.get("stream")),
+        multivariate=_parse_multivariate(checks.get("multivariate")),
     )
 
 

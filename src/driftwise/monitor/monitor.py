@@ -15,7 +15,7 @@ from driftwise.data import require_rows, to_table
 from driftwise.detect import DriftDetector, DriftReport
 from driftwise.errors import ConfigError, NotFittedError
 from driftwise.monitor import _columns as col
-from driftwise.monitor._flatten import drift_metrics, performance_metrics
+from driftwise.monitor._flatten import drift_metrics, multivariate_metrics, performance_metrics
 from driftwise.monitor.alerts import AlertEvaluator
 from driftwise.monitor.concept import ConceptReference
 from driftwise.monitor.config import MonitorConfig, load_monitor_config, parse_monitor_config
@@ -96,6 +96,12 @@ class Monitor:
                                             if f not in cfg.columns.segments],
                                     cfg.columns.segments, cfg.checks.feature_drift,
                                     cfg.min_rows)
+        self.multivariate_ = None
+        if cfg.checks.multivariate is not None:
+            from driftwise.detect.geometry import MultivariateDriftDetector
+
+            self.multivariate_ = MultivariateDriftDetector(**cfg.checks.multivariate).fit(
+                table.select(self.features_))
         self._fit_outputs(cfg, table)
         self.alerts_ = AlertEvaluator(cfg.alerts)
         self._fit_streams(cfg, table)
@@ -217,6 +223,9 @@ class Monitor:
             report = self.drift_.compare(table.select(self.features_), name=label)
             metrics.update(drift_metrics(report, cfg.checks.data_quality))
         metrics.update(self.segment_drift_.compare(table))
+        if self.multivariate_ is not None:
+            metrics.update(multivariate_metrics(self.multivariate_.compare(
+                table.select(list(self.multivariate_.columns_)))))
         slices: tuple[Slice, ...] = ()
         if cfg.task == "regression":
             self._run_regression(table, metrics, reasons)
