@@ -54,3 +54,12 @@ def test_stream_config_errors_name_the_entry() -> None:
     small = stream_config({"type": "ewma", "lam": 0.2, "L": 3.0})
     with pytest.raises(ConfigError, match="needs at least 3 reference windows"):
         Monitor(small).fit(binary_frame(900, 0))
+
+
+def test_state_from_other_detector_parameters_is_refused() -> None:
+    a = Monitor(stream_config({"type": "page_hinkley", "delta": 0.005, "threshold": 0.05}))
+    b = Monitor(stream_config({"type": "page_hinkley", "delta": 0.005, "threshold": 0.5}))
+    a.fit(binary_frame(3000, 0))
+    b.fit(binary_frame(3000, 0))
+    with pytest.raises(ConfigError, match="made with parameters"):
+        b.restore_stream_state(a.stream_state())

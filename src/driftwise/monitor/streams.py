@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from driftwise.errors import ConfigError
+from driftwise.errors import ConfigError, InsufficientDataError
 from driftwise.monitor.config import StreamCheck
 from driftwise.monitor.result import MetricValue
 from driftwise.stream import ReferenceStreamDetector, StreamDetector, make_detector
@@ -43,7 +43,10 @@ class StreamChecks:
                     "detector, or a larger reference")
             detector = self.detectors[check.name]
             assert isinstance(detector, ReferenceStreamDetector)
-            detector.fit(values)
+            try:
+                detector.fit(values)
+            except InsufficientDataError as exc:
+                raise ConfigError(f"checks.stream {check.name!r}: {exc}") from None
 
     def update(self, metrics: dict[str, MetricValue], reasons: dict[str, str]) -> None:
         """Feed this window's values; add the ``stream.*`` metrics."""
@@ -67,4 +70,10 @@ class StreamChecks:
             if name not in self.detectors:
                 raise ConfigError(f"saved state has a stream detector {name!r} that this "
                                   "configuration does not define")
-            self.detectors[name] = type(self.detectors[name]).from_state(detector_state)
+            restored = type(self.detectors[name]).from_state(detector_state)
+            if restored.get_params() != self.detectors[name].get_params():
+                raise ConfigError(
+                    f"saved state of stream detector {name!r} was made with parameters "
+                    f"{restored.get_params()}, the configuration now says "
+                    f"{self.detectors[name].get_params()}; start it afresh instead")
+            self.detectors[name] = restored
