@@ -55,8 +55,10 @@ _ID_CAMEL = re.compile(r"[a-z](Id|ID)$")
 
 SKIP_REASONS = {
     ColumnKind.DATETIME: "datetime column: a time index differs between periods by design",
-    ColumnKind.TEXT: "free text: needs the text drift detector, not a per-value test",
-    ColumnKind.EMBEDDING: "vectors: compared as a whole by the embedding drift detector",
+    ColumnKind.TEXT: "free text: needs the text drift detector, not a per-value test (see the "
+    "report's text part)",
+    ColumnKind.EMBEDDING: "vectors: compared as a whole by the embedding drift detector (see "
+    "the report's embeddings part)",
     ColumnKind.IDENTIFIER: "identifier: (almost) every value is unique, so its distribution "
     "carries no drift signal",
 }

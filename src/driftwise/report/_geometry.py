@@ -36,6 +36,19 @@ def geometry_sections(report: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+def drifted_parts(report: Mapping[str, Any]) -> list[str]:
+    """Labels of the multivariate / embedding / text results that drifted."""
+    out = []
+    multivariate = report.get("multivariate")
+    if isinstance(multivariate, Mapping) and multivariate.get("drift_detected"):
+        out.append("multivariate")
+    for key, label in (("embeddings", "embedding"), ("text", "text")):
+        for part in as_list(report.get(key)):
+            if isinstance(part, Mapping) and part.get("drift_detected"):
+                out.append(f"{label} {as_text(part.get('name'))!r}")
+    return out
+
+
 def _section(section_id: str, title: str, panels: list[str]) -> str:
     return (f'<section id="{section_id}" aria-label="{title}"><h2>{title}</h2>'
             f'{"".join(panels)}</section>\n')

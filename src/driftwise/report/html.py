@@ -25,7 +25,7 @@ from driftwise.report._format import (
     format_rows,
     format_share,
 )
-from driftwise.report._geometry import geometry_sections
+from driftwise.report._geometry import drifted_parts, geometry_sections
 from driftwise.report._style import STYLESHEET
 from driftwise.report._svg import MalformedPlotError, bars_svg, histogram_svg
 
@@ -171,6 +171,9 @@ def _verdict(report: Mapping[str, Any], columns: list[Mapping[str, Any]]) -> str
     if share is None and as_number(total):
         share = (as_number(drifted) or 0.0) / (as_number(total) or 1.0)
     detected = dataset.get("drift_detected")
+    parts = drifted_parts(report)
+    if detected is not True and parts:
+        detected = True
     if detected is True:
         css, text = "drift", "Dataset drift detected"
     elif detected is False:
@@ -187,6 +190,8 @@ def _verdict(report: Mapping[str, Any], columns: list[Mapping[str, Any]]) -> str
     skipped = statuses.count("skipped")
     if skipped:
         details.append(f"{skipped} column{'s' if skipped > 1 else ''} not tested")
+    if parts:
+        details.append("drift in " + escape(", ".join(parts)))
     return (
         f'<div class="panel verdict {css}" role="status"><div>'
         f'<p class="verdict-text">{text}</p>'

@@ -19,12 +19,14 @@ def test_false_positive_rate_under_no_drift() -> None:
     assert 0.02 <= rate <= 0.08, rate
 
 
-def test_gradient_boosting_is_not_liberal_under_no_drift() -> None:
+def test_gradient_boosting_false_positive_rate_under_no_drift() -> None:
+    """The default classifier, kept small (10 iterations) so 200 draws stay fast."""
     rng = np.random.default_rng(21)
     p = [domain_classifier_test(rng.normal(size=(60, 3)), rng.normal(size=(60, 3)),
-                                max_iter=10, folds=3, importances=0, seed=i).p_value
-         for i in range(40)]
-    assert float(np.mean(np.array(p) < 0.05)) <= 0.125
+                                max_iter=10, importances=0, seed=i).p_value
+         for i in range(200)]
+    rate = float(np.mean(np.array(p) < 0.05))
+    assert 0.02 <= rate <= 0.08, rate
 
 
 def test_power_for_a_small_shift_on_384_dimensions() -> None:
@@ -51,4 +53,4 @@ def test_gradient_boosting_finds_a_nonlinear_shift_and_names_its_feature() -> No
 
 def test_too_small_for_cross_validation() -> None:
     with pytest.raises(InsufficientDataError, match="5-fold cross-validation"):
-        domain_classifier_test(np.zeros((6, 2)), np.zeros((20, 2)))
+        domain_classifier_test(np.zeros((6, 2)), np.zeros((20, 2)), folds=5)

@@ -5,11 +5,14 @@ A classifier is trained to separate the two samples with stratified k-fold cross
 by the model that did not see it, so the held-out ROC AUC is honest: 0.5 means the samples
 cannot be told apart, 1.0 means they are disjoint.
 
-p-value: within each fold the held-out labels are, under "no drift", a random assignment
-given the fold's scores, so each fold's Mann–Whitney U has its exact null mean and variance
-(tie-corrected); the folds' U statistics are independent and their sum is referred to the
-normal distribution, one-sided (AUC above 0.5). This is the van Elteren (1960) stratified
-rank-sum test with strata = folds.
+p-value: under "no drift" the held-out labels of a fold are a random assignment given that
+fold's scores (its model never saw those rows), so the fold's Mann–Whitney U has its exact
+null mean and variance (tie-corrected); the one-sided normal p-value (AUC above 0.5) of the
+FIRST fold is reported. The folds' statistics must not be pooled: every fold's model is
+trained on the other folds' labels, which correlates the folds positively under the null
+(pooling the five U statistics rejected 12.7 % of 300 no-drift draws at alpha 0.05). With
+the default two folds half of the rows are held out for the test, and the reported AUC is
+the mean over the folds.
 
 Root-cause hint: permutation importance on the held-out rows (Breiman 2001): how much each
 feature's shuffling lowers the held-out AUC. With many features (embedding dimensions) only
@@ -56,7 +59,7 @@ class DomainClassifierResult:
     auc : float
         Mean held-out ROC AUC over the folds.
     p_value : float
-        Stratified (per-fold) Mann–Whitney p-value, one-sided.
+        Mann–Whitney p-value of the first fold's held-out scores, one-sided.
     accuracy : float
         Held-out accuracy, predicting "current" when the score exceeds the share of
         current rows (the classes' prior).
@@ -120,8 +123,9 @@ def _fold_u(scores: NDArray[np.float64], labels: NDArray[np.int8]) -> tuple[floa
 
 def domain_classifier_test(
     x: FloatMatrix, y: FloatMatrix, *, feature_names: Sequence[str] | None = None,
-    classifier: str = "gradient_boosting", folds: int = 5, max_iter: int = 100,
+    classifier: str = "gradient_boosting", folds: int = 2, max_iter: int = 100,
     importances: int = 10, seed: int = 0, categorical: NDArray[np.bool_] | None = None,
+    n_threads: int | None = 1,
 ) -> DomainClassifierResult:
     """Cross-validated classifier two-sample test (see the module docstring).
 
@@ -135,13 +139,18 @@ def domain_classifier_test(
         scikit-learn's histogram gradient boosting (default) or a standardised logistic
         regression (linear shifts only, much faster).
     folds : int
-        Stratified cross-validation folds; each sample needs at least ``2 * folds`` rows.
+        Stratified cross-validation folds (the first one's held-out rows give the p-value);
+        each sample needs at least ``2 * folds`` rows.
     max_iter : int
         Boosting iterations.
     importances : int
         How many top features to report by held-out permutation importance (0: none).
     seed : int
         Seed of the folds, the model and the importance shuffles.
+    n_threads : int or None
+        OpenMP/BLAS threads while fitting (``None``: the libraries' default). One thread
+        by default: scikit-learn's OpenMP threads spin-wait, and on a busy machine small
+        fits ran 50x slower with two threads than with one.
 
     Examples
     --------
@@ -152,6 +161,18 @@ def domain_classifier_test(
     >>> r.p_value < 0.001, r.top_features[0].feature
     (True, 'x2')
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n_threads):
+        return _cross_validated(x, y, feature_names, classifier, folds, max_iter, importances,
+                                seed, categorical)
+
+
+def _cross_validated(
+    x: FloatMatrix, y: FloatMatrix, feature_names: Sequence[str] | None, classifier: str,
+    folds: int, max_iter: int, importances: int, seed: int,
+    categorical: NDArray[np.bool_] | None,
+) -> DomainClassifierResult:
     from sklearn.model_selection import StratifiedKFold
 
     n, m = x.shape[0], y.shape[0]
@@ -169,7 +190,7 @@ def domain_classifier_test(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     rng = np.random.default_rng(seed)
     prior = m / (n + m)
-    u_sum = mean_sum = var_sum = 0.0
+    u_first = mean_first = var_first = 0.0
     aucs: list[float] = []
     correct = 0
     want_importance = importances > 0
@@ -180,15 +201,16 @@ def domain_classifier_test(
         model.fit(z[train], labels[train])
         scores = model.predict_proba(z[test])[:, 1]
         u, mu, var = _fold_u(scores, labels[test])
-        u_sum, mean_sum, var_sum = u_sum + u, mean_sum + mu, var_sum + var
+        if not aucs:
+            u_first, mean_first, var_first = u, mu, var
         n1 = int(labels[test].sum())
         auc = u / (n1 * (labels[test].size - n1))
         aucs.append(auc)
         correct += int(np.count_nonzero((scores > prior) == (labels[test] == 1)))
         if want_importance:
             drops += _permutation_drops(model, z[test], labels[test], auc, candidates, rng)
-    p_value = 1.0 if var_sum == 0 else float(
-        stats.norm.sf((u_sum - mean_sum) / math.sqrt(var_sum)))
+    p_value = 1.0 if var_first == 0 else float(
+        stats.norm.sf((u_first - mean_first) / math.sqrt(var_first)))
     top: tuple[FeatureImportance, ...] = ()
     if want_importance:
         drops /= folds

@@ -139,7 +139,7 @@ class EmbeddingDriftDetector:
         self, *, tests: Sequence[str] = EMBEDDING_TESTS, alpha: float = 0.05,
         n_permutations: int = 100, bandwidth: float | Sequence[float] | None = None,
         scales: Sequence[float] = (1.0,), mmd_method: str = "auto", backend: str = "numpy",
-        classifier: str = "logistic", folds: int = 5, importances: int = 5,
+        classifier: str = "logistic", folds: int = 2, importances: int = 5,
         metric: str = "cosine", n_bootstrap: int = 200, min_auc: float = 0.55,
         max_rows: int = 5000, seed: int = 0,
     ) -> None:

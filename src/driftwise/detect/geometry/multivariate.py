@@ -103,7 +103,7 @@ class MultivariateDriftDetector:
     def __init__(self, *, columns: Sequence[str] | None = None,
                  tests: Sequence[str] = MULTIVARIATE_TESTS, alpha: float = 0.05,
                  n_permutations: int = 100, classifier: str = "gradient_boosting",
-                 folds: int = 5, importances: int = 5, min_auc: float = 0.55,
+                 folds: int = 2, importances: int = 5, min_auc: float = 0.55,
                  variance: float = 0.9, max_rows: int = 2000, seed: int = 0) -> None:
         self.columns = columns
         self.tests = tests
