@@ -101,16 +101,20 @@ def parse_config(data: Any, source: str = "config") -> DriftConfig:
                        top.get("prediction"), geometry)
 
 
-def load_config(path: str | os.PathLike[str]) -> DriftConfig:
-    """Read and validate a YAML configuration file."""
+def read_yaml(path: str | os.PathLike[str]) -> Any:
+    """The data of a YAML file; unreadable or malformed files are ConfigErrors."""
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            return yaml.safe_load(fh)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    return parse_config(data, os.fspath(path))
+
+
+def load_config(path: str | os.PathLike[str]) -> DriftConfig:
+    """Read and validate a YAML configuration file."""
+    return parse_config(read_yaml(path), os.fspath(path))
 
 
 def detector_params(

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from driftwise.detect.config import read_yaml
 from driftwise.detect.settings import DriftSettings
 from driftwise.errors import ConfigError
 from driftwise.performance.dle import DLE_METRICS
@@ -342,11 +341,4 @@ def _parse(data: Any) -> MonitorConfig:
 
 def load_monitor_config(path: str | os.PathLike[str]) -> MonitorConfig:
     """Read and validate a YAML Monitor configuration file."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    return parse_monitor_config(data, os.fspath(path))
+    return parse_monitor_config(read_yaml(path), os.fspath(path))

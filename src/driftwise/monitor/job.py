@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from driftwise._version import __version__
 from driftwise.data import to_table
+from driftwise.detect.config import read_yaml
+from driftwise.errors import ConfigError
 from driftwise.monitor.config import load_monitor_config
 from driftwise.monitor.monitor import Monitor
 from driftwise.monitor.result import MonitorResult
@@ -20,9 +20,8 @@ from driftwise.monitor.result import MonitorResult
 def is_monitor_config(path: str | os.PathLike[str]) -> bool:
     """Whether a YAML file is a Monitor configuration (it has a ``model`` section)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError):
+        data = read_yaml(path)
+    except ConfigError:
         return False
     return isinstance(data, dict) and "model" in data
 
