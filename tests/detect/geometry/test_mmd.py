@@ -95,7 +95,7 @@ def test_bad_arguments_get_clear_errors() -> None:
     with pytest.raises(ConfigError, match="bandwidths must be positive"):
         mmd_permutation_test(np.ones((10, 2)), np.ones((10, 2)), bandwidth=0.0)
     with pytest.raises(InsufficientDataError, match="two blocks"):
-        mmd_block_test(np.ones((5, 2)), np.ones((5, 2)))
+        mmd_block_test(np.ones((3, 2)), np.ones((3, 2)))
 
 
 def test_missing_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -104,6 +104,26 @@ def test_profile_reference_skips_embeddings_with_the_remedy(tmp_path: Path) -> N
     assert "pass the reference data file" in report.embeddings[0].skipped
 
 
+def test_report_sentence_embeddings_on_request_and_missing_extra(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    import sys
+
+    from driftwise.detect.geometry import _encoder
+
+    ref, cur = _pair(tmp_path)
+    _encoder.load_encoder.cache_clear()
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    try:
+        report = DriftDetector(text={"embeddings": True}, embeddings={"enabled": False}).fit(
+            ref).compare(cur)
+    finally:
+        _encoder.load_encoder.cache_clear()
+    emb = report.to_dict()["text"][0]["embedding"]
+    assert "pip install 'driftwise[text]'" in emb["skipped"] and "'headline'" in emb["skipped"]
+    assert report.embeddings == ()
+
+
 def test_config_sections_name_unknown_keys() -> None:
     with pytest.raises(ConfigError, match="embeddings: unknown key"):
         parse_config({"embeddings": {"permutations": 10}})
