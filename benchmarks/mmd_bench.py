@@ -92,7 +92,9 @@ def _write(rows: list[list[str]]) -> None:
             "resolution 1/101; the block test's p-value is asymptotic. driftwise computes the "
             "pooled kernel matrix once by row blocks (2N²d flops: 12 GFLOP at n = 2,000) and "
             "all permutations as one product with an N×101 label matrix (3.2 GFLOP); Alibi "
-            "Detect indexes a permuted copy of the kernel matrix per permutation.\n")
+            "Detect indexes two permuted copies of the N×N kernel matrix per permutation "
+            "(`kernel_mat[idx][:, idx]`) and reports #{perm ≥ obs} / B, which can be 0; "
+            "driftwise reports (1 + #{perm ≥ obs}) / (1 + B).\n")
     block = "<!-- mmd:start -->\n" + "\n".join(lines) + "\n" + note + "<!-- mmd:end -->"
     text = README.read_text(encoding="utf-8")
     if "<!-- mmd:start -->" in text:

