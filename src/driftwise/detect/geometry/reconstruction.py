@@ -1,11 +1,14 @@
 """PCA reconstruction-error drift: does the current data still lie on the reference's subspace?
 
 PCA is fitted on one random half of the (standardised) reference, keeping the smallest
-number of components that explains ``variance`` of it; every row's error is the squared
+number of components that explains ``variance`` of it (at most d - 1, so that a residual
+remains); every row's error is the squared
 distance to its reconstruction. The other half of the reference gives the error level of
-unseen no-drift data, and its chunks of the current sample's size give the chunk-to-chunk
-variability: the current mean error drifts when it leaves mean ± ``k`` chunk standard
-deviations (a three-sigma band by default, as in NannyML's data reconstruction drift).
+unseen no-drift data, and its chunks (at least ten, of up to the current sample's size)
+give the chunk-to-chunk variability, scaled to the current's size; the standard error of
+the reference level is added. The current mean error drifts when it leaves the level ± ``k``
+of these standard deviations (a three-sigma band by default, as in NannyML's data
+reconstruction drift).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from driftwise.detect.geometry._matrix import FloatMatrix
 from driftwise.errors import ConfigError, InsufficientDataError, NotFittedError
 
 MIN_REFERENCE_ROWS = 20
+MIN_CHUNKS = 10
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,8 @@ class ReconstructionDrift:
         _, s, vt = np.linalg.svd(xs[fit_rows] - centre, full_matrices=False)
         explained = np.cumsum(s**2) / max(float((s**2).sum()), 1e-300)
         n_comp = int(np.searchsorted(explained, self.variance - 1e-12) + 1)
-        n_comp = min(n_comp, vt.shape[0])
+        # Keeping every direction would leave no residual to watch: keep at most d - 1.
+        n_comp = max(1, min(n_comp, vt.shape[0], x.shape[1] - 1))
         self.centre_ = centre
         self.components_ = vt[:n_comp]
         self.variance_kept_ = float(explained[n_comp - 1])
@@ -108,16 +113,24 @@ class ReconstructionDrift:
         xs = (current.astype(np.float64) - self.mean_) / self.scale_
         errors = self._errors(xs)
         ref = self.reference_errors_
-        chunk = max(1, min(current.shape[0], ref.size // 5))
+        n_cur = current.shape[0]
+        chunk = max(1, min(n_cur, ref.size // MIN_CHUNKS))
         n_chunks = ref.size // chunk
-        chunk_means = ref[: n_chunks * chunk].reshape(n_chunks, chunk).mean(axis=1)
-        # Chunks of the reference have `chunk` rows; the band is scaled to the current size.
-        sd = (float(chunk_means.std(ddof=1)) if n_chunks > 1 else float(ref.std())) \
-            * math.sqrt(chunk / current.shape[0])
+        if n_chunks >= MIN_CHUNKS and chunk > 1:
+            chunk_means = ref[: n_chunks * chunk].reshape(n_chunks, chunk).mean(axis=1)
+            # Chunks hold `chunk` rows; their variance is scaled to the current's size.
+            var_current = float(chunk_means.var(ddof=1)) * chunk / n_cur
+        else:
+            var_current = float(ref.var(ddof=1)) / n_cur
+        # The reference level is itself an estimate: its own variance widens the band.
+        sd = math.sqrt(var_current + float(ref.var(ddof=1)) / ref.size)
         centre = float(ref.mean())
         lower, upper = centre - self.k * sd, centre + self.k * sd
         value = float(errors.mean())
+        # Rounding-level differences are not drift (a constant or fully explained residual).
+        outside = (value < lower or value > upper) and abs(value - centre) > 1e-9 * max(
+            1.0, abs(centre))
         return ReconstructionResult(
             int(self.components_.shape[0]), self.variance_kept_, centre, value, lower, upper,
-            bool(value < lower or value > upper),
+            bool(outside),
         )
