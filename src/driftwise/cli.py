@@ -177,6 +177,17 @@ def _print_parts(report: Any) -> None:
         out.print(f"{label}: {verdict} {'; '.join(facts)}", highlight=False)
 
 
+def _report_and_emit(reference: str, current: str, config: Path | None,
+                     json_out: Path | None, html_out: Path | None, *options: Any) -> Any:
+    """The body of ``report`` and ``check``: run, write, print; bad input exits 2."""
+    try:
+        result = _run_report(reference, current, config, *options)
+        _emit(result, json_out, html_out)
+    except DriftwiseError as exc:
+        raise _fail(exc) from None
+    return result
+
+
 @app.command()
 def report(reference: Reference, current: Current, config: ConfigOpt = None,
            json_out: JsonOpt = None, html_out: HtmlOpt = None,
@@ -185,12 +196,8 @@ def report(reference: Reference, current: Current, config: ConfigOpt = None,
            target: TargetOpt = None, prediction: PredictionOpt = None,
            exclude: ExcludeOpt = None) -> None:
     """Compare CURRENT with REFERENCE column by column; print and write the report."""
-    try:
-        result = _run_report(reference, current, config, numeric_test, categorical_test,
-                             correction, alpha, target, prediction, exclude)
-        _emit(result, json_out, html_out)
-    except DriftwiseError as exc:
-        raise _fail(exc) from None
+    _report_and_emit(reference, current, config, json_out, html_out, numeric_test,
+                     categorical_test, correction, alpha, target, prediction, exclude)
 
 
 @app.command()
@@ -201,13 +208,11 @@ def check(reference: Reference, current: Current, config: ConfigOpt = None,
           target: TargetOpt = None, prediction: PredictionOpt = None,
           exclude: ExcludeOpt = None) -> None:
     """Like report, as a quality gate: exit 0 no drift, 1 drift, 2 bad input."""
-    try:
-        result = _run_report(reference, current, config, numeric_test, categorical_test,
-                             correction, alpha, target, prediction, exclude)
-        _emit(result, json_out, html_out)
-    except DriftwiseError as exc:
-        raise _fail(exc) from None
-    drifted = result.alerted if hasattr(result, "alerted") else result.drift_detected
+    result = _report_and_emit(reference, current, config, json_out, html_out, numeric_test,
+                              categorical_test, correction, alpha, target, prediction, exclude)
+    from driftwise.monitor.job import MonitorRun
+
+    drifted = result.alerted if isinstance(result, MonitorRun) else result.drift_detected
     raise typer.Exit(EXIT_DRIFT if drifted else EXIT_OK)
 
 
