@@ -192,3 +192,13 @@ def test_multivariate_check_sees_a_joint_shift_with_unchanged_marginals() -> Non
     bad = dict(CONFIG, checks={"multivariate": {"colums": ["x"]}})
     with pytest.raises(ConfigError, match=r"checks.multivariate: unknown key\(s\) colums"):
         Monitor(bad).fit(ref)
+
+
+def test_a_single_class_reference_is_a_clear_error() -> None:
+    ref = binary_frame(500, 0).assign(y=0, pred=0)
+    with pytest.raises(ConfigError, match="single class"):
+        Monitor(dict(CONFIG, checks={"bootstrap": 0})).fit(ref)
+    ok = Monitor(dict(CONFIG, model={"task": "binary", "positive_class": "1"},
+                      checks={"bootstrap": 0, "concept_drift": False,
+                              "estimated_performance": False}))
+    assert ok.fit(ref).classes_ == ("0", "1")

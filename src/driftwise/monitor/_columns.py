@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from driftwise.errors import SchemaError
+from driftwise.errors import ConfigError, SchemaError
 
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
@@ -87,3 +87,34 @@ def numeric(table: pa.Table, name: str) -> NDArray[np.float64]:
     if np.isnan(values).any():
         raise SchemaError(f"column {name!r} has missing values")
     return values
+
+
+def order_classes(found: set[str], task: str, positive_class: str | None) -> tuple[str, ...]:
+    """Classes in a stable order (numbers numerically); a binary model's positive last.
+
+    The positive class is ``positive_class``, else ``"1"``, else ``"true"``, else the last
+    label in that order.
+    """
+    classes = sorted(found, key=lambda v: (not v.lstrip("-").isdigit(),
+                                           int(v) if v.lstrip("-").isdigit() else 0, v))
+    if task != "binary":
+        return tuple(classes)
+    positive = positive_class or ("1" if "1" in classes else "true" if "true" in classes
+                                  else classes[-1] if classes else None)
+    others = [v for v in classes if v != positive]
+    if len(others) > 1:
+        raise ConfigError(f"model.task is binary but the reference has classes "
+                          f"{', '.join(classes)}")
+    if positive is None or not others:
+        raise ConfigError(f"the reference holds a single class ({', '.join(classes) or 'none'});"
+                          " a binary model needs both in its reference, or set "
+                          "model.positive_class")
+    return (others[0], positive)
+
+
+def top_scores(proba: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Positive-class probability (binary) or top-label confidence (multiclass)."""
+    if proba.ndim == 1:
+        return proba
+    result: NDArray[np.float64] = proba.max(axis=1)
+    return result

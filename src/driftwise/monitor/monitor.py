@@ -131,10 +131,10 @@ class Monitor:
             if name is not None and name in table.column_names:
                 found |= {v for v in col.labels(table.column(name)) if v is not None}
         found |= set(c.probability_classes)
-        self.classes_ = _order_classes(found, cfg)
+        self.classes_ = col.order_classes(found, cfg.task, cfg.positive_class)
         proba = self._proba(table, "reference")
         y_pred = self._predicted(table, proba)
-        self.reference_scores_ = None if proba is None else _scores(proba)
+        self.reference_scores_ = None if proba is None else col.top_scores(proba)
         self.reference_predicted_ = y_pred
         y_true = col.encode(col.labels(table.column(c.target)), self.classes_, c.target) \
             if c.target is not None and c.target in table.column_names else None
@@ -317,7 +317,7 @@ class Monitor:
                 metrics[f"prediction.{key}"] = value
             if proba is not None and self.reference_scores_ is not None:
                 for key, value in pred_drift.score_drift(self.reference_scores_,
-                                                         _scores(proba)).items():
+                                                         col.top_scores(proba)).items():
                     metrics[f"prediction.{key}"] = value
         if self.cbpe_ is not None and proba is not None:
             for key, est in self.cbpe_.estimate(proba, y_pred).items():
@@ -398,25 +398,3 @@ class Monitor:
         windows = split_windows(table, rows=cfg.window_rows, period=by or cfg.window_period,
                                 timestamp=cfg.columns.timestamp)
         return [self.run(part, name=label) for label, part in windows]
-
-
-def _order_classes(found: set[str], cfg: MonitorConfig) -> tuple[str, ...]:
-    classes = sorted(found, key=lambda v: (not v.lstrip("-").isdigit(), int(v) if
-                                           v.lstrip("-").isdigit() else 0, v))
-    if cfg.task == "binary":
-        if len(classes) > 2:
-            raise ConfigError(f"model.task is binary but the reference has classes "
-                              f"{', '.join(classes)}")
-        positive = cfg.positive_class or ("1" if "1" in classes else "true" if "true" in
-                                          classes else classes[-1])
-        negatives = [v for v in classes if v != positive]
-        classes = [*negatives, positive] if len(classes) == 2 else [negatives[0] if negatives
-                                                                   else "0", positive]
-    return tuple(classes)
-
-
-def _scores(proba: NDArray[np.float64]) -> NDArray[np.float64]:
-    if proba.ndim == 1:
-        return proba
-    result: NDArray[np.float64] = proba.max(axis=1)
-    return result
