@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test lint unit browser-deps bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml src/driftwise/stream/_adwin.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,dev,text]"
@@ -35,3 +35,4 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	find src -name "*.so" -delete

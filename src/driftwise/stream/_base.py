@@ -127,8 +127,17 @@ class StreamDetector:
             "detector": self.kind,
             "version": self.state_version,
             "params": _encode(self.get_params()),
-            "state": {name: _encode(getattr(self, "_" + name)) for name in self._state},
+            "state": {name: _encode(value) for name, value in self._state_fields().items()},
         }
+
+    def _state_fields(self) -> dict[str, Any]:
+        """The running state, one entry per name of ``_state`` (default: ``self._<name>``)."""
+        return {name: getattr(self, "_" + name) for name in self._state}
+
+    def _load_state(self, fields: dict[str, Any]) -> None:
+        """Set the running state from checked fields (the inverse of :meth:`_state_fields`)."""
+        for name, value in fields.items():
+            setattr(self, "_" + name, value)
 
     @classmethod
     def from_state(cls: type[_D], state: Mapping[str, Any]) -> _D:
@@ -165,15 +174,18 @@ class StreamDetector:
             detector = target(**_decode(dict(params)))
         except (TypeError, ConfigError) as exc:
             raise StateError(f"{kind!r} state has invalid params: {exc}") from None
+        current = detector._state_fields()
+        values = {}
         for name in target._state:
             value = _decode(fields[name])
-            expected = getattr(detector, "_" + name)
+            expected = current[name]
             if not _same_kind(expected, value):
                 raise StateError(
                     f"{kind!r} state field {name!r} should be a {type(expected).__name__}, "
                     f"got {value!r}"
                 )
-            setattr(detector, "_" + name, value)
+            values[name] = value
+        detector._load_state(values)
         detector._restored()
         if not isinstance(detector, cls):  # pragma: no cover - guarded by the kind check
             raise StateError(f"state is of a {kind!r} detector")
