@@ -11,6 +11,7 @@ import pytest
 
 from driftwise.errors import ConfigError, NotFittedError, SchemaError
 from driftwise.stream import SeasonalBaseline
+from driftwise.stream.seasonal import _components
 from tests.conftest import needs_shared_data, shared_data
 
 DAY = 48  # Elec2: one row every 30 minutes
@@ -171,3 +172,78 @@ def test_time_zone_aware_timestamps_are_seasoned_in_their_local_time() -> None:
     in_utc = base.compare(values[-24:], in_sydney.tz_convert("UTC"))
     assert in_utc.score is not None and naive.score is not None
     assert in_utc.score > 3 * naive.score
+
+
+@needs_shared_data
+@pytest.mark.parametrize("start", [20, 34])  # 10:00 and 17:00
+def test_a_feature_zeroed_for_three_hours_is_anomalous(
+    elec2_demand: tuple[np.ndarray, np.ndarray], elec2_baseline: SeasonalBaseline, start: int
+) -> None:
+    values, ts = elec2_demand
+    caught = 0
+    days = range(735, 944, 7)
+    for d in days:
+        window = values[d * DAY:(d + 1) * DAY].copy()
+        window[start:start + 6] = 0.0
+        verdict = elec2_baseline.compare(window, ts[d * DAY:(d + 1) * DAY])
+        caught += verdict.verdict == "anomalous"
+        # The whole-day score alone would let most of these pass: the burst score catches them.
+        if verdict.verdict == "anomalous":
+            assert verdict.burst_score is not None and verdict.burst_threshold is not None
+    assert caught >= 0.9 * len(days)
+    without = SeasonalBaseline(season=("day_of_week", "hour"), burst=None).fit(
+        values[:730 * DAY], ts[:730 * DAY])
+    zeroed = (np.arange(DAY) >= start) & (np.arange(DAY) < start + 6)
+    missed = sum(
+        without.compare(np.where(zeroed, 0.0, values[d * DAY:(d + 1) * DAY]),
+                        ts[d * DAY:(d + 1) * DAY]).verdict != "anomalous"
+        for d in days)
+    assert missed >= 0.5 * len(days)
+
+
+def test_the_burst_check_keeps_false_alarms_rare_on_an_ordinary_cycle() -> None:
+    ts = hourly(7 * 60)
+    values = cycle(ts, seed=3)
+    n_ref = 24 * 7 * 40
+    base = SeasonalBaseline(season=["hour"]).fit(values[:n_ref], ts[:n_ref])
+    fresh = cycle(ts, seed=11)  # the same process, other noise
+    verdicts = [base.compare(fresh[d * 24:(d + 1) * 24], ts[d * 24:(d + 1) * 24])
+                for d in range(n_ref // 24, ts.size // 24)]
+    assert len(verdicts) == 140
+    # Thresholds are the largest of ~6,700 reference windows: a fresh ordinary day exceeds
+    # one of the two with probability of the order of 2 / 6,700.
+    assert sum(v.verdict == "anomalous" for v in verdicts) <= 2
+    burst_p = [v.burst_p_value for v in verdicts]
+    assert all(p is not None and 0.0 < p <= 1.0 for p in burst_p)
+
+
+def test_burst_p_value_and_threshold_follow_the_reference_windows() -> None:
+    ts = hourly(30)
+    values = cycle(ts, seed=2)
+    base = SeasonalBaseline(season=["hour"], min_reference_points=5).fit(values, ts)
+    window = cycle(ts[-24:], seed=9)
+    verdict = base.compare(window, ts[-24:])
+    # Brute force over every run of 24 reference residuals.
+    codes = _components(ts, base.season)
+    r = (values - base.means_[codes]) / base.sds_[codes]
+    brute = []
+    for i in range(r.size - 24 + 1):
+        dev = r[i:i + 24] - np.median(r[i:i + 24])
+        brute.append(max(np.sqrt(np.mean(dev[j:j + 2] ** 2)) for j in range(23)))
+    assert verdict.burst_threshold == pytest.approx(max(brute))
+    assert verdict.burst_score is not None
+    at_least = sum(b >= verdict.burst_score for b in brute)
+    assert verdict.burst_p_value == pytest.approx((1 + at_least) / (1 + len(brute)))
+
+
+def test_the_burst_check_is_configurable_and_skipped_on_short_windows() -> None:
+    ts = hourly(40)
+    values = cycle(ts)
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ConfigError, match="burst"):
+            SeasonalBaseline(burst=bad)  # type: ignore[arg-type]
+    base = SeasonalBaseline(season=["hour"], burst=3).fit(values[:-24], ts[:-24])
+    assert base.compare(values[-11:], ts[-11:]).burst_score is None  # shorter than 4 * 3
+    assert base.compare(values[-12:], ts[-12:]).burst_score is not None
+    off = SeasonalBaseline(season=["hour"], burst=None).fit(values[:-24], ts[:-24])
+    assert off.compare(values[-24:], ts[-24:]).burst_threshold is None

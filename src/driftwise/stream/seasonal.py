@@ -11,8 +11,15 @@ A window (say one day of a feature) is compared twice:
    scored the same way, and the window is *anomalous* when its score exceeds
    ``margin`` times the ``threshold_quantile`` quantile of those reference scores (by default
    the largest: the window deviates from its season more than the reference ever did).
+3. with its **own level**: a short error (a feature zeroed for two hours of a day) hardly
+   moves a whole-window score, because most of a season's spread in the reference is slow
+   level variation (a cold month, a warm one). The residuals minus their window median (the
+   window's level) are scanned for the run of ``burst`` consecutive values with the largest
+   root mean square; this *burst score* is calibrated on every reference window the same way,
+   and a window whose burst score exceeds ``margin`` times the ``threshold_quantile`` quantile
+   of the reference's is anomalous too.
 
-Verdicts: ``anomalous`` (2 fires), ``seasonal`` (1 fires, 2 does not: the difference is the
+Verdicts: ``anomalous`` (2 or 3 fires), ``seasonal`` (1 fires, 2 and 3 do not: the difference is the
 ordinary cycle), ``no_drift`` (neither), ``insufficient_reference`` (a season of the window
 has fewer than ``min_reference_points`` reference values, or the reference is shorter than
 the window: no verdict can be given, which is not the same as no drift).
@@ -27,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 from driftwise.errors import ConfigError, InsufficientDataError, NotFittedError, SchemaError
 from driftwise.stats import ks_2samp
@@ -150,6 +158,11 @@ class SeasonalVerdict:
         Window size.
     insufficient_seasons : list of str
         Seasons of the window with fewer than ``min_reference_points`` reference values.
+    burst_score, burst_threshold, burst_p_value : float or None
+        The largest root mean square of ``burst`` consecutive residuals around the window's
+        median residual, the score above which that is anomalous, and the share of reference
+        windows (plus one) scoring at least as high. None when the burst check is off or the
+        window is shorter than ``4 * burst``.
     """
 
     verdict: str
@@ -160,6 +173,9 @@ class SeasonalVerdict:
     overall_effect: float | None
     n: int
     insufficient_seasons: list[str] = field(default_factory=list)
+    burst_score: float | None = None
+    burst_threshold: float | None = None
+    burst_p_value: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -179,8 +195,11 @@ class SeasonalBaseline:
         Whole-reference comparison: different when the KS p-value is below ``alpha`` and the
         normed Wasserstein distance at least ``min_effect`` (defaults 0.01 and 0.1).
     threshold_quantile, margin : float
-        Anomalous when the seasonal score exceeds ``margin`` times this quantile of the
-        reference windows' scores (defaults 1.0, the largest, and 1.0).
+        Anomalous when the seasonal score (or the burst score) exceeds ``margin`` times this
+        quantile of the reference windows' scores (defaults 1.0, the largest, and 1.0).
+    burst : int or None
+        Length, in values, of the short errors the burst check looks for (default 2); None
+        turns it off. Windows shorter than ``4 * burst`` skip it.
 
     Example
     -------
@@ -194,11 +213,16 @@ class SeasonalBaseline:
     'seasonal'
     >>> base.compare(values[-24:] * 0, ts[-24:]).verdict      # a zeroed feature
     'anomalous'
+    >>> day = values[-24:].copy()
+    >>> day[6:9] = 0.0                                          # zeroed for three hours
+    >>> base.compare(day, ts[-24:]).verdict
+    'anomalous'
     """
 
     def __init__(self, season: Sequence[str] = ("day_of_week", "hour"),
                  min_reference_points: int = 30, alpha: float = 0.01, min_effect: float = 0.1,
-                 threshold_quantile: float = 1.0, margin: float = 1.0) -> None:
+                 threshold_quantile: float = 1.0, margin: float = 1.0,
+                 burst: int | None = 2) -> None:
         if isinstance(season, str):
             season = [season]
         unknown = [s for s in season if s not in SEASON_COMPONENTS]
@@ -217,12 +241,16 @@ class SeasonalBaseline:
                                     1.0), ("margin", margin, 0.0, math.inf)):
             if not isinstance(value, (int, float)) or not lo <= value <= hi:
                 raise ConfigError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+        if burst is not None and (isinstance(burst, bool) or not isinstance(burst, int)
+                                  or burst < 1):
+            raise ConfigError(f"burst must be a positive integer or None, got {burst!r}")
         self.season = tuple(season)
         self.min_reference_points = min_reference_points
         self.alpha = alpha
         self.min_effect = min_effect
         self.threshold_quantile = threshold_quantile
         self.margin = margin
+        self.burst = burst
 
     def fit(self, values: Any, timestamps: Any) -> SeasonalBaseline:
         """Learn each season's mean and sd from a reference stream sorted by time.
@@ -256,7 +284,9 @@ class SeasonalBaseline:
         self.sds_ = sds
         self.reference_ = np.sort(x)
         residual = (x - means[codes]) / sds[codes]
+        self._residual = residual
         self._squares = np.concatenate(([0.0], np.cumsum(residual * residual)))
+        self._calibrated: dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
         return self
 
     def expected(self, timestamps: Any) -> npt.NDArray[np.float64]:
@@ -282,19 +312,75 @@ class SeasonalBaseline:
                                    [_label(int(c), self.season) for c in thin])
         residual = (x - self.means_[codes]) / self.sds_[codes]
         score = math.sqrt(float(np.mean(residual * residual)))
-        ref_scores = np.sqrt((self._squares[n:] - self._squares[:-n]) / n)
-        threshold = self.margin * float(np.quantile(ref_scores, self.threshold_quantile))
-        p_value = (1.0 + float(np.count_nonzero(ref_scores >= score))) / (1.0 + n_windows)
+        ref_scores, ref_bursts = self._reference_scores(n)
+        threshold, p_value = self._against(ref_scores, score)
+        burst = burst_threshold = burst_p = None
+        if ref_bursts.size:
+            burst = float(_burst_scores(residual[None, :], self._burst_length(n))[0])
+            burst_threshold, burst_p = self._against(ref_bursts, burst)
         overall = ks_2samp(self.reference_, x)
         overall_p = overall.p_value if overall.p_value is not None else 1.0
-        if score > threshold:
+        burst_hit = burst is not None and burst_threshold is not None and burst > burst_threshold
+        if score > threshold or burst_hit:
             verdict = "anomalous"
         elif overall_p < self.alpha and overall.effect >= self.min_effect:
             verdict = "seasonal"
         else:
             verdict = "no_drift"
-        return SeasonalVerdict(verdict, score, threshold, p_value, overall_p, overall.effect, n)
+        return SeasonalVerdict(verdict, score, threshold, p_value, overall_p, overall.effect, n,
+                               burst_score=burst, burst_threshold=burst_threshold,
+                               burst_p_value=burst_p)
+
+    def _burst_length(self, n: int) -> int | None:
+        """The burst length used for windows of ``n`` values (None: the check is off)."""
+        return self.burst if self.burst is not None and n >= 4 * self.burst else None
+
+    def _against(self, ref: npt.NDArray[np.float64], score: float) -> tuple[float, float]:
+        """Threshold from sorted reference scores, and the share (plus one) at least ``score``."""
+        threshold = self.margin * float(np.quantile(ref, self.threshold_quantile))
+        at_least = ref.size - int(np.searchsorted(ref, score, side="left"))
+        return threshold, (1.0 + at_least) / (1.0 + ref.size)
+
+    def _reference_scores(self, n: int) -> tuple[npt.NDArray[np.float64],
+                                                  npt.NDArray[np.float64]]:
+        """Whole-window and burst scores of every run of ``n`` reference values, sorted.
+
+        Cached per window length: a monitor compares many windows of one length.
+        """
+        cached = self._calibrated.get(n)
+        if cached is None:
+            scores = np.sort(np.sqrt(np.maximum(self._squares[n:] - self._squares[:-n], 0.0)
+                                     / n))
+            length = self._burst_length(n)
+            bursts = np.empty(0)
+            if length is not None:
+                windows = sliding_window_view(self._residual, n)
+                step = max(1, 2_000_000 // n)  # bounded memory for long windows
+                bursts = np.sort(np.concatenate([
+                    _burst_scores(windows[i:i + step], length)
+                    for i in range(0, windows.shape[0], step)
+                ]))
+            cached = self._calibrated[n] = (scores, bursts)
+        return cached
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "means_"):
             raise NotFittedError("SeasonalBaseline: call fit(values, timestamps) first")
+
+
+def _burst_scores(windows: npt.NDArray[np.float64], length: int | None) -> (
+    npt.NDArray[np.float64]
+):
+    """Per window (row): the largest RMS of ``length`` consecutive residuals about the median.
+
+    Removing the window's median residual removes its level, which a whole-window score
+    already judges; what is left is how far a short stretch departs from the rest of its
+    window.
+    """
+    assert length is not None
+    dev = windows - np.median(windows, axis=1, keepdims=True)
+    sq = np.cumsum(dev * dev, axis=1)
+    sq = np.concatenate([np.zeros((sq.shape[0], 1)), sq], axis=1)
+    runs = (sq[:, length:] - sq[:, :-length]) / length
+    out: npt.NDArray[np.float64] = np.sqrt(np.maximum(runs.max(axis=1), 0.0))
+    return out
