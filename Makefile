@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test lint unit browser-deps bench clean
 
-$(STAMP): pyproject.toml src/driftwise/stream/_adwin.c
+$(STAMP): pyproject.toml setup.py src/driftwise/stream/_adwin.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,dev,text]"
@@ -18,7 +18,7 @@ demo: setup
 	$(BIN)/driftwise demo
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check setup.py src tests benchmarks examples
 	$(BIN)/mypy
 
 # Debian's Chromium and its driver, for the browser tests (root on these machines).

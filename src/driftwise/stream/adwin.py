@@ -22,7 +22,7 @@ from driftwise.stream._base import (
 )
 
 _compiled: ModuleType | None
-try:  # the optional C build of the same core (setup: pyproject's ext-modules)
+try:  # the optional C build of the same core (declared in setup.py)
     from driftwise.stream import _adwin as _compiled
 except ImportError:  # pragma: no cover - only where the install had no C compiler
     _compiled = None
