@@ -49,3 +49,46 @@ def test_monitor_config_runs_windows_and_sets_the_exit_code(tmp_path: Path) -> N
     cfg.write_text(CONFIG.replace("task: binary", "task: ranking"))
     bad = run("report", tmp_path / "ref.csv", tmp_path / "cur.csv", "--config", cfg)
     assert bad.returncode == 2 and "model.task" in bad.stderr
+
+
+SEASONAL_CONFIG = """\
+model: {name: hourly, task: binary}
+columns: {probabilities: proba, target: y, timestamp: ts, features: [load]}
+windows: {period: day, min_rows: 20}
+checks: {bootstrap: 0, seasonal: [{column: load, season: [hour]}]}
+alerts:
+  - {name: load feed broken, metric: seasonal.load.anomalous, condition: "== true"}
+"""
+
+
+def _hourly(start: str, days: int, seed: int) -> pd.DataFrame:
+    ts = pd.date_range(start, periods=24 * days, freq="h")
+    rng = np.random.default_rng(seed)
+    load = 10 + 5 * np.sin(ts.hour / 24 * 2 * np.pi) + rng.normal(0, 0.5, ts.size)
+    p = np.full(ts.size, 0.3)
+    return pd.DataFrame({"ts": ts, "load": load, "proba": p,
+                         "y": (rng.random(ts.size) < p).astype(int)})
+
+
+def test_seasonal_check_through_the_cli_names_the_anomalous_day(tmp_path: Path) -> None:
+    _hourly("2024-01-01", 60, 0).to_csv(tmp_path / "ref.csv", index=False)
+    current = _hourly("2024-03-01", 3, 1)
+    current.loc[24 + 8:24 + 11, "load"] = 0.0  # the second day: zeroed from 08:00 to 11:00
+    current.to_csv(tmp_path / "cur.csv", index=False)
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(SEASONAL_CONFIG)
+    out = tmp_path / "out.json"
+    proc = run("check", tmp_path / "ref.csv", tmp_path / "cur.csv", "--config", cfg,
+               "--json", out)
+    assert proc.returncode == 1, proc.stderr
+    windows = json.loads(out.read_text())["windows"]
+    assert [w["metrics"]["seasonal.load.anomalous"] for w in windows] == [False, True, False]
+    assert [bool(w["alerts"]) for w in windows] == [False, True, False]
+    # The table wraps its cells at 160 columns: look for the words, row by row.
+    rows = [line for line in proc.stdout.splitlines() if "│" in line or "┃" in line]
+    assert any("seasonal" in line for line in rows[:3])
+    start = next(i for i, line in enumerate(rows) if "2024-03-02" in line)
+    stop = next(i for i, line in enumerate(rows) if "2024-03-03" in line)
+    broken_day = " ".join(rows[start:stop])
+    assert "load:" in broken_day and "anomalous" in broken_day and "broken" in broken_day
+    assert "anomalous" not in " ".join(rows[:start] + rows[stop:])

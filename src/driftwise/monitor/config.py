@@ -116,6 +116,46 @@ def _parse_stream(raw: Any) -> tuple[StreamCheck, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class SeasonalCheck:
+    """A seasonal baseline of one numeric column (``SeasonalBaseline`` parameters)."""
+
+    column: str
+    params: Mapping[str, Any]
+
+
+def _parse_seasonal(raw: Any) -> tuple[SeasonalCheck, ...]:
+    """``checks.seasonal``: a list of {column, season, burst, ...} entries."""
+    import inspect
+
+    from driftwise.stream import SeasonalBaseline
+
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError("checks.seasonal: expected a list of {column, season, ...} entries")
+    allowed = ("column", *inspect.signature(SeasonalBaseline).parameters)
+    out = []
+    for i, item in enumerate(raw):
+        where = f"checks.seasonal[{i}]"
+        spec = _mapping(item, where)
+        _only(spec, allowed, where)
+        if not isinstance(spec.get("column"), str):
+            raise ConfigError(f"{where}.column: expected the name of a numeric column")
+        params = {k: v for k, v in spec.items() if k != "column"}
+        if "burst" in params and params["burst"] is False:
+            params["burst"] = None
+        try:
+            SeasonalBaseline(**params)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        out.append(SeasonalCheck(spec["column"], params))
+    columns = [c.column for c in out]
+    if len(set(columns)) != len(columns):
+        raise ConfigError("checks.seasonal: one entry per column")
+    return tuple(out)
+
+
 def _parse_multivariate(raw: Any) -> Mapping[str, Any] | None:
     """``checks.multivariate``: true, or the MultivariateDriftDetector's parameters."""
     import inspect
@@ -145,6 +185,7 @@ class Checks:
     bootstrap: int = 200
     stream: tuple[StreamCheck, ...] = ()
     multivariate: Mapping[str, Any] | None = None
+    seasonal: tuple[SeasonalCheck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,7 +261,7 @@ def _parse_checks(raw: Any, task: str) -> Checks:
     checks = _mapping(raw, "checks")
     _only(checks, ("feature_drift", "data_quality", "prediction_drift", "performance",
                    "estimated_performance", "concept_drift", "bootstrap", "stream",
-                   "multivariate"), "checks")
+                   "multivariate", "seasonal"), "checks")
     drift_raw = checks.get("feature_drift", True)
     if drift_raw is False:
         drift: DriftSettings | None = None
@@ -254,6 +295,7 @@ def _parse_checks(raw: Any, task: str) -> Checks:
                                            "checks.estimated_performance", estimable),
         concept_drift=concept, bootstrap=bootstrap, stream=_parse_stream(checks.get("stream")),
         multivariate=_parse_multivariate(checks.get("multivariate")),
+        seasonal=_parse_seasonal(checks.get("seasonal")),
     )
 
 
@@ -326,13 +368,17 @@ def _parse(data: Any) -> MonitorConfig:
     columns = _parse_columns(top.get("columns"), task)
     if period is not None and columns.timestamp is None:
         raise ConfigError("windows.period needs columns.timestamp")
+    checks = _parse_checks(top.get("checks"), task)
+    if checks.seasonal and columns.timestamp is None:
+        raise ConfigError("checks.seasonal needs columns.timestamp (each value is compared "
+                          "with its season)")
     reference = top.get("reference")
     if reference is not None and not isinstance(reference, str):
         raise ConfigError("reference: expected a path")
     positive = model.get("positive_class")
     return MonitorConfig(
         name=str(model.get("name", "model")), task=task, columns=columns,
-        checks=_parse_checks(top.get("checks"), task), window_rows=rows, window_period=period,
+        checks=checks, window_rows=rows, window_period=period,
         min_rows=_positive_int(windows.get("min_rows", 100), "windows.min_rows"),
         alerts=_parse_alerts(top.get("alerts")),
         positive_class=None if positive is None else str(positive), reference=reference,

@@ -20,6 +20,7 @@ from driftwise.monitor.alerts import AlertEvaluator
 from driftwise.monitor.concept import ConceptReference
 from driftwise.monitor.config import MonitorConfig, load_monitor_config, parse_monitor_config
 from driftwise.monitor.result import MetricValue, MonitorResult
+from driftwise.monitor.seasonal import SeasonalChecks
 from driftwise.monitor.segments import (
     MIN_SLICE_ROWS,
     SegmentDrift,
@@ -102,6 +103,7 @@ class Monitor:
 
             self.multivariate_ = MultivariateDriftDetector(**cfg.checks.multivariate).fit(
                 table.select(self.features_))
+        self.seasonal_ = SeasonalChecks(cfg.checks.seasonal, c.timestamp).fit(table)
         self._fit_outputs(cfg, table)
         self.alerts_ = AlertEvaluator(cfg.alerts)
         self._fit_streams(cfg, table)
@@ -226,6 +228,7 @@ class Monitor:
         if self.multivariate_ is not None:
             metrics.update(multivariate_metrics(self.multivariate_.compare(
                 table.select(list(self.multivariate_.columns_)))))
+        self.seasonal_.compare(table, metrics, reasons)
         slices: tuple[Slice, ...] = ()
         if cfg.task == "regression":
             self._run_regression(table, metrics, reasons)

@@ -28,18 +28,34 @@ def _drifted(result: MonitorResult) -> str:
     return ", ".join(names[:5]) + (f" +{len(names) - 5}" if len(names) > 5 else "")
 
 
+def _seasonal(result: MonitorResult) -> str:
+    """Per seasonal check: 'anomalous' or 'seasonal' (the cycle explains the difference)."""
+    out = []
+    for key, value in result.metrics.items():
+        if key.startswith("seasonal.") and key.endswith(".anomalous"):
+            column = key[len("seasonal."):-len(".anomalous")]
+            if value:
+                out.append(f"[red]{column}: anomalous[/]")
+            elif result.metrics.get(f"seasonal.{column}.seasonal"):
+                out.append(f"{column}: seasonal")
+    return ", ".join(out)
+
+
 def print_monitor_summary(run: MonitorRun, console: Console | None = None) -> None:
     """One row per window: rows, drifted columns, key metrics, alerts."""
     console = console or Console()
     shown = [m for m in KEY_METRICS if any(m in r.metrics for r in run.results)]
+    seasonal = any(k.startswith("seasonal.") for r in run.results for k in r.metrics)
     table = Table(title=f"monitor {run.monitor}: {len(run.results)} window(s) vs "
                         f"{run.reference_rows:,} reference rows", header_style="bold")
-    for header in ("window", "rows", "status", "drifted columns", *shown, "alerts"):
+    for header in ("window", "rows", "status", "drifted columns",
+                   *(["seasonal check"] if seasonal else []), *shown, "alerts"):
         table.add_column(header)
     for r in run.results:
         alerts = ", ".join(f"[{'red' if a.severity == 'critical' else 'yellow'}]{a.name}[/]"
                            for a in r.alerts)
         status = r.status if r.status == "ok" else f"[dim]{r.status}[/]"
         table.add_row(r.window, f"{r.rows:,}", status, _drifted(r) or "–",
+                      *([_seasonal(r) or "–"] if seasonal else []),
                       *(_fmt(r.metrics.get(m)) for m in shown), alerts or "–")
     console.print(table)

@@ -1,0 +1,105 @@
+"""Seasonal baselines attached to Monitor features: seasonal cycle or anomaly, per window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from driftwise.errors import InsufficientDataError, SchemaError
+from driftwise.monitor.config import SeasonalCheck
+from driftwise.monitor.result import MetricValue
+from driftwise.stream import SeasonalBaseline
+
+
+def _series(table: pa.Table, column: str, timestamp: str, sample: str) -> tuple[
+        NDArray[np.float64], NDArray[np.datetime64], int]:
+    """The column's values and times, sorted by time, rows without either dropped (counted)."""
+    for name in (column, timestamp):
+        if name not in table.column_names:
+            raise SchemaError(f"checks.seasonal: column {name!r} is missing from the {sample} "
+                              "sample")
+    values_col, ts_col = table.column(column), table.column(timestamp)
+    if not (pa.types.is_floating(values_col.type) or pa.types.is_integer(values_col.type)):
+        raise SchemaError(f"checks.seasonal: column {column!r} must be numeric, it holds "
+                          f"{values_col.type}")
+    if pa.types.is_string(ts_col.type) or pa.types.is_large_string(ts_col.type):
+        try:  # ISO 8601 text, as a CSV or JSON export writes it
+            ts_col = pc.cast(ts_col, pa.timestamp("ns"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaError(f"checks.seasonal: column {timestamp!r} holds text that is not "
+                              f"an ISO 8601 timestamp ({exc})") from None
+    if not (pa.types.is_timestamp(ts_col.type) or pa.types.is_date(ts_col.type)):
+        raise SchemaError(f"checks.seasonal: column {timestamp!r} holds {ts_col.type}; store it "
+                          "as a timestamp or date")
+    if pa.types.is_date(ts_col.type):
+        ts_col = pc.cast(ts_col, pa.timestamp("s"))
+    tz = getattr(ts_col.type, "tz", None)
+    if tz:  # seasons follow the local clock
+        ts_col = pc.local_timestamp(ts_col)
+    values = pc.cast(values_col, pa.float64()).to_numpy(zero_copy_only=False)
+    ts = pc.cast(ts_col, pa.timestamp("ns")).to_numpy(zero_copy_only=False)
+    keep = np.isfinite(values) & ~np.isnat(ts)
+    order = np.argsort(ts[keep], kind="stable")
+    return values[keep][order], ts[keep][order], int(keep.size - keep.sum())
+
+
+class SeasonalChecks:
+    """One :class:`SeasonalBaseline` per ``checks.seasonal`` entry.
+
+    Metrics per entry ``seasonal.<column>.``: ``anomalous`` and ``seasonal`` (booleans; None
+    when the reference is insufficient), ``score``, ``threshold``, ``burst_score``,
+    ``burst_threshold``, ``p_value`` and ``overall_p_value``.
+    """
+
+    def __init__(self, checks: Sequence[SeasonalCheck], timestamp: str | None) -> None:
+        self.checks = tuple(checks)
+        self.timestamp = timestamp
+        self.baselines: dict[str, SeasonalBaseline] = {}
+
+    def fit(self, table: pa.Table) -> SeasonalChecks:
+        for check in self.checks:
+            assert self.timestamp is not None  # the configuration requires it
+            values, ts, _ = _series(table, check.column, self.timestamp, "reference")
+            try:
+                self.baselines[check.column] = SeasonalBaseline(**check.params).fit(values, ts)
+            except InsufficientDataError as exc:
+                raise InsufficientDataError(f"checks.seasonal {check.column!r}: {exc}") from None
+        return self
+
+    def compare(self, table: pa.Table, metrics: dict[str, MetricValue],
+                reasons: dict[str, str]) -> None:
+        """Add this window's ``seasonal.*`` metrics (and a reason where there is no verdict)."""
+        for check in self.checks:
+            assert self.timestamp is not None
+            base = f"seasonal.{check.column}"
+            values, ts, dropped = _series(table, check.column, self.timestamp, "current")
+            if dropped:
+                reasons[f"{base}.dropped"] = (f"{dropped} row(s) without a value or timestamp "
+                                              "left out of the seasonal comparison")
+            if values.size == 0:
+                verdict = None
+                reasons[base] = "no row with both a value and a timestamp in this window"
+            else:
+                verdict = self.baselines[check.column].compare(values, ts)
+            if verdict is None or verdict.verdict == "insufficient_reference":
+                for name in ("anomalous", "seasonal", "score", "threshold", "burst_score",
+                             "burst_threshold", "p_value", "overall_p_value"):
+                    metrics[f"{base}.{name}"] = None
+                if verdict is not None:
+                    reasons[base] = ("insufficient reference for season(s) "
+                                     + "; ".join(verdict.insufficient_seasons[:5])
+                                     if verdict.insufficient_seasons else
+                                     "the reference is shorter than this window")
+                continue
+            metrics[f"{base}.anomalous"] = verdict.verdict == "anomalous"
+            metrics[f"{base}.seasonal"] = verdict.verdict == "seasonal"
+            metrics[f"{base}.score"] = verdict.score
+            metrics[f"{base}.threshold"] = verdict.threshold
+            metrics[f"{base}.burst_score"] = verdict.burst_score
+            metrics[f"{base}.burst_threshold"] = verdict.burst_threshold
+            metrics[f"{base}.p_value"] = verdict.p_value
+            metrics[f"{base}.overall_p_value"] = verdict.overall_p_value
