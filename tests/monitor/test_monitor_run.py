@@ -9,6 +9,7 @@ from sklearn import metrics as skm
 
 from driftwise.errors import ConfigError, NotFittedError, SchemaError
 from driftwise.monitor import Monitor
+from driftwise.performance import prediction as pred_drift
 
 
 def binary_frame(n: int, seed: int, shift: float = 0.0, flip: bool = False) -> pd.DataFrame:
@@ -202,3 +203,49 @@ def test_a_single_class_reference_is_a_clear_error() -> None:
                       checks={"bootstrap": 0, "concept_drift": False,
                               "estimated_performance": False}))
     assert ok.fit(ref).classes_ == ("0", "1")
+
+
+def test_prediction_drift_is_seen_in_its_segment_only(monitor: Monitor) -> None:
+    # The model's scores move in segment a only (its inputs shifted there); the overall
+    # prediction drift is diluted by the two unchanged segments.
+    window = binary_frame(3000, 15)
+    in_a = window["z"] == "a"
+    window.loc[in_a, "proba"] = 1 / (1 + np.exp(-2 * (window.loc[in_a, "x"] + 1.0)))
+    window["pred"] = (window["proba"] >= 0.5).astype(int)
+    result = monitor.run(window)
+    assert result.get("segments.z=a.prediction.ks_p_value") < 1e-6
+    assert result.get("segments.z=a.prediction.class_mix_p_value") < 1e-6
+    assert result.get("segments.z=a.prediction.mean_confidence_change") > 0.1
+    for other in ("b", "c"):
+        assert result.get(f"segments.z={other}.prediction.ks_p_value") > 1e-3
+        assert abs(result.get(f"segments.z={other}.prediction.mean_confidence_change")) < 0.05
+    # Equal to the dataset-level functions applied to the segment's rows by hand.
+    ref = binary_frame(6000, 0)
+    ref_a = ref["z"] == "a"
+    expected = pred_drift.score_drift(ref.loc[ref_a, "proba"].to_numpy(),
+                                      window.loc[in_a, "proba"].to_numpy())
+    assert result.get("segments.z=a.prediction.psi") == pytest.approx(expected["psi"])
+    assert result.get("segments.z=a.prediction.ks_p_value") == pytest.approx(
+        expected["ks_p_value"])
+
+
+def test_regression_prediction_drift_per_segment() -> None:
+    rng = np.random.default_rng(21)
+    n = 4000
+    seg = rng.choice(["east", "west"], n)
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({"x": x, "seg": seg, "y_hat": 2 * x, "y": 2 * x + rng.normal(0, 1, n)})
+    cfg = {"model": {"task": "regression"},
+           "columns": {"prediction": "y_hat", "target": "y", "segments": ["seg"]},
+           "checks": {"bootstrap": 0}}
+    monitor = Monitor(cfg).fit(frame.iloc[:3000])
+    window = frame.iloc[3000:].copy()
+    window.loc[window["seg"] == "west", "y_hat"] += 1.0
+    result = monitor.run(window)
+    assert result.get("segments.seg=west.prediction.ks_p_value") < 1e-6
+    assert result.get("segments.seg=east.prediction.ks_p_value") > 1e-3
+    assert result.get("segments.seg=west.prediction.mean") == pytest.approx(
+        window.loc[window["seg"] == "west", "y_hat"].mean())
+    off = Monitor({**cfg, "checks": {"bootstrap": 0, "prediction_drift": False}}).fit(
+        frame.iloc[:3000]).run(window)
+    assert not any(".prediction." in k for k in off.metrics)

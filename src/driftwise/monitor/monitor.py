@@ -105,6 +105,7 @@ class Monitor:
                 table.select(self.features_))
         self.seasonal_ = SeasonalChecks(cfg.checks.seasonal, c.timestamp).fit(table)
         self._fit_outputs(cfg, table)
+        self._fit_segment_outputs(cfg, table)
         self.alerts_ = AlertEvaluator(cfg.alerts)
         self._fit_streams(cfg, table)
         return self
@@ -156,6 +157,49 @@ class Monitor:
             names = list(cfg.checks.concept_drift) or self.features_
             self.concept_ = ConceptReference(self.drift_, table, names, y_true,
                                              len(self.classes_))
+
+    def _fit_segment_outputs(self, cfg: MonitorConfig, table: pa.Table) -> None:
+        """Each segment value's reference outputs, for per-segment prediction drift."""
+        self.reference_segment_outputs_: dict[str, tuple[
+            NDArray[np.float64] | None, NDArray[np.int64] | None]] = {}
+        if not cfg.columns.segments or not cfg.checks.prediction_drift:
+            return
+        if cfg.task == "regression":
+            scores, predicted = self.reference_prediction_, None
+        else:
+            scores, predicted = self.reference_scores_, self.reference_predicted_
+        if scores is None and predicted is None:
+            return
+        for name, mask in slice_masks(table, cfg.columns.segments, MIN_SLICE_ROWS).items():
+            if " & " not in name:
+                self.reference_segment_outputs_[name] = (
+                    None if scores is None else scores[mask],
+                    None if predicted is None else predicted[mask])
+
+    def _segment_prediction_drift(self, table: pa.Table, scores: NDArray[np.float64] | None,
+                                  predicted: NDArray[np.int64] | None,
+                                  metrics: dict[str, MetricValue]) -> None:
+        """``segments.<col>=<value>.prediction.*``: prediction drift within each segment,
+        against the same segment of the reference (raw p-values, one test per segment)."""
+        if not self.reference_segment_outputs_:
+            return
+        masks = slice_masks(table, self.config_.columns.segments, MIN_SLICE_ROWS)
+        for name, (ref_scores, ref_predicted) in self.reference_segment_outputs_.items():
+            mask = masks.get(name)
+            if mask is None:
+                continue
+            found: dict[str, float] = {}
+            if self.config_.task == "regression":
+                if ref_scores is not None and scores is not None:
+                    found = pred_drift.regression_drift(ref_scores, scores[mask])
+            else:
+                if ref_predicted is not None and predicted is not None:
+                    found.update(pred_drift.class_mix_drift(ref_predicted, predicted[mask],
+                                                            len(self.classes_)))
+                if ref_scores is not None and scores is not None:
+                    found.update(pred_drift.score_drift(ref_scores, scores[mask]))
+            for key, value in found.items():
+                metrics[f"segments.{name}.prediction.{key}"] = value
 
     def _proba(self, table: pa.Table, sample: str) -> NDArray[np.float64] | None:
         """Probabilities with columns in the order of ``classes_`` (multiclass)."""
@@ -325,6 +369,9 @@ class Monitor:
         if self.cbpe_ is not None and proba is not None:
             for key, est in self.cbpe_.estimate(proba, y_pred).items():
                 metrics[f"estimated.{key}"] = est
+        if cfg.checks.prediction_drift:
+            scores = None if proba is None else col.top_scores(proba)
+            self._segment_prediction_drift(table, scores, y_pred, metrics)
         mask = self._labelled(table)
         metrics["performance.labelled_rows"] = 0 if mask is None else int(mask.sum())
         if mask is None or mask.sum() < cfg.min_rows:
@@ -370,6 +417,7 @@ class Monitor:
             for key, value in pred_drift.regression_drift(self.reference_prediction_,
                                                           y_pred).items():
                 metrics[f"prediction.{key}"] = value
+            self._segment_prediction_drift(table, y_pred, None, metrics)
         mask = self._labelled(table)
         metrics["performance.labelled_rows"] = 0 if mask is None else int(mask.sum())
         if mask is None or mask.sum() < cfg.min_rows or not cfg.checks.performance:
