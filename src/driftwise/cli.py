@@ -224,7 +224,11 @@ def profile(reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet
             config: ConfigOpt = None, numeric_test: NumericOpt = None,
             categorical_test: CategoricalOpt = None, correction: CorrectionOpt = None,
             alpha: AlphaOpt = None, target: TargetOpt = None,
-            prediction: PredictionOpt = None, exclude: ExcludeOpt = None) -> None:
+            prediction: PredictionOpt = None, exclude: ExcludeOpt = None,
+            rows: Annotated[bool, typer.Option(
+                "--rows/--no-rows", help="Keep a sample of up to 20,000 whole rows for the "
+                "multivariate, embedding and text checks (--no-rows: only per-column "
+                "summaries; those checks are then skipped).")] = True) -> None:
     """Fit REFERENCE once and save its profile (usable wherever REFERENCE is accepted)."""
     from driftwise.detect import DriftDetector
     from driftwise.detect.config import detector_params, load_config
@@ -236,12 +240,13 @@ def profile(reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet
                                  alpha=alpha, target=target, prediction=prediction,
                                  exclude=exclude)
         detector = DriftDetector(**params).fit(reference)
-        detector.save(output)
+        detector.save(output, rows=rows)
     except DriftwiseError as exc:
         raise _fail(exc) from None
     p = detector.profile_
-    out.print(f"profile of {p.name}: {p.n_rows:,} rows, {len(p.columns)} columns -> {output}",
-              highlight=False)
+    kept = f", {p.rows.num_rows:,} rows sampled" if rows and p.rows is not None else ""
+    out.print(f"profile of {p.name}: {p.n_rows:,} rows, {len(p.columns)} columns{kept} -> "
+              f"{output}", highlight=False)
 
 
 @app.command()

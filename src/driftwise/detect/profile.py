@@ -5,8 +5,15 @@ same p-values as on the raw data) and each categorical column's counts. Fitting 
 large reference reads and sorts it once; the saved profile is then compared with many
 current batches.
 
+It also keeps a **row sample** (every row up to ``ROW_SAMPLE`` rows, else a seeded random
+subset of that many, in their original order) for the parts that need whole rows: the
+multivariate tests, embedding drift and text drift. From a reference of at most
+``ROW_SAMPLE`` rows those parts give the same results from the profile as from the data.
+
 File format: a ZIP archive holding ``profile.json`` (format name, version, columns and
-their metadata, category counts) and one ``.npy`` array per numeric column.
+their metadata, category counts), one ``.npy`` array per numeric column and ``rows.parquet``
+(the row sample; profiles written before it existed lack it, and the row-based parts are
+then skipped with a reason).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from driftwise._version import __version__
@@ -38,6 +46,9 @@ from driftwise.errors import ConfigError, InputFileError, SchemaError
 
 PROFILE_FORMAT = "driftwise-reference-profile"
 PROFILE_VERSION = 1
+#: Rows kept for the row-based parts (multivariate, embeddings, text); the detectors of
+#: those parts use at most 5,000 rows per sample themselves.
+ROW_SAMPLE = 20_000
 ROLES = ("feature", "target", "prediction")
 
 
@@ -120,6 +131,7 @@ class ReferenceProfile:
     columns: dict[str, ColumnProfile]
     excluded: list[str] = field(default_factory=list)
     name: str = "reference"
+    rows: pa.Table | None = None
 
     @classmethod
     def from_table(
@@ -151,7 +163,8 @@ class ReferenceProfile:
             columns[col] = profile_column(col, table.column(col), kind, role)
             if progress is not None:
                 progress(col)
-        return cls(table.num_rows, columns, excluded, name)
+        return cls(table.num_rows, columns, excluded, name,
+                   row_sample(table.select(list(columns))))
 
     def without(self, columns: Iterable[str]) -> ReferenceProfile:
         """A copy with ``columns`` excluded (each must be a profiled or excluded column)."""
@@ -163,12 +176,14 @@ class ReferenceProfile:
             )
         kept = {n: c for n, c in self.columns.items() if n not in drop}
         excluded = list(dict.fromkeys([*self.excluded, *drop]))
-        return ReferenceProfile(self.n_rows, kept, excluded, self.name)
+        rows = None if self.rows is None else self.rows.select(
+            [c for c in self.rows.column_names if c in kept])
+        return ReferenceProfile(self.n_rows, kept, excluded, self.name, rows)
 
-    def save(self, path: str | os.PathLike[str], settings: Mapping[str, Any] | None = None) -> (
-        None
-    ):
-        """Write the profile (and optional detector settings) to one file."""
+    def save(self, path: str | os.PathLike[str], settings: Mapping[str, Any] | None = None,
+             *, rows: bool = True) -> None:
+        """Write the profile (and optional detector settings) to one file; ``rows=False``
+        leaves out the row sample."""
         meta = {
             "format": PROFILE_FORMAT, "version": PROFILE_VERSION,
             "driftwise_version": __version__, "name": self.name, "n_rows": self.n_rows,
@@ -182,6 +197,10 @@ class ReferenceProfile:
                     buf = io.BytesIO()
                     np.save(buf, col.sorted_values, allow_pickle=False)
                     zf.writestr(f"values/{i}.npy", buf.getvalue())
+            if rows and self.rows is not None:
+                buf = io.BytesIO()
+                pq.write_table(self.rows, buf, compression="zstd")
+                zf.writestr("rows.parquet", buf.getvalue())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> tuple[ReferenceProfile, dict[str, Any]]:
@@ -213,10 +232,22 @@ class ReferenceProfile:
                         col.labels = tuple(m["labels"])
                         col.counts = np.asarray(m["counts"], dtype=np.int64)
                     columns[col.name] = col
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+                rows = None
+                if "rows.parquet" in zf.namelist():
+                    rows = pq.read_table(io.BytesIO(zf.read("rows.parquet")))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, pa.ArrowException) as exc:
             raise InputFileError(f"{p}: not a readable driftwise profile ({exc})") from None
-        profile = cls(meta["n_rows"], columns, list(meta["excluded"]), meta["name"])
+        profile = cls(meta["n_rows"], columns, list(meta["excluded"]), meta["name"], rows)
         return profile, dict(meta.get("settings", {}))
+
+
+def row_sample(table: pa.Table, size: int = ROW_SAMPLE, seed: int = 0) -> pa.Table:
+    """Every row of ``table`` up to ``size`` rows, else a seeded random ``size`` of them, in
+    their original order."""
+    if table.num_rows <= size:
+        return table.combine_chunks()
+    idx = np.sort(np.random.default_rng(seed).choice(table.num_rows, size, replace=False))
+    return table.take(pa.array(idx))
 
 
 def _parse_kind(column: str, value: str) -> ColumnKind:

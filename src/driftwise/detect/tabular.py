@@ -188,7 +188,8 @@ class DriftDetector:
             profile, _ = ReferenceProfile.load(reference)
             self.profile_ = profile.without(self.exclude)
             self._apply_roles(self.profile_)
-            self.geometry_ = self._geometry().fit(None, self._kinds_of(self.profile_))
+            self.geometry_ = self._geometry().fit(self.profile_.rows,
+                                                  self._kinds_of(self.profile_))
             return self
         table = to_table(reference)
         require_rows(table, "reference")
@@ -218,9 +219,14 @@ class DriftDetector:
                 raise SchemaError(f"{role} column {column!r} is not in the reference profile")
             profile.columns[column].role = role
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Save the fitted reference profile and these settings to one file."""
-        self._require_fitted().save(path, settings=self.settings().to_dict())
+    def save(self, path: str | os.PathLike[str], *, rows: bool = True) -> None:
+        """Save the fitted reference profile and these settings to one file.
+
+        ``rows=False`` leaves out the row sample (whole reference rows, texts and vectors
+        included): the file then holds per-column summaries only, and the multivariate,
+        embedding and text parts are skipped when comparing with it.
+        """
+        self._require_fitted().save(path, settings=self.settings().to_dict(), rows=rows)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> DriftDetector:
@@ -231,7 +237,8 @@ class DriftDetector:
         detector.settings()
         detector.profile_ = profile.without(detector.exclude)
         detector._apply_roles(detector.profile_)
-        detector.geometry_ = detector._geometry().fit(None, cls._kinds_of(detector.profile_))
+        detector.geometry_ = detector._geometry().fit(detector.profile_.rows,
+                                                      cls._kinds_of(detector.profile_))
         return detector
 
     def _require_fitted(self) -> ReferenceProfile:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from driftwise.detect import DriftDetector
 from driftwise.detect.config import parse_config
+from driftwise.detect.profile import row_sample
 from driftwise.errors import ConfigError
 from tests.cli.test_cli import run
 
@@ -95,13 +97,70 @@ def test_multivariate_part_on_request_and_saved_profiles_say_why_not() -> None:
     assert report.to_dict()["multivariate"]["columns"] == ["a", "b"]
 
 
-def test_profile_reference_skips_embeddings_with_the_remedy(tmp_path: Path) -> None:
+def test_a_saved_profile_gives_the_same_row_based_parts(tmp_path: Path) -> None:
+    ref_path, cur_path = _pair(tmp_path)
+    rng = np.random.default_rng(43)
+    ref, cur = pq.read_table(ref_path), pq.read_table(cur_path)
+    # A second numeric column, related to the first in the reference only: a joint shift.
+    ref = ref.append_column("amount2", pa.array(
+        ref.column("amount").to_numpy() + 0.1 * rng.normal(size=ref.num_rows)))
+    cur = cur.append_column("amount2", pa.array(
+        -cur.column("amount").to_numpy() + 0.1 * rng.normal(size=cur.num_rows)))
+    settings = {"text": {"embeddings": False}, "multivariate": {"classifier": "logistic"}}
+    direct = DriftDetector(**settings).fit(ref)
+    direct.save(tmp_path / "ref.profile")
+    from_file = DriftDetector(**settings).fit(tmp_path / "ref.profile").compare(cur).to_dict()
+    loaded = DriftDetector.load(tmp_path / "ref.profile", **settings).compare(cur).to_dict()
+    expected = direct.compare(cur).to_dict()
+    for part in ("embeddings", "text", "multivariate"):
+        assert from_file[part] == expected[part], part
+        assert loaded[part] == expected[part], part
+    assert expected["embeddings"][0]["drift_detected"] and expected["text"][0]["drift_detected"]
+    assert expected["multivariate"]["drift_detected"]
+    assert expected["multivariate"]["columns"] == ["amount", "amount2"]
+
+
+def test_a_profile_without_rows_skips_row_based_parts_with_the_remedy(tmp_path: Path) -> None:
     ref, cur = _pair(tmp_path)
     det = DriftDetector(text={"enabled": False}).fit(ref)
-    det.save(tmp_path / "ref.profile")
+    det.save(tmp_path / "ref.profile", rows=False)
+    with zipfile.ZipFile(tmp_path / "ref.profile") as zf:
+        assert "rows.parquet" not in zf.namelist()
     report = DriftDetector(text={"enabled": False}).fit(tmp_path / "ref.profile").compare(cur)
     assert report.embeddings[0].skipped is not None
+    assert "--no-rows" in report.embeddings[0].skipped
     assert "pass the reference data file" in report.embeddings[0].skipped
+    # The per-column tests are unaffected.
+    assert report.to_dict()["columns"] == det.compare(cur).to_dict()["columns"]
+
+
+def test_cli_profile_keeps_rows_unless_told_not_to(tmp_path: Path) -> None:
+    ref, cur = _pair(tmp_path)
+    proc = run("profile", ref, "-o", tmp_path / "with.profile")
+    assert proc.returncode == 0, proc.stderr
+    assert "400 rows sampled" in proc.stdout
+    assert run("profile", ref, "-o", tmp_path / "without.profile", "--no-rows").returncode == 0
+    with zipfile.ZipFile(tmp_path / "with.profile") as zf:
+        assert "rows.parquet" in zf.namelist()
+    with zipfile.ZipFile(tmp_path / "without.profile") as zf:
+        assert "rows.parquet" not in zf.namelist()
+    out = tmp_path / "r.json"
+    config = tmp_path / "cfg.yaml"
+    config.write_text("text: {embeddings: false}\n")
+    assert run("check", tmp_path / "with.profile", cur, "--config", config, "--json",
+               out).returncode == 1
+    assert json.loads(out.read_text())["embeddings"][0]["skipped"] is None
+
+
+def test_row_sample_is_seeded_ordered_and_bounded() -> None:
+    table = pa.table({"i": np.arange(1000), "s": [str(v) for v in range(1000)]})
+    small = row_sample(table, size=2000)
+    assert small.equals(table)
+    a, b = row_sample(table, size=100), row_sample(table, size=100)
+    assert a.equals(b) and a.num_rows == 100
+    idx = a.column("i").to_numpy()
+    assert np.all(np.diff(idx) > 0)  # original order, no repeats
+    assert a.column("s").to_pylist() == [str(v) for v in idx]  # whole rows
 
 
 def test_report_sentence_embeddings_on_request_and_missing_extra(tmp_path: Path,

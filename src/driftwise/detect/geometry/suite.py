@@ -34,8 +34,9 @@ SECTIONS: dict[str, type] = {
 #: cores (model load and 1,000 texts), so a report runs them only when the text section
 #: asks (``text: {embeddings: auto}`` or ``true``), on 500 texts per sample.
 REPORT_DEFAULTS: dict[str, dict[str, Any]] = {"text": {"max_texts": 500, "embeddings": False}}
-PROFILE_NOTE = ("the reference is a saved profile, which keeps no {what}; pass the reference "
-                "data file to compare them")
+PROFILE_NOTE = ("the reference is a saved profile without a row sample (written with "
+                "--no-rows, or by an earlier driftwise), so it keeps no {what}; re-create it "
+                "with `driftwise profile`, or pass the reference data file")
 
 
 def check_section(section: str, values: Any, where: str) -> dict[str, Any]:
@@ -88,7 +89,8 @@ class GeometrySuite:
         self.alpha = alpha
 
     def fit(self, table: pa.Table | None, kinds: Mapping[str, ColumnKind]) -> GeometrySuite:
-        """``table`` is None when the reference is a saved profile."""
+        """``table`` is the reference, or a saved profile's row sample; None when the profile
+        has none."""
         self.kinds_ = dict(kinds)
         self.from_profile_ = table is None
         self.embedding_ = {}
