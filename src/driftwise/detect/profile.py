@@ -7,8 +7,8 @@ current batches.
 
 It also keeps a **row sample** (every row up to ``ROW_SAMPLE`` rows, else a seeded random
 subset of that many, in their original order) for the parts that need whole rows: the
-multivariate tests, embedding drift and text drift. From a reference of at most
-``ROW_SAMPLE`` rows those parts give the same results from the profile as from the data.
+multivariate tests, embedding drift and text drift. Those parts fit on this sample whether
+the reference is data or a profile, so a profile gives the same results.
 
 File format: a ZIP archive holding ``profile.json`` (format name, version, columns and
 their metadata, category counts), one ``.npy`` array per numeric column and ``rows.parquet``

@@ -197,9 +197,9 @@ class DriftDetector:
             table, kinds=self.kinds, roles=self._roles(), exclude=self.exclude,
             name=name or _source_name(reference, "reference"), progress=progress,
         )
-        self.geometry_ = self._geometry().fit(
-            table.drop_columns([c for c in self.profile_.excluded if c in table.column_names]),
-            self._kinds_of(self.profile_))
+        # The row-based parts (multivariate, embeddings, text) fit on the profile's row
+        # sample, the same rows a saved profile keeps: results from a profile equal these.
+        self.geometry_ = self._geometry().fit(self.profile_.rows, self._kinds_of(self.profile_))
         # The raw reference is no longer needed: hand Arrow's freed buffers back to the OS
         # so that a large reference does not inflate the peak memory of the comparison.
         pa.default_memory_pool().release_unused()

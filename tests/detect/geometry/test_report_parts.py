@@ -188,3 +188,20 @@ def test_config_sections_name_unknown_keys() -> None:
         parse_config({"embeddings": {"permutations": 10}})
     cfg = parse_config({"multivariate": {"columns": ["a", "b"]}, "text": False})
     assert cfg.geometry == {"multivariate": {"columns": ["a", "b"]}, "text": {"enabled": False}}
+
+
+def test_a_profile_of_a_large_reference_gives_the_same_multivariate_result(
+        tmp_path: Path) -> None:
+    rng = np.random.default_rng(44)
+    a = rng.normal(size=25_000)
+    ref = {"a": a, "b": a + 0.5 * rng.normal(size=a.size)}
+    c = rng.normal(size=3000)
+    cur = {"a": c, "b": 0.8 * c + 0.5 * rng.normal(size=c.size)}
+    settings = {"multivariate": {"classifier": "logistic"}}
+    direct = DriftDetector(**settings).fit(ref)
+    assert direct.profile_.rows is not None and direct.profile_.rows.num_rows == 20_000
+    direct.save(tmp_path / "big.profile")
+    expected = direct.compare(cur).to_dict()["multivariate"]
+    got = DriftDetector(**settings).fit(tmp_path / "big.profile").compare(cur).to_dict()
+    assert got["multivariate"] == expected
+    assert expected["drift_detected"]  # the a–b relation weakened
