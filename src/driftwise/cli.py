@@ -83,13 +83,11 @@ def _emit_monitor(run: Any, json_out: Path | None, html_out: Path | None) -> Non
             run.to_json(json_out)
             err.print(f"JSON report: {json_out}", highlight=False)
     if html_out is not None:
-        from driftwise.report import render_html
+        from driftwise.report.monitor_html import render_monitor_html
 
-        last = next((r for r in reversed(run.results) if r.drift is not None), None)
-        if last is not None and last.drift is not None:
-            html_out.write_text(render_html(last.drift.to_dict()), encoding="utf-8")
-            err.print(f"HTML drift report of window {last.window}: {html_out}",
-                      highlight=False)
+        html_out.write_text(render_monitor_html(run.to_dict()), encoding="utf-8")
+        err.print(f"HTML monitor report ({len(run.results)} windows): {html_out}",
+                  highlight=False)
     if str(json_out) != "-":
         from driftwise.report.monitor_summary import print_monitor_summary
 

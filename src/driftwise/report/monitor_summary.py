@@ -7,9 +7,7 @@ from rich.table import Table
 
 from driftwise.monitor.job import MonitorRun
 from driftwise.monitor.result import MonitorResult
-
-KEY_METRICS = ("estimated.roc_auc", "performance.roc_auc", "estimated.accuracy",
-               "performance.accuracy", "performance.mae", "prediction.psi")
+from driftwise.report.monitor_html import KEY_METRICS, drifted_columns, seasonal_verdicts
 
 
 def _fmt(value: object) -> str:
@@ -23,22 +21,15 @@ def _fmt(value: object) -> str:
 
 
 def _drifted(result: MonitorResult) -> str:
-    names = [k.split(".")[2] for k, v in result.metrics.items()
-             if k.startswith("drift.columns.") and k.endswith(".drift_detected") and v]
+    names = drifted_columns(result.metrics)
     return ", ".join(names[:5]) + (f" +{len(names) - 5}" if len(names) > 5 else "")
 
 
 def _seasonal(result: MonitorResult) -> str:
     """Per seasonal check: 'anomalous' or 'seasonal' (the cycle explains the difference)."""
-    out = []
-    for key, value in result.metrics.items():
-        if key.startswith("seasonal.") and key.endswith(".anomalous"):
-            column = key[len("seasonal."):-len(".anomalous")]
-            if value:
-                out.append(f"[red]{column}: anomalous[/]")
-            elif result.metrics.get(f"seasonal.{column}.seasonal"):
-                out.append(f"{column}: seasonal")
-    return ", ".join(out)
+    return ", ".join(f"[red]{column}: anomalous[/]" if verdict == "anomalous"
+                     else f"{column}: seasonal"
+                     for column, verdict in seasonal_verdicts(result.metrics))
 
 
 def print_monitor_summary(run: MonitorRun, console: Console | None = None) -> None:
