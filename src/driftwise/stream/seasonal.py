@@ -17,7 +17,8 @@ A window (say one day of a feature) is compared twice:
    window's level) are scanned for the run of ``burst`` consecutive values with the largest
    root mean square; this *burst score* is calibrated on every reference window the same way,
    and a window whose burst score exceeds ``margin`` times the ``threshold_quantile`` quantile
-   of the reference's is anomalous too.
+   of the reference's is anomalous too (scored on at most ``MAX_BURST_WINDOWS`` reference
+   windows, evenly spaced, since each needs its own median).
 
 Verdicts: ``anomalous`` (2 or 3 fires), ``seasonal`` (1 fires, 2 and 3 do not: the difference is the
 ordinary cycle), ``no_drift`` (neither), ``insufficient_reference`` (a season of the window
@@ -46,6 +47,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 #: Calendar components a season can combine, with their number of values.
 SEASON_COMPONENTS = {"month": 12, "day_of_week": 7, "weekend": 2, "hour": 24, "half_hour": 48}
 VERDICTS = ("no_drift", "seasonal", "anomalous", "insufficient_reference")
+#: Reference windows scored for the burst threshold, at most (evenly spaced starts).
+MAX_BURST_WINDOWS = 50_000
 
 
 def _components(ts: npt.NDArray[np.datetime64], names: Sequence[str]) -> npt.NDArray[np.int64]:
@@ -355,6 +358,9 @@ class SeasonalBaseline:
             bursts = np.empty(0)
             if length is not None:
                 windows = sliding_window_view(self._residual, n)
+                # Each window needs its median: past MAX_BURST_WINDOWS windows, every k-th
+                # start is used (a year of minute data, daily windows: 1 in 10).
+                windows = windows[::max(1, -(-windows.shape[0] // MAX_BURST_WINDOWS))]
                 step = max(1, 2_000_000 // n)  # bounded memory for long windows
                 bursts = np.sort(np.concatenate([
                     _burst_scores(windows[i:i + step], length)
