@@ -5,7 +5,7 @@
 * numeric columns with more than :data:`MAX_CODED_CATEGORIES` distinct reference values:
   two-sample Kolmogorov–Smirnov (exact up to 10,000 values per sample, asymptotic above);
 * numeric columns with fewer distinct values (discrete): chi-square test of homogeneity
-  on the values, because KS is conservative on heavily tied data;
+  on the values, which sees any change of the value frequencies;
 * categorical and boolean columns: chi-square test of homogeneity on the 2×k table,
   or Fisher's exact test when there are two categories and an expected count is below 5.
 """
