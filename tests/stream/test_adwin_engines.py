@@ -107,7 +107,7 @@ def good_state() -> dict[str, Any]:
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("width", 999, "buckets hold"),
-    ("tick", 4, "pending values but tick"),
+    ("tick", 2, "pending values but tick"),
     ("totals", [[1.0, 2.0]] * 30, "rows of totals"),
     ("variances", [[0.0], [0.0]] + [[]] * 10, "totals but"),
     ("pending", ["x", 1.0, 2.0], "list of numbers"),
@@ -149,3 +149,42 @@ def test_a_one_value_window_is_never_cut(engine: str) -> None:
     det = ADWIN(clock=1, grace_period=0, engine=engine)  # type: ignore[arg-type]
     assert det.update(3.0) is False
     assert det.width == 1 and det.estimation == 3.0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_reading_the_window_changes_nothing(engine: str) -> None:
+    xs = regime_stream(4, 6000).tolist()
+    quiet = ADWIN(engine=engine)  # type: ignore[arg-type]
+    watched = ADWIN(engine=engine)  # type: ignore[arg-type]
+    for i, x in enumerate(xs):
+        assert quiet.update(x) == watched.update(x)
+        if i % 7 == 0:
+            assert watched.estimation == quiet.estimation and watched.width == quiet.width
+            ADWIN.from_state(watched.to_state())  # mid-period states restore too
+    assert watched.to_state() == quiet.to_state()
+
+
+def test_random_operation_sequences_keep_the_engines_together() -> None:
+    rng = np.random.default_rng(12)
+    for trial in range(20):
+        params = {"clock": int(rng.integers(1, 40)), "max_buckets": int(rng.integers(2, 7)),
+                  "min_window_length": int(rng.integers(1, 6)),
+                  "grace_period": int(rng.integers(0, 20)),
+                  "delta": float(rng.choice([0.002, 0.05, 0.3]))}
+        compiled = ADWIN(**params, engine="compiled")
+        python = ADWIN(**params, engine="python")
+        for _ in range(int(rng.integers(1, 15))):
+            op = rng.random()
+            if op < 0.5:
+                xs = rng.normal(rng.choice([0.0, 3.0]), 1.0, int(rng.integers(0, 2000)))
+                assert compiled.update_many(xs).tolist() == python.update_many(xs).tolist()
+            elif op < 0.8:
+                for x in rng.normal(0.0, 1.0, int(rng.integers(0, 150))).tolist():
+                    assert compiled.update(x) == python.update(x)
+            elif op < 0.9:
+                compiled = ADWIN.from_state(compiled.to_state())
+            else:
+                compiled.reset()
+                python.reset()
+            assert compiled.to_state() == python.to_state(), (trial, params)
+            assert compiled.estimation == python.estimation

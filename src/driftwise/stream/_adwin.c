@@ -251,10 +251,14 @@ static PyObject *Core_reset(Core *self, PyObject *Py_UNUSED(ignored)) {
     Py_RETURN_NONE;
 }
 
+/* The mean of the window, pending values included; reads only (a flush here would change
+ * how later values are batched, and so the last bits of the variance). */
 static PyObject *Core_estimation(Core *self, PyObject *Py_UNUSED(ignored)) {
     if (check_ready(self) < 0) return NULL;
-    if (flush(self) < 0) return NULL;
-    return PyFloat_FromDouble(self->width ? self->total / (double)self->width : 0.0);
+    double s = self->total;
+    for (Py_ssize_t k = 0; k < self->npending; k++) s += self->pending[k];
+    int64_t n = self->width + self->npending;
+    return PyFloat_FromDouble(n ? s / (double)n : 0.0);
 }
 
 static PyObject *Core_width(Core *self, PyObject *Py_UNUSED(ignored)) {

@@ -205,7 +205,7 @@ def _checked_state(fields: dict[str, Any], clock: int) -> _StateTuple:
     held = sum(len(t) << i for i, t in enumerate(t_rows))
     if held != width:
         raise fail(f"width {width} but the buckets hold {held} values")
-    if len(pending) != tick % clock:
+    if len(pending) > tick % clock:
         raise fail(f"{len(pending)} pending values but tick {tick} with clock {clock}")
     total, variance = fields["total"], fields["variance"]
     return (width, float(total), float(variance), tick, t_rows, v_rows, pending)
@@ -236,8 +236,12 @@ class _PyCore:
         return self._width + len(self._pending)
 
     def estimation(self) -> float:
-        self._flush()
-        return self._total / self._width if self._width else 0.0
+        # Reads only, as the C core (a flush would change the later batching).
+        s = self._total
+        for x in self._pending:
+            s += x
+        n = self._width + len(self._pending)
+        return s / n if n else 0.0
 
     def getstate(self) -> _StateTuple:
         return (self._width, self._total, self._variance, self._tick,
