@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test lint unit browser-deps bench clean
 
-$(STAMP): pyproject.toml setup.py src/driftwise/stream/_adwin.c
+$(STAMP): pyproject.toml setup.py src/driftwise/stream/_adwin.c src/driftwise/stats/_ks_ties.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,dev,text]"

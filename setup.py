@@ -1,7 +1,10 @@
-"""The one compiled part of driftwise: ADWIN's per-value path (src/driftwise/stream/_adwin.c).
+"""driftwise's two small compiled parts; everything else is in pyproject.toml.
 
-Everything else is in pyproject.toml. The extension is optional: where no C compiler is found
-the install goes on and ADWIN runs its pure-Python core (same alarms, same state).
+- ADWIN's per-value path (src/driftwise/stream/_adwin.c);
+- the lattice-path count of the exact KS test on tied samples (src/driftwise/stats/_ks_ties.c).
+
+Both are optional: where no C compiler is found the install goes on and the same
+computations run in Python/NumPy (same alarms, same p-values; slower).
 """
 
 import sys
@@ -18,6 +21,12 @@ setup(
             sources=["src/driftwise/stream/_adwin.c"],
             extra_compile_args=FLAGS,
             optional=True,
-        )
+        ),
+        Extension(
+            "driftwise.stats._ks_ties",
+            sources=["src/driftwise/stats/_ks_ties.c"],
+            extra_compile_args=FLAGS,
+            optional=True,
+        ),
     ]
 )

@@ -96,3 +96,39 @@ def test_when_scipys_exact_recursion_gives_up_the_path_count_answers(
     assert result.method == "exact"
     assert result.p_value == pytest.approx(exact.pvalue, rel=1e-9)
     assert result.p_value != pytest.approx(real(ref, cur, method="asymp").pvalue, rel=1e-6)
+
+
+def test_compiled_and_numpy_path_counts_agree() -> None:
+    from driftwise.stats import numeric
+
+    assert numeric.KS_TIES_COMPILED, "driftwise.stats._ks_ties was not built"
+    rng = np.random.default_rng(21)
+    for n_ref, n_cur, values in ((40, 30, 3), (900, 700, 25), (6000, 800, 60)):
+        ref = rng.integers(0, values, n_ref).astype(float)
+        cur = rng.integers(0, values, n_cur).astype(float)
+        pair = _pair(ref, cur)
+        a, b = min(n_ref, n_cur), max(n_ref, n_cur)
+        _, starts, counts = pair.ties
+        boundary = np.zeros(a + b + 1, dtype=np.uint8)
+        boundary[starts + counts] = 1
+        d_num = round(float(sps.ks_2samp(ref, cur).statistic) * a * b)
+        compiled = numeric._compiled_ks_ties.absorbed(boundary.tobytes(), a, b, d_num)
+        assert compiled == pytest.approx(numeric._ks_ties_absorbed_numpy(boundary, a, b, d_num),
+                                         rel=1e-12, abs=1e-300)
+
+
+def test_a_large_reference_beside_a_small_window_gets_the_exact_tied_p_value() -> None:
+    # Ages in whole years: a reference of 12,000 beside windows of 400. Beyond SciPy's exact
+    # range, yet within the path count's budget: calibrated, not conservative.
+    rng = np.random.default_rng(22)
+
+    def ages(n: int) -> np.ndarray:
+        return np.clip(np.round(rng.normal(45, 15, n)), 18, 90)
+
+    rates = []
+    for _ in range(2):  # two references: the rate given one reference varies a little
+        reference = ages(12_000)
+        assert ks_2samp(reference, ages(400)).method == "exact-ties"
+        hits = sum(ks_2samp(reference, ages(400)).p_value < 0.05 for _ in range(400))
+        rates.append(hits / 400)
+    assert 0.03 <= float(np.mean(rates)) <= 0.07, rates

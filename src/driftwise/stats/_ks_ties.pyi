@@ -1,0 +1,3 @@
+"""Type stub of the compiled tied-KS path count (``_ks_ties.c``)."""
+
+def absorbed(boundary: bytes, a: int, b: int, d_num: int, /) -> float: ...
