@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,16 @@ def shared_data(relative: str) -> Path:
 needs_shared_data = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason="../shared/data (the project's real data sets) is absent"
 )
+
+
+def load_example(name: str) -> ModuleType:
+    """``examples/<name>/run.py`` as a module (the examples are scripts, not a package)."""
+    path = REPO / "examples" / name / "run.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_example", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_pair(n_ref: int = 2000, n_cur: int = 2000, shift: float = 0.0, seed: int = 0) -> (

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 
-from tests.conftest import REPO, needs_shared_data
+from tests.conftest import load_example, needs_shared_data
 
 
 @needs_shared_data
 def test_estimated_and_realized_side_by_side() -> None:
-    path = REPO / "examples" / "acs_employment" / "run.py"
-    spec = importlib.util.spec_from_file_location("acs_example", path)
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_example("acs_employment")
     pairs = [(b, a) for b, a in example.main() if a.status == "ok"]
     assert len(pairs) >= 20
     est = np.array([b.get("estimated.roc_auc") for b, _ in pairs])

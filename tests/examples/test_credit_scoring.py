@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, needs_shared_data
-
-
-def _load_example():
-    path = REPO / "examples" / "credit_scoring" / "run.py"
-    spec = importlib.util.spec_from_file_location("credit_scoring_example", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_example, needs_shared_data
 
 
 @needs_shared_data
 def test_exactly_the_modified_batches_are_flagged(capsys: pytest.CaptureFixture[str]) -> None:
-    example = _load_example()
+    example = load_example("credit_scoring")
     results = example.main()
     flagged = {i for i, r in enumerate(results, start=1) if r.alerts}
     assert flagged == set(example.MODIFIED)

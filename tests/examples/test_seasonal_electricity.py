@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 
-from tests.conftest import REPO, needs_shared_data
-
-
-def _load_example():
-    path = REPO / "examples" / "seasonal_electricity" / "run.py"
-    spec = importlib.util.spec_from_file_location("seasonal_electricity_example", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_example, needs_shared_data
 
 
 @needs_shared_data
 def test_exactly_the_broken_days_alert_while_plain_drift_cries_wolf() -> None:
-    example = _load_example()
+    example = load_example("seasonal_electricity")
     printed = io.StringIO()
     results = example.main(printed)
     assert len(results) == 28

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from tests.conftest import REPO, needs_shared_data
+from tests.conftest import load_example, needs_shared_data
 
 
 @needs_shared_data
 def test_march_2020_gains_coronavirus(capsys: pytest.CaptureFixture[str]) -> None:
-    path = REPO / "examples" / "text_drift" / "run.py"
-    spec = importlib.util.spec_from_file_location("text_drift_example", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("text_drift")
     assert module.main(["--no-embeddings"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
     assert set(lines) == {f"2020-0{m}" for m in range(1, 8)}

@@ -88,17 +88,21 @@ class StreamCheck:
     detector: Mapping[str, Any]
 
 
+def _entries(raw: Any, section: str, shape: str) -> list[tuple[str, dict[str, Any]]]:
+    """``checks.<section>``: a list of mappings, each with its path for error messages."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError(f"checks.{section}: expected a list of {shape} entries")
+    return [(f"checks.{section}[{i}]", _mapping(item, f"checks.{section}[{i}]"))
+            for i, item in enumerate(raw)]
+
+
 def _parse_stream(raw: Any) -> tuple[StreamCheck, ...]:
     from driftwise.stream import make_detector
 
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ConfigError("checks.stream: expected a list of {metric, detector} entries")
     out = []
-    for i, item in enumerate(raw):
-        where = f"checks.stream[{i}]"
-        spec = _mapping(item, where)
+    for where, spec in _entries(raw, "stream", "{metric, detector}"):
         _only(spec, ("name", "metric", "detector"), where)
         if not isinstance(spec.get("metric"), str):
             raise ConfigError(f"{where}.metric: expected a metric name such as "
@@ -130,15 +134,9 @@ def _parse_seasonal(raw: Any) -> tuple[SeasonalCheck, ...]:
 
     from driftwise.stream import SeasonalBaseline
 
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ConfigError("checks.seasonal: expected a list of {column, season, ...} entries")
     allowed = ("column", *inspect.signature(SeasonalBaseline).parameters)
     out = []
-    for i, item in enumerate(raw):
-        where = f"checks.seasonal[{i}]"
-        spec = _mapping(item, where)
+    for where, spec in _entries(raw, "seasonal", "{column, season, ...}"):
         _only(spec, allowed, where)
         if not isinstance(spec.get("column"), str):
             raise ConfigError(f"{where}.column: expected the name of a numeric column")

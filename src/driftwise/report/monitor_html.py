@@ -92,6 +92,12 @@ def _value(value: object, name: str = "") -> str:
     return format_number(value)
 
 
+def _badge(severity: object, text: object) -> str:
+    """A severity-coloured badge (``critical`` red, anything else a warning)."""
+    cls = "critical" if severity == "critical" else "warning"
+    return f'<span class="badge {cls}">{escape(as_text(text, cls))}</span>'
+
+
 def _severity(window: Mapping[str, Any]) -> str | None:
     levels = {as_text(as_mapping(a).get("severity")) for a in as_list(window.get("alerts"))}
     if "critical" in levels:
@@ -177,10 +183,9 @@ def _windows_table(windows: Sequence[Mapping[str, Any]], ids: Sequence[str],
         severity = _severity(window)
         status = as_text(window.get("status"), DASH)
         cls = f"alerted {severity}" if severity else ("insufficient" if status != "ok" else "")
-        alerts = " ".join(
-            f'<span class="badge {escape(as_text(as_mapping(a).get("severity"), "warning"))}">'
-            f'{escape(as_text(as_mapping(a).get("name"), "alert"))}</span>'
-            for a in as_list(window.get("alerts"))) or DASH
+        alerts = " ".join(_badge(as_mapping(a).get("severity"),
+                                 as_text(as_mapping(a).get("name"), "alert"))
+                          for a in as_list(window.get("alerts"))) or DASH
         drifted = drifted_columns(metrics)
         row = [f'<td class="name"><a href="#{wid}">'
                f'{escape(as_text(window.get("window"), DASH))}</a></td>',
@@ -263,8 +268,7 @@ def _details(window: Mapping[str, Any], wid: str) -> str:
     alerts = [as_mapping(a) for a in as_list(window.get("alerts"))]
     if alerts:
         items = "".join(
-            f'<li><span class="badge {escape(as_text(a.get("severity"), "warning"))}">'
-            f'{escape(as_text(a.get("severity"), "warning"))}</span> '
+            f'<li>{_badge(a.get("severity"), a.get("severity"))} '
             f'<strong>{escape(as_text(a.get("name")))}</strong>: '
             f'<code>{escape(as_text(a.get("metric")))}</code> = '
             f'{escape(_value(a.get("value"), as_text(a.get("metric"))))} '
@@ -302,6 +306,6 @@ def _details(window: Mapping[str, Any], wid: str) -> str:
     title = escape(as_text(window.get("window"), DASH))
     status = escape(as_text(window.get("status"), DASH))
     severity = _severity(window)
-    flag = f' <span class="badge {severity}">{severity}</span>' if severity else ""
+    flag = f" {_badge(severity, severity)}" if severity else ""
     return (f'<details class="panel window" id="{wid}"{" open" if severity else ""}>'
             f"<summary>{title} — {status}{flag}</summary>{body}</details>\n")
