@@ -13,6 +13,16 @@ def loop(det: CUSUM | EWMA | Shewhart, xs: np.ndarray) -> list[int]:
     return [i for i, x in enumerate(xs.tolist()) if det.update(x)]
 
 
+def batched(det: CUSUM | EWMA | Shewhart, xs: np.ndarray, splits: int) -> list[int]:
+    """Alarm positions of update_many over ``splits`` consecutive parts of ``xs``."""
+    got: list[int] = []
+    offset = 0
+    for part in np.array_split(xs, splits):
+        got += [offset + int(i) for i in det.update_many(part)]
+        offset += part.size
+    return got
+
+
 streams = st.builds(
     lambda seed, n, shift, at, scale, rounded: _stream(seed, n, shift, at, scale, rounded),
     st.integers(0, 2**32 - 1), st.integers(2_000, 30_000), st.floats(-3, 3), st.floats(0, 1),
@@ -35,12 +45,7 @@ def _stream(seed: int, n: int, shift: float, at: float, scale: float,
 def test_cusum(xs: np.ndarray, h: float, k: float, mean: float, std: float,
                splits: int) -> None:
     a, b = CUSUM(h=h, k=k, mean=mean, std=std), CUSUM(h=h, k=k, mean=mean, std=std)
-    got: list[int] = []
-    offset = 0
-    for part in np.array_split(xs, splits):
-        got += [offset + int(i) for i in a.update_many(part)]
-        offset += part.size
-    assert got == loop(b, xs)
+    assert batched(a, xs, splits) == loop(b, xs)
 
 
 @settings(max_examples=40, deadline=None)
@@ -49,12 +54,7 @@ def test_cusum(xs: np.ndarray, h: float, k: float, mean: float, std: float,
 def test_ewma(xs: np.ndarray, lam: float, L: float, exact: bool, splits: int) -> None:
     a = EWMA(lam=lam, L=L, mean=0.0, std=1.0, exact_limits=exact)
     b = EWMA(lam=lam, L=L, mean=0.0, std=1.0, exact_limits=exact)
-    got: list[int] = []
-    offset = 0
-    for part in np.array_split(xs, splits):
-        got += [offset + int(i) for i in a.update_many(part)]
-        offset += part.size
-    assert got == loop(b, xs)
+    assert batched(a, xs, splits) == loop(b, xs)
     assert a.to_state() == b.to_state()
 
 

@@ -269,11 +269,6 @@ class CUSUM(ReferenceStreamDetector):
                 lo: float) -> tuple[bool, float, float]:
         """The exact recursion over arr[start..stop]; alarms before ``stop`` cannot occur."""
         a, b = self._steps(arr[start:stop + 1])
-        for ai, bi in zip(a.tolist(), b.tolist(), strict=True):
-            hi = hi + ai
-            lo = lo + bi
-            if hi < 0.0:
-                hi = 0.0
-            if lo < 0.0:
-                lo = 0.0
+        hi = self._tail(a, 0, a.size, hi)  # the two sides are independent until an alarm
+        lo = self._tail(b, 0, b.size, lo)
         return (hi > self.h or lo > self.h), hi, lo
