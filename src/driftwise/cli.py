@@ -1,21 +1,36 @@
-"""The driftwise command line: thin commands over the library.
+"""The driftwise command line: thin commands over :mod:`driftwise.app`.
 
-Exit codes of ``driftwise check``: 0 no drift, 1 drift, 2 bad input or usage.
+Exit codes, kept under every input (``driftwise check`` is a CI gate):
+
+* 0 — no drift (or a command that succeeded);
+* 1 — drift: nothing else ever exits 1;
+* 2 — bad input or usage: one ``driftwise: error:`` line naming the file, column, key or flag;
+* 3 — an internal error (a bug): one line saying so and how to report it; the traceback only
+  with ``--debug`` or ``DRIFTWISE_DEBUG=1``;
+* 130 — interrupted (Ctrl-C).
+
+Every message is one line of plain text: names holding brackets or control characters are
+printed literally, escaped.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterator
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer._click import exceptions as click  # typer 0.29 vendors click: its exceptions
 
+from driftwise._text import one_line
 from driftwise._version import __version__
-from driftwise.errors import DriftwiseError
+from driftwise.errors import ConfigError, DriftwiseError
 
 app = typer.Typer(
     name="driftwise",
@@ -23,17 +38,25 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+config_app = typer.Typer(help="The configuration file: its JSON Schema, and checking a file.",
+                         no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(config_app, name="config")
+
 # Reports piped to a file or a CI log get a wide table instead of an 80-column squeeze.
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
-EXIT_OK, EXIT_DRIFT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_DRIFT, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+ISSUES = "https://github.com/driftwise/driftwise/issues"
 
 Reference = Annotated[str, typer.Argument(help="Reference CSV/Parquet file, Parquet folder, "
-                                               "or a saved .profile.")]
-Current = Annotated[str, typer.Argument(help="Current CSV/Parquet file or Parquet folder.")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML configuration.")]
+                                               "or a saved .profile.", show_default=False)]
+Current = Annotated[str, typer.Argument(help="Current CSV/Parquet file or Parquet folder.",
+                                        show_default=False)]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML configuration (drift "
+                                                "settings, or a Monitor's).")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the JSON report here "
                                                              "('-' for stdout).")]
 HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML "
@@ -50,11 +73,42 @@ TargetOpt = Annotated[str | None, typer.Option("--target", help="Target column."
 PredictionOpt = Annotated[str | None, typer.Option("--prediction", help="Prediction column.")]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Column to leave out "
                                                       "(repeatable).")]
+DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", help="CSV delimiter (one "
+                         "character; default: sniffed among , ; tab |; 'tab' for a tab).")]
+EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of CSV files.")]
+NaOpt = Annotated[list[str] | None, typer.Option("--na-values", help="A string read as a "
+                  "missing value in CSV files (repeatable; replaces the default list NA, N/A, "
+                  "NULL, NaN, nan, null, #N/A... ; --na-values '' keeps only empty fields).")]
 
 
-def _fail(exc: DriftwiseError) -> typer.Exit:
-    err.print(f"[bold red]driftwise: error:[/] {exc}", highlight=False, markup=True)
-    return typer.Exit(EXIT_BAD_INPUT)
+def _read_options(delimiter: str | None, encoding: str, na_values: list[str] | None) -> Any:
+    from driftwise.data import ReadOptions
+
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    delimiter = named.get(delimiter, delimiter) if delimiter is not None else None
+    return _flagged(ReadOptions, {"delimiter": delimiter, "encoding": encoding,
+                                  "na_values": na_values},
+                    {"delimiter": "--delimiter", "encoding": "--encoding",
+                     "na_values": "--na-values"})
+
+
+def _drift_options(**values: Any) -> Any:
+    from driftwise.app.reporting import FLAGS, DriftOptions
+
+    values["exclude"] = list(values.get("exclude") or [])
+    return _flagged(DriftOptions, values, FLAGS)
+
+
+def _flagged(model: Any, values: dict[str, Any], flags: dict[str, str]) -> Any:
+    """Validate options, naming the flag (``--alpha: ...``) in any error."""
+    try:
+        return model(**values)
+    except ConfigError as exc:
+        text = str(exc)
+        key = text.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+        if key in flags:
+            text = flags[key] + text[len(key):]
+        raise ConfigError(text) from None
 
 
 @contextmanager
@@ -70,119 +124,56 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int], Callable[[str], No
 
         def start(label: str, total: int) -> Callable[[str], None]:
             task = bar.add_task(label, total=total, column="")
-            return lambda name: bar.update(task, advance=1, column=name)
+            return lambda name: bar.update(task, advance=1, column=escape(one_line(name)))
 
         yield start
 
 
-def _emit_monitor(run: Any, json_out: Path | None, html_out: Path | None) -> None:
-    if json_out is not None:
-        if str(json_out) == "-":
-            sys.stdout.write(run.to_json() + "\n")
-        else:
-            run.to_json(json_out)
-            err.print(f"JSON report: {json_out}", highlight=False)
-    if html_out is not None:
-        from driftwise.report.monitor_html import render_monitor_html
+def _note(text: str) -> None:
+    """One line to stderr, printed literally."""
+    sys.stderr.write(one_line(text) + "\n")
 
-        html_out.write_text(render_monitor_html(run.to_dict()), encoding="utf-8")
-        err.print(f"HTML monitor report ({len(run.results)} windows): {html_out}",
-                  highlight=False)
-    if str(json_out) != "-":
+
+def _emit(result: Any, json_out: Path | None, html_out: Path | None) -> None:
+    from driftwise.app import write_html, write_json
+    from driftwise.monitor.run import MonitorRun
+
+    to_stdout = json_out is not None and str(json_out) == "-"
+    if to_stdout:
+        sys.stdout.write(result.to_json() + "\n")
+    elif json_out is not None:
+        write_json(result, json_out)
+        _note(f"JSON report: {json_out}")
+    if html_out is not None:
+        write_html(result, html_out)
+        windows = f" ({len(result.results)} windows)" if isinstance(result, MonitorRun) else ""
+        _note(f"HTML {'monitor ' if windows else ''}report{windows}: {html_out}")
+    if to_stdout:
+        return
+    if isinstance(result, MonitorRun):
         from driftwise.report.monitor_summary import print_monitor_summary
 
-        print_monitor_summary(run, out)
-
-
-def _run_report(reference: str, current: str, config: Path | None, numeric_test: str | None,
-                categorical_test: str | None, correction: str | None, alpha: float | None,
-                target: str | None, prediction: str | None, exclude: list[str] | None) -> Any:
-    from driftwise.data import to_table
-    from driftwise.monitor.job import is_monitor_config, run_monitor
-
-    if config is not None and is_monitor_config(config):
-        return run_monitor(config, reference, current)
-    from driftwise.detect import DriftDetector, ReferenceProfile
-    from driftwise.detect.config import detector_params, load_config
-    from driftwise.detect.profile import is_profile_file
-
-    cfg = load_config(config) if config is not None else None
-    is_profile = is_profile_file(reference)
-    saved = ReferenceProfile.load(reference)[1] if is_profile else None
-    params = detector_params(cfg, saved, numeric_test=numeric_test,
-                             categorical_test=categorical_test, correction=correction,
-                             alpha=alpha, target=target, prediction=prediction,
-                             exclude=exclude)
-    detector = DriftDetector(**params)
-    with _progress(sys.stdout.isatty()) as start:
-        if is_profile:
-            detector.fit(reference)
-        else:
-            ref_table = to_table(reference)
-            advance = start("profiling reference", ref_table.num_columns)
-            detector.fit(ref_table, name=Path(reference).name, progress=advance)
-            del ref_table
-        table = to_table(current)
-        advance = start("comparing", len(detector.profile_.columns))
-        return detector.compare(table, name=Path(current).name, progress=advance)
-
-
-def _emit(report: Any, json_out: Path | None, html_out: Path | None) -> None:
-    from driftwise.monitor.job import MonitorRun
-
-    if isinstance(report, MonitorRun):
-        _emit_monitor(report, json_out, html_out)
+        print_monitor_summary(result, out)
         return
-    if json_out is not None:
-        if str(json_out) == "-":
-            sys.stdout.write(report.to_json() + "\n")
-        else:
-            report.to_json(json_out)
-            err.print(f"JSON report: {json_out}", highlight=False)
-    if html_out is not None:
-        from driftwise.report import render_html
+    from driftwise.report import print_summary
+    from driftwise.report.summary import print_parts
 
-        html_out.write_text(render_html(report.to_dict()), encoding="utf-8")
-        err.print(f"HTML report: {html_out}", highlight=False)
-    if str(json_out) != "-":
-        from driftwise.report import print_summary
-
-        print_summary(report, out)
-        _print_parts(report)
+    print_summary(result, out)
+    print_parts(result, out)
 
 
-def _print_parts(report: Any) -> None:
-    """One line per multivariate / embedding / text result (details in JSON and HTML)."""
-    parts = ([report.multivariate] if report.multivariate is not None else []) + [
-        *report.embeddings, *report.text]
-    for part in parts:
-        label = getattr(part, "name", None) or "multivariate: " + ", ".join(part.columns)
-        if part.skipped:
-            out.print(f"{label}: skipped ({part.skipped})", highlight=False)
-            continue
-        verdict = "[bold red]DRIFT[/]" if part.drift_detected else "[green]ok[/]"
-        facts = []
-        for view in ("mmd", "classifier"):
-            result = getattr(part, view, None)
-            if result is not None and view == "mmd":
-                facts.append(f"MMD p={result.p_value:.3g}")
-            elif result is not None:
-                top = ", ".join(f.feature for f in result.top_features[:3])
-                facts.append(f"classifier AUC={result.auc:.3f}" + (f" ({top})" if top else ""))
-        vocab = getattr(part, "vocabulary", None)
-        if vocab is not None:
-            facts.append("gained: " + ", ".join(t.term for t in vocab.gained[:5]))
-        out.print(f"{label}: {verdict} {'; '.join(facts)}", highlight=False)
+def _report(reference: str, current: str, config: Path | None, json_out: Path | None,
+            html_out: Path | None, read: Any, **flags: Any) -> Any:
+    """The body of ``report`` and ``check``: options checked, outputs checked, run, write."""
+    from driftwise.app import check_outputs, report_files
 
-
-def _report_and_emit(reference: str, current: str, config: Path | None,
-                     json_out: Path | None, html_out: Path | None, *options: Any) -> Any:
-    """The body of ``report`` and ``check``: run, write, print; bad input exits 2."""
-    try:
-        result = _run_report(reference, current, config, *options)
-        _emit(result, json_out, html_out)
-    except DriftwiseError as exc:
-        raise _fail(exc) from None
+    options = _drift_options(**flags)
+    check_outputs([("--json", json_out), ("--html", html_out)],
+                  inputs=[reference, current, config])
+    with _progress(sys.stderr.isatty()) as start:
+        result = report_files(reference, current, config=config, options=options, read=read,
+                              progress=start)
+    _emit(result, json_out, html_out)
     return result
 
 
@@ -192,10 +183,13 @@ def report(reference: Reference, current: Current, config: ConfigOpt = None,
            numeric_test: NumericOpt = None, categorical_test: CategoricalOpt = None,
            correction: CorrectionOpt = None, alpha: AlphaOpt = None,
            target: TargetOpt = None, prediction: PredictionOpt = None,
-           exclude: ExcludeOpt = None) -> None:
+           exclude: ExcludeOpt = None, delimiter: DelimiterOpt = None,
+           encoding: EncodingOpt = "utf-8", na_values: NaOpt = None) -> None:
     """Compare CURRENT with REFERENCE column by column; print and write the report."""
-    _report_and_emit(reference, current, config, json_out, html_out, numeric_test,
-                     categorical_test, correction, alpha, target, prediction, exclude)
+    _report(reference, current, config, json_out, html_out,
+            _read_options(delimiter, encoding, na_values), numeric_test=numeric_test,
+            categorical_test=categorical_test, correction=correction, alpha=alpha,
+            target=target, prediction=prediction, exclude=exclude)
 
 
 @app.command()
@@ -204,21 +198,25 @@ def check(reference: Reference, current: Current, config: ConfigOpt = None,
           numeric_test: NumericOpt = None, categorical_test: CategoricalOpt = None,
           correction: CorrectionOpt = None, alpha: AlphaOpt = None,
           target: TargetOpt = None, prediction: PredictionOpt = None,
-          exclude: ExcludeOpt = None) -> None:
-    """Like report, as a quality gate: exit 0 no drift, 1 drift, 2 bad input."""
-    result = _report_and_emit(reference, current, config, json_out, html_out, numeric_test,
-                              categorical_test, correction, alpha, target, prediction, exclude)
-    from driftwise.monitor.job import MonitorRun
+          exclude: ExcludeOpt = None, delimiter: DelimiterOpt = None,
+          encoding: EncodingOpt = "utf-8", na_values: NaOpt = None) -> None:
+    """Like report, as a quality gate: exit 0 no drift, 1 drift, 2 bad input, 3 a bug."""
+    from driftwise.monitor.run import MonitorRun
 
+    result = _report(reference, current, config, json_out, html_out,
+                     _read_options(delimiter, encoding, na_values), numeric_test=numeric_test,
+                     categorical_test=categorical_test, correction=correction, alpha=alpha,
+                     target=target, prediction=prediction, exclude=exclude)
     drifted = result.alerted if isinstance(result, MonitorRun) else result.drift_detected
     raise typer.Exit(EXIT_DRIFT if drifted else EXIT_OK)
 
 
 @app.command()
 def profile(reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet file or "
-                                                          "Parquet folder.")],
+                                                          "Parquet folder.",
+                                                     show_default=False)],
             output: Annotated[Path, typer.Option("-o", "--output", help="Profile file to "
-                                                 "write.")],
+                                                 "write (its name ends in .profile).")],
             config: ConfigOpt = None, numeric_test: NumericOpt = None,
             categorical_test: CategoricalOpt = None, correction: CorrectionOpt = None,
             alpha: AlphaOpt = None, target: TargetOpt = None,
@@ -226,25 +224,23 @@ def profile(reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet
             rows: Annotated[bool, typer.Option(
                 "--rows/--no-rows", help="Keep a sample of up to 20,000 whole rows for the "
                 "multivariate, embedding and text checks (--no-rows: only per-column "
-                "summaries; those checks are then skipped).")] = True) -> None:
+                "summaries; those checks are then skipped).")] = True,
+            delimiter: DelimiterOpt = None, encoding: EncodingOpt = "utf-8",
+            na_values: NaOpt = None) -> None:
     """Fit REFERENCE once and save its profile (usable wherever REFERENCE is accepted)."""
-    from driftwise.detect import DriftDetector
-    from driftwise.detect.config import detector_params, load_config
+    from driftwise.app import check_outputs, profile_files
 
-    try:
-        cfg = load_config(config) if config is not None else None
-        params = detector_params(cfg, None, numeric_test=numeric_test,
-                                 categorical_test=categorical_test, correction=correction,
-                                 alpha=alpha, target=target, prediction=prediction,
-                                 exclude=exclude)
-        detector = DriftDetector(**params).fit(reference)
-        detector.save(output, rows=rows)
-    except DriftwiseError as exc:
-        raise _fail(exc) from None
-    p = detector.profile_
+    read = _read_options(delimiter, encoding, na_values)
+    options = _drift_options(numeric_test=numeric_test, categorical_test=categorical_test,
+                             correction=correction, alpha=alpha, target=target,
+                             prediction=prediction, exclude=exclude)
+    check_outputs([("-o", output)], inputs=[reference, config])
+    with _progress(sys.stderr.isatty()) as start:
+        p = profile_files(reference, output, config=config, options=options, read=read,
+                          rows=rows, progress=start)
     kept = f", {p.rows.num_rows:,} rows sampled" if rows and p.rows is not None else ""
-    out.print(f"profile of {p.name}: {p.n_rows:,} rows, {len(p.columns)} columns{kept} -> "
-              f"{output}", highlight=False)
+    out.print(escape(one_line(f"profile of {p.name}: {p.n_rows:,} rows, {len(p.columns)} "
+                              f"columns{kept} -> {output}")), highlight=False)
 
 
 @app.command()
@@ -253,10 +249,40 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Folder for the HTM
     """Run the batch demo on real electricity-market data: drift per quarter."""
     from driftwise.demo import run_demo
 
-    try:
-        run_demo(out_dir, out)
-    except DriftwiseError as exc:
-        raise _fail(exc) from None
+    run_demo(out_dir, out)
+
+
+@config_app.command("schema")
+def config_schema(output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Write the schema here instead of stdout.")] = None) -> None:
+    """Print the JSON Schema of a configuration file (drift or Monitor)."""
+    import json
+
+    from driftwise.app import check_outputs
+    from driftwise.config import config_schema as schema
+
+    text = json.dumps(schema(), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    check_outputs([("-o", output)])
+    output.write_text(text, encoding="utf-8")
+    _note(f"JSON Schema: {output}")
+
+
+@config_app.command("check")
+def config_check(path: Annotated[Path, typer.Argument(help="The YAML configuration file.",
+                                                      show_default=False)]) -> None:
+    """Validate a configuration file; exit 0 when valid, 2 with the first problem."""
+    from driftwise.config import MonitorConfig, open_config
+
+    cfg = open_config(path)
+    if isinstance(cfg, MonitorConfig):
+        what = (f"a Monitor configuration (model {cfg.name!r}, {cfg.task}, "
+                f"{len(cfg.alerts)} alert rule(s))")
+    else:
+        what = "a drift configuration"
+    out.print(escape(one_line(f"{path}: valid, {what}")), highlight=False)
 
 
 def _version_callback(value: bool) -> None:
@@ -268,10 +294,79 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _main(version: Annotated[bool, typer.Option("--version", callback=_version_callback,
                                                 is_eager=True, help="Show the version.")]
+          = False,
+          debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an "
+                                              "internal error (also DRIFTWISE_DEBUG=1).")]
           = False) -> None:
     """driftwise: watch ML models in production."""
 
 
+def _error(text: str) -> None:
+    prefix = "driftwise: error:"
+    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+        prefix = f"\x1b[1;31m{prefix}\x1b[0m"
+    sys.stderr.write(f"{prefix} {one_line(text)}\n")
+
+
+def _debugging(argv: Sequence[str]) -> bool:
+    if "--debug" in argv:
+        return True
+    from driftwise.config.settings import CommonSettings, load_settings
+
+    try:
+        return load_settings(CommonSettings).debug
+    except ConfigError:
+        return False
+
+
+def _usage(exc: click.UsageError) -> None:
+    command = exc.ctx.command_path if exc.ctx is not None else "driftwise"
+    _error(f"{exc.format_message()} (see: {command} --help)")
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``argv`` and return its exit code (see the module docstring)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        with command.make_context("driftwise", args) as ctx:
+            command.invoke(ctx)
+        return EXIT_OK
+    except typer.Exit as exc:  # --help, --version, typer.Exit(code)
+        return int(exc.exit_code)
+    except click.NoArgsIsHelpError as exc:
+        sys.stderr.write(exc.format_message() + "\n")
+        return EXIT_BAD_INPUT
+    except click.UsageError as exc:
+        _usage(exc)
+        return EXIT_BAD_INPUT
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        return EXIT_BAD_INPUT
+    except DriftwiseError as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
+    except (KeyboardInterrupt, typer.Abort, EOFError):
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (| head): nothing more can be written there.
+        sys.stdout = open(os.devnull, "w")
+        _error("output closed before it was all written (broken pipe)")
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        _error("out of memory; try smaller inputs, or a saved profile as the reference")
+        return EXIT_INTERNAL
+    except Exception as exc:
+        if _debugging(args):
+            traceback.print_exc()
+        detail = one_line(f"{type(exc).__name__}: {exc}")[:300]
+        _error(f"internal error, a bug in driftwise {__version__} ({detail}); please report "
+               f"it at {ISSUES} with the command you ran (--debug or DRIFTWISE_DEBUG=1 shows "
+               "the traceback)")
+        return EXIT_INTERNAL
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    sys.exit(run())

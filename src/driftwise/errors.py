@@ -25,6 +25,15 @@ class ConfigError(DriftwiseError):
     """A configuration key or value is unknown or invalid."""
 
 
+class NothingTestedError(InsufficientDataError):
+    """A comparison ended with no column (and no multivariate, text or embedding part) tested."""
+
+
+class UsageError(DriftwiseError):
+    """Options that contradict each other or cannot be honoured (an output path that cannot
+    be written, a flag a Monitor configuration has no use for)."""
+
+
 class StateError(DriftwiseError):
     """A saved detector state is malformed, of another detector type, or of another version."""
 
@@ -35,6 +44,8 @@ __all__ = [
     "InputFileError",
     "InsufficientDataError",
     "NotFittedError",
+    "NothingTestedError",
     "SchemaError",
     "StateError",
+    "UsageError",
 ]

@@ -76,5 +76,5 @@ def test_unsupported_object_and_duplicate_columns() -> None:
     with pytest.raises(SchemaError, match="unsupported input of type list"):
         to_table([1, 2, 3])
     dup = pa.table([pa.array([1]), pa.array([2])], names=["a", "a"])
-    with pytest.raises(SchemaError, match="duplicate column names: a"):
+    with pytest.raises(SchemaError, match="duplicate column names: 'a'"):
         to_table(dup)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from driftwise.config import parse_config
 from driftwise.detect import DriftDetector
-from driftwise.detect.config import parse_config
 from driftwise.errors import ConfigError, InsufficientDataError, SchemaError
 
 
@@ -60,13 +60,13 @@ def test_infinite_values(ref) -> None:
 
 
 def test_unknown_tests_and_settings() -> None:
-    with pytest.raises(ConfigError, match="numeric_test: unknown value 'tt'"):
+    with pytest.raises(ConfigError, match=r"numeric_test: expected one of .*got 'tt'"):
         DriftDetector(numeric_test="tt").fit({"a": [1.0, 2.0]})
     with pytest.raises(ConfigError, match="alpha"):
         DriftDetector(alpha=1.5).fit({"a": [1.0, 2.0]})
     with pytest.raises(ConfigError, match="not in the reference: 'zz'"):
         DriftDetector(exclude=["zz"]).fit({"a": [1.0, 2.0]})
-    with pytest.raises(ConfigError, match="unknown kind 'blob'"):
+    with pytest.raises(ConfigError, match=r"kinds.a: expected one of .*got 'blob'"):
         DriftDetector(kinds={"a": "blob"}).fit({"a": [1.0, 2.0]})
 
 
@@ -78,7 +78,7 @@ def test_a_numeric_test_on_a_categorical_column_is_refused(ref) -> None:
 def test_config_errors_name_the_key() -> None:
     with pytest.raises(ConfigError, match=r"unknown key.*colums"):
         parse_config({"colums": {}})
-    with pytest.raises(ConfigError, match=r"columns.a: unknown key\(s\) knd"):
+    with pytest.raises(ConfigError, match=r"columns.a: unknown key 'knd'"):
         parse_config({"columns": {"a": {"knd": "numeric"}}})
     with pytest.raises(ConfigError, match=r"drift: unknown key.*alhpa"):
         parse_config({"drift": {"alhpa": 0.1}})

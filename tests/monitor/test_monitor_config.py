@@ -17,12 +17,13 @@ def with_(**parts):
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({"model": {"task": "binary"}, "colums": {}}, "top level: unknown key(s) colums"),
-    ({"model": {"task": "ranking"}}, "model.task: expected one of binary, multiclass"),
-    (with_(columns={"probabilities": "p", "targt": "y"}), "columns: unknown key(s) targt"),
+    ({"model": {"task": "binary"}, "colums": {}}, "top level: unknown key 'colums'"),
+    ({"model": {"task": "ranking"}},
+     "model.task: expected one of 'binary', 'multiclass' or 'regression', got 'ranking'"),
+    (with_(columns={"probabilities": "p", "targt": "y"}), "columns: unknown key 'targt'"),
     (with_(columns={"target": "y"}), "a classifier needs `prediction` or `probabilities`"),
     (with_(columns={"probabilities": ["a", "b"]}), "a binary model has one probability column"),
-    (with_(windows={"rows": 0}), "windows.rows: expected a positive integer"),
+    (with_(windows={"rows": 0}), "windows.rows: expected an integer >= 1, got 0"),
     (with_(windows={"rows": 10, "period": "day"}), "either `rows` or `period`"),
     (with_(windows={"period": "day"}), "windows.period needs columns.timestamp"),
     (with_(checks={"performance": {"metrics": ["auc"]}}),
@@ -31,9 +32,9 @@ def with_(**parts):
     (with_(alerts=[{"metric": "performance.roc_auc", "condition": "about 0.7"}]),
      "alerts[0].condition: cannot read condition"),
     (with_(alerts=[{"metric": "x", "condition": "< 1", "severity": "page"}]),
-     "alerts[0].severity: expected warning or critical"),
+     "alerts[0].severity: expected one of 'warning' or 'critical', got 'page'"),
     (with_(alerts=[{"metric": "x", "condition": "< 1", "for": -2}]),
-     "alerts[0].for: expected a positive integer"),
+     "alerts[0].for: expected an integer >= 1, got -2"),
     ({"model": {"task": "multiclass"}, "columns": {"probabilities": ["a", "b"]}},
      "maps each class to its probability column"),
 ])
@@ -56,8 +57,8 @@ def test_valid_config_and_defaults(tmp_path) -> None:
     cfg = load_monitor_config(path)
     assert cfg.name == "churn" and cfg.window_rows == 500 and cfg.min_rows == 100
     assert cfg.columns.probability_classes == ("a", "b", "c")
-    assert cfg.columns.segments == ("region",)
-    assert cfg.checks.estimated_performance == ("roc_auc", "accuracy", "precision", "recall",
+    assert cfg.columns.segments == ["region"]
+    assert cfg.estimated_metrics == ("roc_auc", "accuracy", "precision", "recall",
                                                 "f1")
     rule = cfg.alerts[0]
     assert (rule.operator, rule.threshold, rule.for_windows) == ("<", 0.8, 3)

@@ -46,7 +46,8 @@ def test_state_round_trip_continues_exactly() -> None:
 
 
 def test_stream_config_errors_name_the_entry() -> None:
-    with pytest.raises(ConfigError, match=r"checks.stream\[0\].detector: .*type"):
+    with pytest.raises(ConfigError,
+                       match=r"checks.stream\[0\].detector.type: expected one of .*got 'cusm'"):
         parse_monitor_config(stream_config({"type": "cusm"}))
     with pytest.raises(ConfigError, match=r"checks.stream\[0\]: unknown key"):
         parse_monitor_config(dict(CONFIG, checks={"stream": [

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from driftwise.monitor import Monitor
-from driftwise.monitor.job import MonitorRun
+from driftwise.monitor.run import MonitorRun
 from driftwise.report.monitor_html import render_monitor_html
 
 

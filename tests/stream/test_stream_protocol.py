@@ -200,9 +200,9 @@ def test_make_detector_calibrates_from_a_target_arl() -> None:
 
 
 @pytest.mark.parametrize(("spec", "message"), [
-    ({"h": 5.0}, "'type' must be one of"),
-    ({"type": "cusm"}, "'type' must be one of"),
-    ({"type": "cusum", "hh": 5.0}, "unknown key\\(s\\) \\['hh'\\]"),
+    ({"h": 5.0}, "type: required, but missing"),
+    ({"type": "cusm"}, "type: expected one of 'adwin', .*got 'cusm'"),
+    ({"type": "cusum", "hh": 5.0}, "unknown key 'hh'"),
     ({"type": "cusum", "h": -1.0}, "^h must be"),
     ({"type": "cusum", "h": 5.0, "target_arl0": 500}, "'h' or 'target_arl0'"),
     ({"type": "ewma", "L": 3.0, "target_arl0": 500}, "'L' or 'target_arl0'"),

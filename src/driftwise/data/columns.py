@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -78,20 +79,52 @@ def numeric_values(name: str, column: pa.ChunkedArray, sample: str) -> NumericVa
     return NumericValues(values, n_missing)
 
 
-def _labels(values: pa.Array) -> list[str]:
-    t = values.type
-    if pa.types.is_floating(t):
-        nums = values.to_numpy(zero_copy_only=False)
-        if bool(np.all(nums == np.round(nums))):
-            return [str(int(v)) for v in nums]
-        return [repr(float(v)) for v in nums]
-    if pa.types.is_boolean(t):
-        return ["true" if v else "false" for v in values.to_pylist()]
-    return [str(v) for v in values.to_pylist()]
+def category_label(value: object) -> str | None:
+    """The label of one category value: the one rule every part of driftwise uses.
+
+    Missing (None, NaN) -> ``None``; booleans -> ``"true"``/``"false"``; whole-number floats
+    and decimals read like integers (``1.0`` -> ``"1"``, so a column stored as integers in
+    one file and as floats in another keeps its labels); other floats by their shortest
+    round-tripping form (``2.5`` -> ``"2.5"``); everything else by ``str``.
+
+    Examples
+    --------
+    >>> [category_label(v) for v in (1.0, 2.5, True, None, float("nan"), 7, "a")]
+    ['1', '2.5', 'true', None, None, '7', 'a']
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value:
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, Decimal):
+        if value.is_nan():
+            return None
+        return str(int(value)) if value == value.to_integral_value() else \
+            format(value.normalize(), "f")
+    return str(value)
+
+
+def labels(column: pa.ChunkedArray | pa.Array) -> list[str | None]:
+    """Every row's category label (:func:`category_label`), computed once per distinct value."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(array) == 0:
+        return []
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    encoded = pc.dictionary_encode(array)
+    names = [category_label(v) for v in encoded.dictionary.to_pylist()]
+    lookup = np.array([*names, None], dtype=object)
+    index = pc.fill_null(encoded.indices, len(names)).to_numpy(zero_copy_only=False)
+    result: list[str | None] = lookup[index].tolist()
+    return result
 
 
 def category_counts(column: pa.ChunkedArray) -> CategoryCounts:
-    """Counts per category label. Whole-number floats are labelled like integers."""
+    """Counts per category label (:func:`category_label`)."""
     non_null = pc.drop_null(column)
     if pa.types.is_floating(non_null.type):
         non_null = pc.filter(non_null, pc.invert(pc.is_nan(non_null)))
@@ -99,11 +132,12 @@ def category_counts(column: pa.ChunkedArray) -> CategoryCounts:
     if len(non_null) == 0:
         return CategoryCounts((), np.zeros(0, dtype=np.int64), n_missing)
     vc = pc.value_counts(non_null)
-    labels = _labels(vc.field("values"))
+    names = [category_label(v) for v in vc.field("values").to_pylist()]
     counts = vc.field("counts").to_numpy(zero_copy_only=False).astype(np.int64)
     # Distinct raw values can share a label (1 and 1.0 across chunks): add them up.
     merged: dict[str, int] = {}
-    for label, count in zip(labels, counts.tolist(), strict=True):
+    for label, count in zip(names, counts.tolist(), strict=True):
+        assert label is not None  # missing values were dropped above
         merged[label] = merged.get(label, 0) + count
     return CategoryCounts(
         tuple(merged), np.fromiter(merged.values(), dtype=np.int64, count=len(merged)), n_missing

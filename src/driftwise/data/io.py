@@ -2,104 +2,140 @@
 
 Everything downstream works on a :class:`pyarrow.Table`: columnar, typed, with real
 nulls, and cheap to get from pandas, polars and NumPy.
+
+A path's type is decided by its final suffix alone (after a compression suffix): ``.csv``
+and ``.tsv`` (optionally ``.gz``, ``.bz2``, ``.zst``, ``.lz4``) are CSV, ``.parquet``,
+``.pq`` and ``.parq`` Parquet, a folder is a Parquet dataset. Only regular files are read:
+a FIFO or a device is refused, never waited on.
 """
 
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from driftwise._text import literal, one_line
+from driftwise.data.csv import ReadOptions, read_csv
 from driftwise.errors import InputFileError, InsufficientDataError, SchemaError
 
-CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv", ".tsv.gz")
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "ReadOptions", "read_path", "require_rows",
+           "to_table"]
+
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".lz4": "lz4"}
+UNSUPPORTED_COMPRESSIONS = (".zip", ".xz", ".7z", ".rar", ".tar", ".tgz", ".br")
+CSV_SUFFIXES = (".csv", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-_PARQUET_MAGIC = b"PAR1"
+DEFAULT_READ = ReadOptions()
 
 
-def _is_parquet_file(path: Path) -> bool:
-    if path.name.lower().endswith(PARQUET_SUFFIXES):
-        return True
-    try:
-        with path.open("rb") as fh:
-            return fh.read(4) == _PARQUET_MAGIC
-    except OSError:
-        return False
+def file_format(path: Path) -> tuple[str, str | None]:
+    """``("csv" | "tsv" | "parquet", compression)`` from the name's final suffix(es)."""
+    name = path.name.lower()
+    where = one_line(os.fspath(path))
+    compression = None
+    for suffix, codec in COMPRESSIONS.items():
+        if name.endswith(suffix):
+            compression, name = codec, name[: -len(suffix)]
+            break
+    if name.endswith(UNSUPPORTED_COMPRESSIONS) or path.name.lower().endswith(
+            UNSUPPORTED_COMPRESSIONS):
+        raise InputFileError(f"{where}: archives and this compression are not read; "
+                             "decompress it to a .csv or .parquet file first")
+    if name.endswith(".csv"):
+        return "csv", compression
+    if name.endswith(".tsv"):
+        return "tsv", compression
+    if name.endswith(PARQUET_SUFFIXES):
+        if compression is not None:
+            raise InputFileError(f"{where}: a Parquet file compresses its own pages; "
+                                 "decompress the outer file first")
+        return "parquet", None
+    raise InputFileError(
+        f"{where}: not a CSV or Parquet file name (expected .csv or .tsv, optionally "
+        f"compressed {', '.join(COMPRESSIONS)}, or {', '.join(PARQUET_SUFFIXES)}, or a folder "
+        "of Parquet files)")
 
 
-def _read_csv(path: Path) -> pa.Table:
-    from pyarrow import csv
-
-    delimiter = "\t" if ".tsv" in path.name.lower() else ","
-    if not path.name.lower().endswith((".gz", ".bz2")):
-        with path.open("rb") as fh:
-            if b"\x00" in fh.read(65536):
-                raise InputFileError(f"{path}: binary content, not a CSV text file")
-    try:
-        # Empty fields are missing values in strings too, as in every spreadsheet and pandas.
-        return csv.read_csv(path, parse_options=csv.ParseOptions(delimiter=delimiter),
-                            convert_options=csv.ConvertOptions(strings_can_be_null=True))
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: not readable as CSV ({exc})") from None
-
-
-def _read_parquet(path: Path) -> pa.Table:
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputFileError(f"{path}: not readable as Parquet ({exc})") from None
-
-
-def read_path(path: str | os.PathLike[str]) -> pa.Table:
+def read_path(path: str | os.PathLike[str], options: ReadOptions | None = None) -> pa.Table:
     """Read a CSV file, a Parquet file, or a folder of Parquet files.
 
     Raises
     ------
     InputFileError
-        The path does not exist, is not CSV or Parquet, or cannot be parsed.
+        The path does not exist, is not a regular file or folder, is not CSV or Parquet,
+        or cannot be parsed; the message names the file and what was wrong.
     """
     # Arrow's allocator keeps freed buffers (an earlier table, decompression pages); give
     # them back around each read so that large inputs do not stack up in memory.
     pool = pa.default_memory_pool()
     pool.release_unused()
-    table = _read_any(Path(path))
+    table = _read_any(Path(os.fspath(path)), options or DEFAULT_READ)
     pool.release_unused()
-    return table
+    return _normalise_types(_unique_names(table, one_line(os.fspath(path))))
 
 
-def _read_any(p: Path) -> pa.Table:
-    if not p.exists():
-        raise InputFileError(f"{p}: no such file or folder")
-    if p.is_dir():
-        if not any(f.name.lower().endswith(PARQUET_SUFFIXES) for f in p.rglob("*")):
-            raise InputFileError(f"{p}: a folder must hold Parquet files (*.parquet)")
-        return _read_parquet(p)
+def _stat(p: Path) -> os.stat_result:
+    where = one_line(os.fspath(p))
+    try:
+        return p.stat()
+    except FileNotFoundError:
+        raise InputFileError(f"{where}: no such file or folder") from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputFileError(f"{where}: cannot read ({one_line(reason)})") from None
+
+
+def _read_any(p: Path, options: ReadOptions) -> pa.Table:
+    where = one_line(os.fspath(p))
+    info = _stat(p)
+    if stat.S_ISDIR(info.st_mode):
+        from driftwise.data.parquet import read_parquet_folder
+
+        return read_parquet_folder(p)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError(f"{where}: not a regular file (a FIFO, socket or device is not "
+                             "read; write the data to a file first)")
+    kind, compression = file_format(p)
     if not os.access(p, os.R_OK):
-        raise InputFileError(f"{p}: permission denied")
-    if _is_parquet_file(p):
-        return _read_parquet(p)
-    if p.name.lower().endswith(CSV_SUFFIXES):
-        return _read_csv(p)
-    raise InputFileError(
-        f"{p}: not a CSV or Parquet file (expected one of "
-        f"{', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}, or a folder of Parquet files)"
-    )
+        raise InputFileError(f"{where}: permission denied")
+    try:
+        if kind == "parquet":
+            from driftwise.data.parquet import read_parquet_file
+
+            return read_parquet_file(p)
+        return read_csv(p, compression, kind == "tsv", options)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{where}: not valid {options.encoding} text "
+                             f"({one_line(exc.reason)} at byte {exc.start:,} of a block); "
+                             "check the file's encoding (--encoding)") from None
+    except pa.ArrowInvalid as exc:
+        raise InputFileError(f"{where}: not readable as CSV ({_short(exc)})") from None
+    except (OSError, EOFError, pa.ArrowException) as exc:
+        if compression is not None:
+            raise InputFileError(f"{where}: truncated or corrupt {compression} data "
+                                 f"({_short(exc)})") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _short(exc)
+        raise InputFileError(f"{where}: cannot read ({reason})") from None
 
 
-def _from_numpy(array: np.ndarray[Any, Any]) -> pa.Table:
-    if array.dtype.names:
-        return pa.table({name: array[name] for name in array.dtype.names})
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2:
-        raise SchemaError(f"a NumPy input must be 1-D or 2-D, got {array.ndim} dimensions")
-    return pa.table({f"x{i}": np.ascontiguousarray(array[:, i]) for i in range(array.shape[1])})
+def _short(exc: BaseException, limit: int = 300) -> str:
+    text = one_line(str(exc) or type(exc).__name__)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _unique_names(table: pa.Table, where: str) -> pa.Table:
+    names = table.column_names
+    if len(set(names)) != len(names):
+        dupes = sorted({c for c in names if names.count(c) > 1})
+        raise SchemaError(f"{where}: duplicate column names: "
+                          f"{', '.join(literal(d) for d in dupes)}")
+    return table
 
 
 def _normalise_types(table: pa.Table) -> pa.Table:
@@ -108,61 +144,73 @@ def _normalise_types(table: pa.Table) -> pa.Table:
     A dictionary-encoded column (a pandas ``category``) is declared categorical by its
     author, so non-string dictionary values become string labels: integer codes such
     as a school grade then stay categorical however many distinct values they have.
+    Field metadata (missing-value markers found when reading) is kept.
     """
-    columns = []
+    fields, columns = [], []
     changed = False
-    for column in table.columns:
-        t = column.type
+    for field, column in zip(table.schema, table.columns, strict=True):
+        t = field.type
         if pa.types.is_dictionary(t):
             value_type = t.value_type if pa.types.is_string(t.value_type) or \
                 pa.types.is_large_string(t.value_type) else pa.string()
             column = pc.cast(pc.cast(column, t.value_type), value_type)
             changed = True
-        elif t == pa.string_view():
-            column = pc.cast(column, pa.large_string())
+        elif t in (pa.string_view(), pa.binary_view()):
+            column = pc.cast(column, pa.large_string() if t == pa.string_view()
+                             else pa.large_binary())
             changed = True
+        fields.append(pa.field(field.name, column.type, field.nullable, field.metadata))
         columns.append(column)
-    return pa.table(columns, names=table.column_names) if changed else table
+    if not changed:
+        return table
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields, table.schema.metadata))
 
 
-def to_table(data: Any) -> pa.Table:
+def to_table(data: Any, options: ReadOptions | None = None) -> pa.Table:
     """Convert a supported input to a :class:`pyarrow.Table`.
 
     Parameters
     ----------
     data
-        A ``pyarrow.Table``, a pandas or polars ``DataFrame``, a NumPy array (1-D, 2-D
-        or structured; plain columns are named ``x0, x1, ...``), a mapping of column
-        name to array, or a path to a CSV file, a Parquet file or a Parquet folder.
+        A ``pyarrow.Table`` or ``RecordBatch``, a pandas or polars ``DataFrame``, a NumPy
+        array (1-D, 2-D or structured; plain columns are named ``x0, x1, ...``), a mapping
+        of column name to values, a list of row mappings, or a path to a CSV file, a
+        Parquet file or a Parquet folder.
+    options
+        How CSV files are read (:class:`ReadOptions`).
 
     Returns
     -------
     pyarrow.Table
+
+    Raises
+    ------
+    SchemaError
+        An input that is not a table (a Series, one array of objects...), columns of
+        unequal lengths, names that collide, or a column whose values mix types; the
+        message names the column.
     """
-    if isinstance(data, pa.Table):
-        table = data
-    elif isinstance(data, str | os.PathLike):
-        table = read_path(data)
-    elif isinstance(data, np.ndarray):
-        table = _from_numpy(data)
-    elif isinstance(data, dict):
-        table = pa.table({str(k): v for k, v in data.items()})
-    elif hasattr(data, "to_arrow") and type(data).__module__.startswith("polars"):
-        table = data.to_arrow()
-    elif type(data).__module__.startswith("pandas"):
-        table = pa.Table.from_pandas(data, preserve_index=False)
-    else:
-        raise SchemaError(
-            f"unsupported input of type {type(data).__name__}: pass a pandas/polars "
-            "DataFrame, a pyarrow Table, a NumPy array or a CSV/Parquet path"
-        )
-    if len(set(table.column_names)) != len(table.column_names):
-        dupes = sorted({c for c in table.column_names if table.column_names.count(c) > 1})
-        raise SchemaError(f"duplicate column names: {', '.join(dupes)}")
-    return _normalise_types(table)
+    if isinstance(data, str | os.PathLike):
+        return read_path(data, options)
+    from driftwise.data.convert import convert
+
+    table = convert(data)
+    return _normalise_types(_unique_names(table, "input"))
 
 
 def require_rows(table: pa.Table, name: str) -> None:
     """Raise :class:`InsufficientDataError` when ``table`` has no rows."""
     if table.num_rows == 0:
         raise InsufficientDataError(f"the {name} sample is empty (0 rows)")
+
+
+def column_names(names: Sequence[Any] | Mapping[Any, Any]) -> list[str]:
+    """Names as strings; two inputs that become the same name are an error naming both."""
+    out: dict[str, Any] = {}
+    for key in names:
+        name = str(key)
+        if name in out:
+            raise SchemaError(f"column names {literal(out[name])} and {literal(key)} both "
+                              f"become {literal(name)}; rename one")
+        out[name] = key
+    return list(out)

@@ -8,14 +8,17 @@ Inference rules (documented in the README):
   period differs by construction);
 * integers, and floats whose values are all whole numbers, with at most
   :data:`MAX_CODED_CATEGORIES` distinct values -> ``categorical`` (integer-coded);
-* integers or strings that are (almost) all distinct and either look like a key by
-  name (``id``, ``*_id``, ``uuid``...) or, for integers, increase monotonically, and
-  strings that are almost all distinct -> ``identifier`` (not tested);
+* integers that are (almost) all distinct and whose name says key (``id``, ``*_id``,
+  ``uuid``, ``index``, ``Unnamed: 0``...), and strings that are almost all distinct
+  -> ``identifier`` (not tested); unique integers with another name are measurements
+  and are tested (declare ``kind: identifier`` to skip one);
 * strings whose values are mostly distinct sentences -> ``text`` (tested by the text
   drift detector, not per value);
 * lists of numbers (Arrow ``list<float>``, e.g. from Parquet), and strings that are all
   JSON arrays of numbers (how a CSV holds vectors) -> ``embedding`` (tested by the
   embedding drift detector);
+* lists of other values, structs, maps and unions -> ``nested``; binary and other types
+  -> ``unsupported`` (both reported with the reason, not tested);
 * other numbers -> ``numeric``; other strings -> ``categorical``.
 """
 
@@ -40,6 +43,8 @@ class ColumnKind(StrEnum):
     TEXT = "text"
     IDENTIFIER = "identifier"
     EMBEDDING = "embedding"
+    NESTED = "nested"
+    UNSUPPORTED = "unsupported"
 
 
 #: Kinds compared with a two-sample test; the others are reported with a reason.
@@ -51,6 +56,9 @@ IDENTIFIER_UNIQUE_SHARE = 0.95
 TEXT_MIN_MEAN_WORDS = 4.0
 TEXT_UNIQUE_SHARE = 0.5
 _ID_TOKEN = re.compile(r"(^|[_\W])(id|uuid|guid|key)$|^id[_\W]", re.IGNORECASE)
+#: Names of row numbers: a DataFrame index written out ("Unnamed: 0"), "index", "row"...
+_ROW_NUMBER = re.compile(r"^(unnamed: ?\d+|index|idx|row|rownum|row_?(number|no|index|nr)|"
+                         r"seq|sequence|line|__index_level_\d+__)$", re.IGNORECASE)
 _ID_CAMEL = re.compile(r"[a-z](Id|ID)$")
 
 SKIP_REASONS = {
@@ -61,6 +69,9 @@ SKIP_REASONS = {
     "the report's embeddings part)",
     ColumnKind.IDENTIFIER: "identifier: (almost) every value is unique, so its distribution "
     "carries no drift signal",
+    ColumnKind.NESTED: "nested values (lists, structs or maps): not tested; flatten their "
+    "fields into columns to test them",
+    ColumnKind.UNSUPPORTED: "values of a type driftwise does not test (binary data...)",
 }
 
 
@@ -80,6 +91,11 @@ def is_temporal_type(t: pa.DataType) -> bool:
         pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t)
         or pa.types.is_duration(t)
     )
+
+
+def is_nested_type(t: pa.DataType) -> bool:
+    """List, struct, map or union Arrow type (of any depth)."""
+    return bool(pa.types.is_nested(t) or pa.types.is_union(t))
 
 
 def is_vector_type(t: pa.DataType) -> bool:
@@ -158,6 +174,11 @@ def _looks_like_text(values: pa.ChunkedArray, n_unique: int) -> bool:
     return mean_words is not None and mean_words + 1 >= TEXT_MIN_MEAN_WORDS
 
 
+def is_key_name(name: str) -> bool:
+    """Whether a column's name says it is a key: ``id``, ``user_id``, ``uuid``, ``index``..."""
+    return bool(_ID_TOKEN.search(name) or _ID_CAMEL.search(name) or _ROW_NUMBER.match(name))
+
+
 def _json_vectors(values: pa.ChunkedArray) -> bool:
     """Whether the sampled strings all look like JSON arrays of numbers."""
     sample = [str(v).strip() for v in values.slice(0, 50).to_pylist()]
@@ -181,6 +202,10 @@ def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
         return ColumnKind.DATETIME, f"{t} values"
     if is_vector_type(t):
         return ColumnKind.EMBEDDING, f"vectors ({t})"
+    if is_nested_type(t):
+        return ColumnKind.NESTED, f"nested type {t}"
+    if not (is_numeric_type(t) or is_string_type(t) or pa.types.is_null(t)):
+        return ColumnKind.UNSUPPORTED, f"{t} values"
     if pa.types.is_floating(t) and not _whole_numbers(column):
         # Fractional values: numeric, whatever their count (no need to hash them all).
         return ColumnKind.NUMERIC, f"{t} values"
@@ -193,11 +218,12 @@ def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
         if n_unique <= MAX_CODED_CATEGORIES and _whole_numbers(values):
             return ColumnKind.CATEGORICAL, f"integer-coded, {n_unique} distinct values"
         if pa.types.is_integer(t) and many_distinct:
-            if _ID_TOKEN.search(name) or _ID_CAMEL.search(name):
-                return ColumnKind.IDENTIFIER, "integer key: name and unique values"
-            arr = values.to_numpy()
-            if arr.size > 1 and bool(np.all(np.diff(arr) > 0)):
-                return ColumnKind.IDENTIFIER, "integer key: unique, increasing values"
+            if is_key_name(name):
+                return ColumnKind.IDENTIFIER, "integer key: its name and unique values"
+            # Unique numbers are a measurement (an amount, a duration) unless the name or
+            # a declared kind says key: test them, and say why.
+            return ColumnKind.NUMERIC, (f"{t} values, {distinct_share:.0%} distinct; tested "
+                                        "(declare kind: identifier if it is a key)")
         return ColumnKind.NUMERIC, f"{t} values"
     if is_string_type(t):
         fmt = _date_format(values)
@@ -210,6 +236,4 @@ def infer_kind(name: str, column: pa.ChunkedArray) -> tuple[ColumnKind, str]:
         if many_distinct:
             return ColumnKind.IDENTIFIER, f"{distinct_share:.0%} of values distinct"
         return ColumnKind.CATEGORICAL, f"strings, {n_unique} distinct values"
-    if pa.types.is_null(t):
-        return ColumnKind.NUMERIC, "no values"
-    return ColumnKind.IDENTIFIER, f"unsupported Arrow type {t}"
+    return ColumnKind.NUMERIC, "no values"

@@ -18,21 +18,15 @@ then skipped with a reason).
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from driftwise._version import __version__
 from driftwise.data import (
     TESTED_KINDS,
     ColumnKind,
@@ -41,15 +35,14 @@ from driftwise.data import (
     numeric_values,
     type_family,
 )
-from driftwise.data.schema import SKIP_REASONS
-from driftwise.errors import ConfigError, InputFileError, SchemaError
-
-PROFILE_FORMAT = "driftwise-reference-profile"
-PROFILE_VERSION = 1
-#: Rows kept for the row-based parts (multivariate, embeddings, text); the detectors of
-#: those parts use at most 5,000 rows per sample themselves.
-ROW_SAMPLE = 20_000
-ROLES = ("feature", "target", "prediction")
+from driftwise.data.csv import markers_of
+from driftwise.data.schema import SKIP_REASONS, is_nested_type, is_string_type
+from driftwise.detect._profile_file import (
+    ROW_SAMPLE,
+    read_profile,
+    write_profile,
+)
+from driftwise.errors import ConfigError, SchemaError
 
 
 @dataclass
@@ -67,6 +60,7 @@ class ColumnProfile:
     sorted_values: NDArray[np.float64] | None = None
     labels: tuple[str, ...] | None = None
     counts: NDArray[np.int64] | None = None
+    markers: dict[str, int] = field(default_factory=dict)
 
     @property
     def tested(self) -> bool:
@@ -87,6 +81,8 @@ class ColumnProfile:
         if self.labels is not None and self.counts is not None:
             out["labels"] = list(self.labels)
             out["counts"] = self.counts.tolist()
+        if self.markers:
+            out["markers"] = dict(self.markers)
         return out
 
 
@@ -98,16 +94,22 @@ def no_values_error(name: str, sample: str, n_rows: int) -> SchemaError:
 
 
 def profile_column(
-    name: str, column: pa.ChunkedArray, kind: ColumnKind | None, role: str
+    name: str, column: pa.ChunkedArray, kind: ColumnKind | None, role: str,
+    markers: Mapping[str, int] | None = None,
 ) -> ColumnProfile:
-    """Profile one reference column, inferring its kind unless ``kind`` is given."""
+    """Profile one reference column, inferring its kind unless ``kind`` is given.
+
+    ``markers`` are the missing-value markers counted when the column was read.
+    """
     if kind is None:
         kind, reason = infer_kind(name, column)
     else:
         reason = "set in configuration"
+        _check_declared(name, column.type, kind)
     prof = ColumnProfile(
         name=name, kind=kind, kind_reason=reason, role=role, arrow_type=str(column.type),
         family=type_family(column.type), n_rows=len(column), n_missing=column.null_count,
+        markers=dict(markers or {}),
     )
     if kind == ColumnKind.NUMERIC:
         nv = numeric_values(name, column, "reference")
@@ -121,6 +123,15 @@ def profile_column(
             raise no_values_error(name, "reference", len(column))
         prof.labels, prof.counts, prof.n_missing = cc.labels, cc.counts, cc.n_missing
     return prof
+
+
+def _check_declared(name: str, t: pa.DataType, kind: ColumnKind) -> None:
+    """A declared kind must fit the values (a struct cannot be counted as categories)."""
+    nested = is_nested_type(t)
+    fits = kind in (ColumnKind.EMBEDDING, ColumnKind.IDENTIFIER, ColumnKind.NESTED) if nested \
+        else kind != ColumnKind.EMBEDDING or is_string_type(t)
+    if not fits:
+        raise ConfigError(f"column {name!r} holds {t} values; it cannot be declared {kind.value}")
 
 
 @dataclass
@@ -160,7 +171,8 @@ class ReferenceProfile:
                 continue
             kind = _parse_kind(col, kinds[col]) if col in kinds else None
             role = roles.get(col, "feature")
-            columns[col] = profile_column(col, table.column(col), kind, role)
+            columns[col] = profile_column(col, table.column(col), kind, role,
+                                          markers_of(table, col))
             if progress is not None:
                 progress(col)
         return cls(table.num_rows, columns, excluded, name,
@@ -184,61 +196,39 @@ class ReferenceProfile:
              *, rows: bool = True) -> None:
         """Write the profile (and optional detector settings) to one file; ``rows=False``
         leaves out the row sample."""
-        meta = {
-            "format": PROFILE_FORMAT, "version": PROFILE_VERSION,
-            "driftwise_version": __version__, "name": self.name, "n_rows": self.n_rows,
-            "excluded": self.excluded, "columns": [c.meta() for c in self.columns.values()],
-            "settings": dict(settings or {}),
-        }
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr("profile.json", json.dumps(meta))
-            for i, col in enumerate(self.columns.values()):
-                if col.sorted_values is not None:
-                    buf = io.BytesIO()
-                    np.save(buf, col.sorted_values, allow_pickle=False)
-                    zf.writestr(f"values/{i}.npy", buf.getvalue())
-            if rows and self.rows is not None:
-                buf = io.BytesIO()
-                pq.write_table(self.rows, buf, compression="zstd")
-                zf.writestr("rows.parquet", buf.getvalue())
+        meta = {"name": self.name, "n_rows": self.n_rows, "excluded": self.excluded,
+                "columns": [c.meta() for c in self.columns.values()],
+                "settings": dict(settings or {})}
+        values = {i: col.sorted_values for i, col in enumerate(self.columns.values())
+                  if col.sorted_values is not None}
+        write_profile(path, meta, values, self.rows if rows else None)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> tuple[ReferenceProfile, dict[str, Any]]:
-        """Read a profile file; returns the profile and the settings saved with it."""
-        p = Path(path)
-        try:
-            with zipfile.ZipFile(p) as zf:
-                meta = json.loads(zf.read("profile.json"))
-                if meta.get("format") != PROFILE_FORMAT:
-                    raise InputFileError(f"{p}: not a driftwise reference profile")
-                if meta.get("version") != PROFILE_VERSION:
-                    raise InputFileError(
-                        f"{p}: profile format version {meta.get('version')} is not supported "
-                        f"by driftwise {__version__} (expects {PROFILE_VERSION}); re-create it "
-                        "with `driftwise profile`"
-                    )
-                columns = {}
-                for i, m in enumerate(meta["columns"]):
-                    col = ColumnProfile(
-                        name=m["name"], kind=ColumnKind(m["kind"]), kind_reason=m["kind_reason"],
-                        role=m["role"], arrow_type=m["arrow_type"], family=m["family"],
-                        n_rows=m["n_rows"], n_missing=m["n_missing"],
-                    )
-                    if col.kind == ColumnKind.NUMERIC:
-                        col.sorted_values = np.load(
-                            io.BytesIO(zf.read(f"values/{i}.npy")), allow_pickle=False
-                        )
-                    if "labels" in m:
-                        col.labels = tuple(m["labels"])
-                        col.counts = np.asarray(m["counts"], dtype=np.int64)
-                    columns[col.name] = col
-                rows = None
-                if "rows.parquet" in zf.namelist():
-                    rows = pq.read_table(io.BytesIO(zf.read("rows.parquet")))
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, pa.ArrowException) as exc:
-            raise InputFileError(f"{p}: not a readable driftwise profile ({exc})") from None
-        profile = cls(meta["n_rows"], columns, list(meta["excluded"]), meta["name"], rows)
-        return profile, dict(meta.get("settings", {}))
+        """Read and check a profile file; returns the profile and the settings saved with it.
+
+        Raises
+        ------
+        InputFileError
+            The file is not a driftwise profile, of an unsupported version, or damaged
+            (the message starts with "damaged profile:" and says what is wrong).
+        """
+        contents = read_profile(path)
+        columns = {}
+        for i, m in enumerate(contents.meta.columns):
+            col = ColumnProfile(
+                name=m.name, kind=ColumnKind(m.kind), kind_reason=m.kind_reason, role=m.role,
+                arrow_type=m.arrow_type, family=m.family, n_rows=m.n_rows,
+                n_missing=m.n_missing, sorted_values=contents.values.get(i),
+                markers=dict(m.markers),
+            )
+            if m.labels is not None and m.counts is not None:
+                col.labels = tuple(m.labels)
+                col.counts = np.asarray(m.counts, dtype=np.int64)
+            columns[col.name] = col
+        meta = contents.meta
+        profile = cls(meta.n_rows, columns, list(meta.excluded), meta.name, contents.rows)
+        return profile, contents.settings
 
 
 def row_sample(table: pa.Table, size: int = ROW_SAMPLE, seed: int = 0) -> pa.Table:
@@ -257,15 +247,3 @@ def _parse_kind(column: str, value: str) -> ColumnKind:
         choices = ", ".join(k.value for k in ColumnKind)
         raise ConfigError(f"column {column!r}: unknown kind {value!r}; choose one of {choices}")\
             from None
-
-
-def is_profile_file(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a driftwise profile file (a ZIP with ``profile.json``)."""
-    p = Path(path)
-    if not p.is_file() or not zipfile.is_zipfile(p):
-        return False
-    try:
-        with zipfile.ZipFile(p) as zf:
-            return "profile.json" in zf.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return False

@@ -1,23 +1,49 @@
-"""Detector settings: one validated object shared by the library, the CLI and configs."""
+"""Detector settings: one validated model shared by the library, the CLI and configs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
+from pydantic import BeforeValidator, Field, field_validator
+
+from driftwise.config._model import StrictModel, validate
+from driftwise.detect.geometry.suite import (
+    EmbeddingsSection,
+    MultivariateSection,
+    TextSection,
+    section_values,
+)
 from driftwise.detect.tests import (
     CATEGORICAL_TESTS,
     DEFAULT_MIN_EFFECT,
     DEFAULT_THRESHOLDS,
     NUMERIC_TESTS,
 )
-from driftwise.errors import ConfigError
 from driftwise.stats.correction import CORRECTIONS
 
+__all__ = ["DetectorParams", "DriftSettings"]
 
-@dataclass(frozen=True)
-class DriftSettings:
+# The names live with the tests (detect.tests, stats.correction); these types spell them
+# for validation and the JSON Schema (mypy sees plain strings).
+if TYPE_CHECKING:
+    NumericTest: TypeAlias = str
+    CategoricalTest: TypeAlias = str
+    TestName: TypeAlias = str
+    Correction: TypeAlias = str
+    EffectKind: TypeAlias = str
+    DistanceTest: TypeAlias = str
+else:
+    NumericTest = Literal[NUMERIC_TESTS]
+    CategoricalTest = Literal[CATEGORICAL_TESTS]
+    TestName = Literal[tuple(dict.fromkeys(NUMERIC_TESTS + CATEGORICAL_TESTS))]
+    Correction = Literal[CORRECTIONS]
+    EffectKind = Literal[tuple(DEFAULT_MIN_EFFECT)]
+    DistanceTest = Literal[tuple(DEFAULT_THRESHOLDS)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class DriftSettings(StrictModel):
     """How columns are tested and how drift is decided.
 
     Parameters
@@ -40,79 +66,88 @@ class DriftSettings:
     drift_share : float
         The dataset drifts when at least this share of tested columns drifts (and at
         least one does); 0 means "any column".
+
+    Examples
+    --------
+    >>> DriftSettings(alpha=0.01).thresholds["psi"]
+    0.2
+    >>> DriftSettings.parse({"alpha": "0.05"})
+    Traceback (most recent call last):
+    ...
+    driftwise.errors.ConfigError: alpha: expected a number, got '0.05'
     """
 
-    numeric_test: str = "auto"
-    categorical_test: str = "auto"
-    correction: str = "fdr"
-    alpha: float = 0.05
-    min_effect: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIN_EFFECT))
-    thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
-    bins: int = 10
-    tests: Mapping[str, str] = field(default_factory=dict)
-    drift_share: float = 0.0
+    numeric_test: NumericTest = "auto"
+    categorical_test: CategoricalTest = "auto"
+    correction: Correction = "fdr"
+    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    min_effect: dict[EffectKind, NonNegative] = Field(
+        default_factory=lambda: dict(DEFAULT_MIN_EFFECT))
+    thresholds: dict[DistanceTest, NonNegative] = Field(
+        default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    bins: Annotated[int, Field(ge=2, le=1000)] = 10
+    tests: dict[str, TestName] = Field(default_factory=dict)
+    drift_share: Annotated[float, Field(ge=0, le=1)] = 0.0
 
-    def __post_init__(self) -> None:
-        if self.numeric_test not in NUMERIC_TESTS:
-            raise ConfigError(_choice("numeric_test", self.numeric_test, NUMERIC_TESTS))
-        if self.categorical_test not in CATEGORICAL_TESTS:
-            raise ConfigError(
-                _choice("categorical_test", self.categorical_test, CATEGORICAL_TESTS)
-            )
-        if self.correction not in CORRECTIONS:
-            raise ConfigError(_choice("correction", self.correction, CORRECTIONS))
-        if not 0.0 < self.alpha < 1.0:
-            raise ConfigError(f"alpha must lie strictly between 0 and 1, got {self.alpha}")
-        if not 0.0 <= self.drift_share <= 1.0:
-            raise ConfigError(f"drift_share must lie in [0, 1], got {self.drift_share}")
-        if self.bins < 2:
-            raise ConfigError(f"bins must be at least 2, got {self.bins}")
-        merged_effect = {**DEFAULT_MIN_EFFECT, **dict(self.min_effect)}
-        bad = set(merged_effect) - set(DEFAULT_MIN_EFFECT)
-        if bad:
-            raise ConfigError(f"min_effect keys must be numeric/categorical, got {sorted(bad)}")
-        merged_thresholds = {**DEFAULT_THRESHOLDS, **dict(self.thresholds)}
-        bad = set(merged_thresholds) - set(DEFAULT_THRESHOLDS)
-        if bad:
-            raise ConfigError(
-                f"thresholds keys must be among {sorted(DEFAULT_THRESHOLDS)}, got {sorted(bad)}"
-            )
-        for key, value in [*merged_effect.items(), *merged_thresholds.items()]:
-            if not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"{key}: expected a non-negative number, got {value!r}")
-        for column, test in self.tests.items():
-            if test not in set(NUMERIC_TESTS) | set(CATEGORICAL_TESTS):
-                raise ConfigError(
-                    f"tests.{column}: unknown test {test!r}",
-                )
-        object.__setattr__(self, "min_effect", merged_effect)
-        object.__setattr__(self, "thresholds", merged_thresholds)
-        object.__setattr__(self, "tests", dict(self.tests))
+    @field_validator("min_effect", mode="after")
+    @classmethod
+    def _all_effects(cls, value: dict[str, float]) -> dict[str, float]:
+        return {**DEFAULT_MIN_EFFECT, **value}
+
+    @field_validator("thresholds", mode="after")
+    @classmethod
+    def _all_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        return {**DEFAULT_THRESHOLDS, **value}
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], where: str = "settings") -> DriftSettings:
-        """Build from a mapping (a config section), naming any unknown key."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
-        return cls(**dict(values))
+    def parse(cls, values: Mapping[str, Any] | None, where: str | None = None) -> DriftSettings:
+        """Validated settings from a mapping (a config section); errors name the key."""
+        return validate(cls, values, where)
 
     def replace(self, **changes: Any) -> DriftSettings:
-        """A copy with ``changes`` applied (``None`` values are ignored)."""
+        """A validated copy with ``changes`` applied (``None`` values are ignored)."""
         current = self.to_dict()
         current.update({k: v for k, v in changes.items() if v is not None})
-        return DriftSettings(**current)
+        return DriftSettings.parse(current)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
-        out = asdict(self)
-        for key in ("min_effect", "thresholds", "tests"):
-            out[key] = dict(out[key])
-        return out
+        return self.model_dump()
 
 
-def _choice(key: str, value: str, choices: tuple[str, ...]) -> str:
-    return f"{key}: unknown value {value!r}; choose one of {', '.join(choices)}"
+#: The kinds a configuration may declare for a column (``nested`` and ``unsupported`` are
+#: what driftwise finds, not what a user asks for).
+DeclaredKind = Literal["numeric", "categorical", "boolean", "datetime", "text", "identifier",
+                       "embedding"]
+
+
+def _names(value: Any) -> Any:
+    """A single column name where a list is expected is a common slip: say so."""
+    if isinstance(value, str):
+        raise ValueError(f"expected a list of column names, got the single string "
+                         f"{value!r}; write [{value}]")
+    return value
+
+
+ColumnNames = Annotated[list[str], BeforeValidator(_names)]
+
+
+class DetectorParams(DriftSettings):
+    """Every parameter of a :class:`~driftwise.detect.DriftDetector`, validated at once."""
+
+    kinds: dict[str, DeclaredKind] = Field(default_factory=dict)
+    exclude: ColumnNames = Field(default_factory=list)
+    target: str | None = None
+    prediction: str | None = None
+    multivariate: MultivariateSection = None
+    embeddings: EmbeddingsSection = None
+    text: TextSection = None
+
+    def settings(self) -> DriftSettings:
+        """The comparison settings alone."""
+        return DriftSettings.parse(self.model_dump(include=set(DriftSettings.model_fields)))
+
+    def sections(self) -> dict[str, dict[str, Any] | None]:
+        """The multivariate, embeddings and text sections as the keys a user set."""
+        return {name: section_values(getattr(self, name))
+                for name in ("multivariate", "embeddings", "text")}

@@ -10,18 +10,21 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from driftwise.data import ColumnKind, category_counts, numeric_values, require_rows, to_table
+from driftwise.data import (
+    ColumnKind,
+    category_counts,
+    markers_of,
+    numeric_values,
+    require_rows,
+    to_table,
+)
 from driftwise.data.schema import type_family
 from driftwise.detect import _plot
+from driftwise.detect._profile_file import is_profile_path
 from driftwise.detect.geometry.suite import GeometrySuite
-from driftwise.detect.profile import (
-    ColumnProfile,
-    ReferenceProfile,
-    is_profile_file,
-    no_values_error,
-)
+from driftwise.detect.profile import ColumnProfile, ReferenceProfile, no_values_error
 from driftwise.detect.results import ColumnDrift, DatasetDrift, DriftReport
-from driftwise.detect.settings import DriftSettings
+from driftwise.detect.settings import DetectorParams, DriftSettings
 from driftwise.detect.tests import (
     CATEGORICAL_TESTS,
     EFFECT_KIND,
@@ -30,7 +33,7 @@ from driftwise.detect.tests import (
     run_count_test,
     run_numeric_test,
 )
-from driftwise.errors import NotFittedError, SchemaError
+from driftwise.errors import ConfigError, NotFittedError, SchemaError
 from driftwise.quality import ColumnQuality, categorical_quality, numeric_quality
 from driftwise.stats import SortedPair, TwoSampleResult, adjust
 
@@ -156,68 +159,75 @@ class DriftDetector:
         self.text = text
 
     # -- configuration -------------------------------------------------------------
+    def params(self) -> DetectorParams:
+        """Every parameter, validated: a wrong type or value raises ConfigError naming it."""
+        given = {name: getattr(self, name) for name in DetectorParams.model_fields}
+        given = {k: v for k, v in given.items() if v is not None}
+        if isinstance(given.get("exclude"), tuple):
+            given["exclude"] = list(given["exclude"])
+        return DetectorParams(**given)
+
     def settings(self) -> DriftSettings:
         """The validated settings this detector compares with."""
-        return DriftSettings(
-            numeric_test=self.numeric_test, categorical_test=self.categorical_test,
-            correction=self.correction, alpha=self.alpha,
-            min_effect=dict(self.min_effect or {}), thresholds=dict(self.thresholds or {}),
-            bins=self.bins, tests=dict(self.tests or {}), drift_share=self.drift_share,
-        )
-
-    def _roles(self) -> dict[str, str]:
-        roles = {}
-        if self.target is not None:
-            roles[self.target] = "target"
-        if self.prediction is not None:
-            roles[self.prediction] = "prediction"
-        return roles
+        return self.params().settings()
 
     # -- fitting -------------------------------------------------------------------
     def fit(self, reference: Any, *, name: str | None = None,
             progress: Progress | None = None) -> DriftDetector:
-        """Profile the reference (a table, DataFrame, array, path, or a ``.profile`` file).
+        """Profile the reference: a table, DataFrame, array, path, a ``.profile`` file or a
+        loaded :class:`ReferenceProfile`.
 
         Returns
         -------
         DriftDetector
             ``self``, fitted (``profile_`` is set).
         """
-        self.settings()
-        if isinstance(reference, str | os.PathLike) and is_profile_file(reference):
-            profile, _ = ReferenceProfile.load(reference)
-            self.profile_ = profile.without(self.exclude)
-            self._apply_roles(self.profile_)
-            self.geometry_ = self._geometry().fit(self.profile_.rows,
-                                                  self._kinds_of(self.profile_))
-            return self
+        params = self.params()
+        if isinstance(reference, str | os.PathLike) and is_profile_path(reference):
+            reference = ReferenceProfile.load(reference)[0]
+        if isinstance(reference, ReferenceProfile):
+            return self._fit_profile(reference, params)
         table = to_table(reference)
         require_rows(table, "reference")
+        roles = _roles(params)
         self.profile_ = ReferenceProfile.from_table(
-            table, kinds=self.kinds, roles=self._roles(), exclude=self.exclude,
+            table, kinds=params.kinds, roles=roles, exclude=params.exclude,
             name=name or _source_name(reference, "reference"), progress=progress,
         )
         # The row-based parts (multivariate, embeddings, text) fit on the profile's row
         # sample, the same rows a saved profile keeps: results from a profile equal these.
-        self.geometry_ = self._geometry().fit(self.profile_.rows, self._kinds_of(self.profile_))
+        self.geometry_ = self._geometry(params).fit(self.profile_.rows,
+                                                    self._kinds_of(self.profile_))
         # The raw reference is no longer needed: hand Arrow's freed buffers back to the OS
         # so that a large reference does not inflate the peak memory of the comparison.
         pa.default_memory_pool().release_unused()
         return self
 
-    def _geometry(self) -> GeometrySuite:
-        return GeometrySuite(multivariate=self.multivariate, embeddings=self.embeddings,
-                             text=self.text, alpha=self.alpha)
+    def _fit_profile(self, profile: ReferenceProfile, params: DetectorParams) -> DriftDetector:
+        """Fit from a saved profile: its columns' kinds are fixed, roles and exclusions apply."""
+        changed = [f"{c!r} is {profile.columns[c].kind.value}, configured {k}"
+                   for c, k in params.kinds.items()
+                   if c in profile.columns and profile.columns[c].kind.value != k]
+        if changed:
+            raise ConfigError("column kinds cannot change on a saved profile ("
+                              + "; ".join(changed) + "); re-create it with `driftwise profile` "
+                              "and this configuration")
+        self.profile_ = profile.without(params.exclude)
+        for column, role in _roles(params).items():
+            if column not in self.profile_.columns:
+                raise SchemaError(f"{role} column {column!r} is not in the reference profile")
+            self.profile_.columns[column].role = role
+        self.geometry_ = self._geometry(params).fit(self.profile_.rows,
+                                                    self._kinds_of(self.profile_))
+        return self
+
+    @staticmethod
+    def _geometry(params: DetectorParams) -> GeometrySuite:
+        return GeometrySuite(**params.sections(), alpha=params.alpha)
 
     @staticmethod
     def _kinds_of(profile: ReferenceProfile) -> dict[str, ColumnKind]:
         return {name: col.kind for name, col in profile.columns.items()}
-
-    def _apply_roles(self, profile: ReferenceProfile) -> None:
-        for column, role in self._roles().items():
-            if column not in profile.columns:
-                raise SchemaError(f"{role} column {column!r} is not in the reference profile")
-            profile.columns[column].role = role
 
     def save(self, path: str | os.PathLike[str], *, rows: bool = True) -> None:
         """Save the fitted reference profile and these settings to one file.
@@ -229,17 +239,19 @@ class DriftDetector:
         self._require_fitted().save(path, settings=self.settings().to_dict(), rows=rows)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], **overrides: Any) -> DriftDetector:
-        """A detector from a saved profile, with its saved settings unless overridden."""
-        profile, saved = ReferenceProfile.load(path)
-        params = {**saved, **{k: v for k, v in overrides.items() if v is not None}}
-        detector = cls(**params)
-        detector.settings()
-        detector.profile_ = profile.without(detector.exclude)
-        detector._apply_roles(detector.profile_)
-        detector.geometry_ = detector._geometry().fit(detector.profile_.rows,
-                                                      cls._kinds_of(detector.profile_))
-        return detector
+    def load(cls, path: str | os.PathLike[str] | ReferenceProfile,
+             saved: Mapping[str, Any] | None = None, **overrides: Any) -> DriftDetector:
+        """A detector from a saved profile, with its saved settings unless overridden.
+
+        ``path`` may be a profile already read with :meth:`ReferenceProfile.load`, its
+        settings passed as ``saved``.
+        """
+        if isinstance(path, ReferenceProfile):
+            profile = path
+        else:
+            profile, saved = ReferenceProfile.load(path)
+        params = {**dict(saved or {}), **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(**params).fit(profile)
 
     def _require_fitted(self) -> ReferenceProfile:
         profile: ReferenceProfile | None = getattr(self, "profile_", None)
@@ -261,7 +273,13 @@ class DriftDetector:
         for col in profile.columns.values():
             column = table.column(col.name)
             type_note = _type_note(col, column)
-            raw.append(_compare_column(col, column, settings, type_note))
+            found = _compare_column(col, column, settings, type_note)
+            markers = markers_of(table, col.name)
+            if markers or col.markers:
+                found = (found[0], found[1], dataclasses.replace(
+                    found[2], missing_markers_reference=dict(col.markers),
+                    missing_markers_current=markers), *found[3:])
+            raw.append(found)
             if progress is not None:
                 progress(col.name)
         report = _decide(profile, table.num_rows, raw, settings,
@@ -272,6 +290,15 @@ class DriftDetector:
         parts = suite.compare(table)
         return dataclasses.replace(report, multivariate=parts.multivariate,
                                    embeddings=parts.embeddings, text=parts.text)
+
+
+def _roles(params: DetectorParams) -> dict[str, str]:
+    roles = {}
+    if params.target is not None:
+        roles[params.target] = "target"
+    if params.prediction is not None:
+        roles[params.prediction] = "prediction"
+    return roles
 
 
 def _source_name(data: Any, default: str) -> str:

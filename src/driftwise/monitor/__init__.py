@@ -1,6 +1,6 @@
 """The Monitor: a declarative watch list for one model, run window by window."""
 
-from driftwise.monitor.config import (
+from driftwise.config.monitor import (
     AlertRule,
     MonitorConfig,
     load_monitor_config,

@@ -22,21 +22,6 @@ def require_columns(table: pa.Table, names: Sequence[str | None], sample: str) -
                           f"{', '.join(map(repr, missing))}")
 
 
-def labels(column: pa.ChunkedArray) -> list[str | None]:
-    """Class labels as strings; whole-number floats read like integers (1.0 -> "1")."""
-    out: list[str | None] = []
-    for v in column.to_pylist():
-        if v is None or (isinstance(v, float) and v != v):
-            out.append(None)
-        elif isinstance(v, bool):
-            out.append("true" if v else "false")
-        elif isinstance(v, float) and v.is_integer():
-            out.append(str(int(v)))
-        else:
-            out.append(str(v))
-    return out
-
-
 def encode(values: list[str | None], classes: Sequence[str], name: str) -> NDArray[np.int64]:
     """Class indices; unseen classes and missing labels are errors naming the column."""
     index = {c: i for i, c in enumerate(classes)}

@@ -6,8 +6,8 @@ import difflib
 import operator
 from collections.abc import Callable, Mapping, Sequence
 
+from driftwise.config.monitor import AlertRule
 from driftwise.errors import ConfigError
-from driftwise.monitor.config import AlertRule
 from driftwise.monitor.result import FiredAlert, MetricValue
 
 _OPS: dict[str, Callable[[float, float], bool]] = {

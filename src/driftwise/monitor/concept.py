@@ -9,9 +9,9 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from driftwise.data import ColumnKind, category_counts
+from driftwise.data.columns import labels as to_labels
 from driftwise.detect import DriftDetector
 from driftwise.errors import ConfigError
-from driftwise.monitor._columns import labels as to_labels
 from driftwise.monitor.result import MetricValue
 from driftwise.performance.concept import relation_change
 from driftwise.stats import adjust, quantile_edges

@@ -11,14 +11,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from driftwise.config.monitor import MonitorConfig, load_monitor_config, parse_monitor_config
 from driftwise.data import require_rows, to_table
+from driftwise.data.columns import labels as to_labels
 from driftwise.detect import DriftDetector, DriftReport
 from driftwise.errors import ConfigError, NotFittedError
 from driftwise.monitor import _columns as col
 from driftwise.monitor._flatten import drift_metrics, multivariate_metrics, performance_metrics
 from driftwise.monitor.alerts import AlertEvaluator
 from driftwise.monitor.concept import ConceptReference
-from driftwise.monitor.config import MonitorConfig, load_monitor_config, parse_monitor_config
 from driftwise.monitor.result import MetricValue, MonitorResult
 from driftwise.monitor.seasonal import SeasonalChecks
 from driftwise.monitor.segments import (
@@ -79,11 +80,11 @@ class Monitor:
         table = to_table(reference)
         require_rows(table, "reference")
         c = cfg.columns
-        col.require_columns(table, [c.prediction, *c.probabilities, c.target, c.id,
+        col.require_columns(table, [c.prediction, *c.probability_columns, c.target, c.id,
                                     c.timestamp, *c.segments, *c.features], "reference")
-        roles = {c.prediction, *c.probabilities, c.target, c.id, c.timestamp} - {None}
+        roles = {c.prediction, *c.probability_columns, c.target, c.id, c.timestamp} - {None}
         self.features_ = list(c.features) or [n for n in table.column_names if n not in roles]
-        needs_target = cfg.checks.estimated_performance or cfg.checks.concept_drift is not None
+        needs_target = cfg.estimated_metrics or cfg.concept_features is not None
         if needs_target and (c.target is None or c.target not in table.column_names):
             raise ConfigError("checks.estimated_performance and checks.concept_drift need the "
                               "target column (columns.target) in the reference")
@@ -98,10 +99,10 @@ class Monitor:
                                     cfg.columns.segments, cfg.checks.feature_drift,
                                     cfg.min_rows)
         self.multivariate_ = None
-        if cfg.checks.multivariate is not None:
+        if cfg.multivariate is not None:
             from driftwise.detect.geometry import MultivariateDriftDetector
 
-            self.multivariate_ = MultivariateDriftDetector(**cfg.checks.multivariate).fit(
+            self.multivariate_ = MultivariateDriftDetector(**cfg.multivariate).fit(
                 table.select(self.features_))
         self.seasonal_ = SeasonalChecks(cfg.checks.seasonal, c.timestamp).fit(table)
         self._fit_outputs(cfg, table)
@@ -124,37 +125,37 @@ class Monitor:
                     self.reference_prediction_ is not None:
                 self.reference_residuals_ = col.numeric(table, c.target) - \
                     self.reference_prediction_
-            if cfg.checks.estimated_performance and self.reference_prediction_ is not None:
+            if cfg.estimated_metrics and self.reference_prediction_ is not None:
                 observed = col.numeric(table, c.target or "target")
-                self.dle_ = DLE(cfg.checks.estimated_performance).fit(
+                self.dle_ = DLE(cfg.estimated_metrics).fit(
                     table, self.features_, self.reference_prediction_, observed)
             return
         found: set[str] = set()
         for name in (c.target, c.prediction):
             if name is not None and name in table.column_names:
-                found |= {v for v in col.labels(table.column(name)) if v is not None}
+                found |= {v for v in to_labels(table.column(name)) if v is not None}
         found |= set(c.probability_classes)
         self.classes_ = col.order_classes(found, cfg.task, cfg.positive_class)
         proba = self._proba(table, "reference")
         y_pred = self._predicted(table, proba)
         self.reference_scores_ = None if proba is None else col.top_scores(proba)
         self.reference_predicted_ = y_pred
-        y_true = col.encode(col.labels(table.column(c.target)), self.classes_, c.target) \
+        y_true = col.encode(to_labels(table.column(c.target)), self.classes_, c.target) \
             if c.target is not None and c.target in table.column_names else None
         self.reference_target_ = y_true
         self.reference_losses_ = None if y_true is None or proba is None else \
             row_losses(y_true, proba)
         self.cbpe_ = None
-        if cfg.checks.estimated_performance and proba is not None and y_true is not None:
-            self.cbpe_ = CBPE(cfg.checks.estimated_performance).fit(y_true, proba)
+        if cfg.estimated_metrics and proba is not None and y_true is not None:
+            self.cbpe_ = CBPE(cfg.estimated_metrics).fit(y_true, proba)
         self.reference_slices_: dict[str, tuple[float, int]] = {}
         if c.segments and y_true is not None:
             for slice_name, mask in slice_masks(table, c.segments, MIN_SLICE_ROWS).items():
                 acc = float(np.mean(y_true[mask] == y_pred[mask]))
                 self.reference_slices_[slice_name] = (acc, int(mask.sum()))
         self.concept_ = None
-        if cfg.checks.concept_drift is not None and y_true is not None:
-            names = list(cfg.checks.concept_drift) or self.features_
+        if cfg.concept_features is not None and y_true is not None:
+            names = list(cfg.concept_features) or self.features_
             self.concept_ = ConceptReference(self.drift_, table, names, y_true,
                                              len(self.classes_))
 
@@ -204,9 +205,9 @@ class Monitor:
     def _proba(self, table: pa.Table, sample: str) -> NDArray[np.float64] | None:
         """Probabilities with columns in the order of ``classes_`` (multiclass)."""
         c = self.config_.columns
-        if not c.probabilities:
+        if not c.probability_columns:
             return None
-        proba = col.probabilities(table, c.probabilities, sample)
+        proba = col.probabilities(table, c.probability_columns, sample)
         if proba.ndim == 1:
             return proba
         missing = [k for k in self.classes_ if k not in c.probability_classes]
@@ -222,7 +223,7 @@ class Monitor:
     ):
         c = self.config_.columns
         if c.prediction is not None:
-            return col.encode(col.labels(table.column(c.prediction)), self.classes_,
+            return col.encode(to_labels(table.column(c.prediction)), self.classes_,
                               c.prediction)
         assert proba is not None
         predicted: NDArray[np.int64] = (proba >= 0.5).astype(np.int64) if proba.ndim == 1 \
@@ -261,7 +262,8 @@ class Monitor:
             dict[str, MetricValue], dict[str, str], DriftReport | None, tuple[Slice, ...]]:
         """Every metric of one window (no alerts, no stream updates)."""
         cfg, c = self.config_, self.config_.columns
-        col.require_columns(table, [c.prediction, *c.probabilities, *self.features_], "current")
+        col.require_columns(table, [c.prediction, *c.probability_columns, *self.features_],
+                            "current")
         metrics: dict[str, MetricValue] = {}
         reasons: dict[str, str] = {}
         report = None
@@ -378,13 +380,13 @@ class Monitor:
             reasons["performance"] = (f"{metrics['performance.labelled_rows']} labelled rows, "
                                       f"fewer than windows.min_rows = {cfg.min_rows}")
             return self._segments(table, proba, y_pred, None, None, metrics)
-        y_true = col.encode(col.labels(table.column(c.target).filter(pa.array(mask))),
+        y_true = col.encode(to_labels(table.column(c.target).filter(pa.array(mask))),
                             self.classes_, c.target or "target")
         sub_proba = None if proba is None else proba[mask]
-        if cfg.checks.performance:
+        if cfg.performance_metrics:
             scores = sub_proba
             res = realized_metrics(cfg.task, y_true, y_pred[mask], scores,
-                                   metrics=cfg.checks.performance, n_classes=k,
+                                   metrics=cfg.performance_metrics, n_classes=k,
                                    n_boot=cfg.checks.bootstrap)
             metrics.update(performance_metrics(res, reasons))
         if self.reference_target_ is not None:
@@ -420,12 +422,12 @@ class Monitor:
             self._segment_prediction_drift(table, y_pred, None, metrics)
         mask = self._labelled(table)
         metrics["performance.labelled_rows"] = 0 if mask is None else int(mask.sum())
-        if mask is None or mask.sum() < cfg.min_rows or not cfg.checks.performance:
+        if mask is None or mask.sum() < cfg.min_rows or not cfg.performance_metrics:
             reasons["performance"] = f"{metrics['performance.labelled_rows']} labelled rows"
             return
         y_true = col.numeric(table.filter(pa.array(mask)), c.target or "target")
         res = realized_metrics("regression", y_true, y_pred[mask],
-                               metrics=cfg.checks.performance, n_boot=cfg.checks.bootstrap)
+                               metrics=cfg.performance_metrics, n_boot=cfg.checks.bootstrap)
         metrics.update(performance_metrics(res, reasons))
         if self.reference_residuals_ is not None:
             shift = error_shift(self.reference_residuals_, y_true - y_pred[mask])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftwise._json import dumps
 from driftwise.detect.results import DriftReport
 from driftwise.monitor.segments import Slice
 
@@ -78,4 +78,4 @@ class MonitorResult:
 
     def to_json(self) -> str:
         """JSON text of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), allow_nan=False)
+        return dumps(self.to_dict(), indent=None)

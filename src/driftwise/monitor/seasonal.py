@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from driftwise.config.monitor import SeasonalCheck
 from driftwise.errors import InsufficientDataError, SchemaError
-from driftwise.monitor.config import SeasonalCheck
 from driftwise.monitor.result import MetricValue
 from driftwise.stream import SeasonalBaseline
 

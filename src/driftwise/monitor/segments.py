@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from driftwise.data.columns import labels as to_labels
 from driftwise.detect import DriftDetector, DriftSettings
-from driftwise.monitor._columns import labels as to_labels
 
 MIN_SLICE_ROWS = 50
 SegmentMetrics = dict[str, float | int | bool | None]

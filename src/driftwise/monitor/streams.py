@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from driftwise.config.monitor import StreamCheck
 from driftwise.errors import ConfigError, InsufficientDataError
-from driftwise.monitor.config import StreamCheck
 from driftwise.monitor.result import MetricValue
 from driftwise.stream import ReferenceStreamDetector, StreamDetector, make_detector
 

@@ -30,6 +30,9 @@ class ColumnQuality:
         Share of current non-missing values outside ``[min, max]`` of the reference.
     type_mismatch : str or None
         ``"reference int64, current double"`` when the storage types differ compatibly.
+    missing_markers_reference, missing_markers_current : dict
+        Non-numeric markers (``"?"``, ``"n/a"``, ``"-"``) found in a column of numbers when
+        it was read, with their counts; they are counted as missing values.
     """
 
     missing_share_reference: float
@@ -39,6 +42,8 @@ class ColumnQuality:
     new_category_share: float | None = None
     out_of_range_share: float | None = None
     type_mismatch: str | None = None
+    missing_markers_reference: dict[str, int] = field(default_factory=dict)
+    missing_markers_current: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""

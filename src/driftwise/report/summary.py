@@ -6,10 +6,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from driftwise._text import one_line
 from driftwise.detect.results import ColumnDrift, DriftReport
+
+
+def literal_text(value: object) -> Text:
+    """A name or value from the user's data, shown as written (no markup, one line)."""
+    return Text(one_line(str(value)))
+
+
+def safe(value: object) -> str:
+    """A name or value for a rich markup string: markup escaped, control chars escaped."""
+    return escape(one_line(str(value)))
 
 
 def severity_key(column: ColumnDrift) -> tuple[int, float, float]:
@@ -66,15 +78,19 @@ def columns_table(columns: Sequence[ColumnDrift], title: str | None = None) -> T
         if c.skipped:
             notes.append(c.skipped)
         effect = f"{_num(c.effect)} {c.effect_name}" if c.effect_name else "–"
+        if q.missing_markers_current:
+            shown = ", ".join(f"{k!r} ({v})" for k, v in
+                              list(q.missing_markers_current.items())[:3])
+            notes.append(f"markers read as missing: {shown}")
         table.add_row(
-            c.name,
+            literal_text(c.name),
             c.kind,
             c.test or "–",
             _num(c.statistic),
             format_p(c.p_value_adjusted),
             effect,
             verdict,
-            "; ".join(notes),
+            literal_text("; ".join(notes)),
         )
     return table
 
@@ -86,11 +102,35 @@ def print_summary(report: DriftReport, console: Console | None = None) -> None:
     verdict = "[bold red]DRIFT DETECTED[/]" if d.drift_detected else "[bold green]no drift[/]"
     console.print(
         f"{verdict}: {d.drifted_columns} of {d.columns} tested columns drifted "
-        f"({report.reference_name}: {report.reference_rows:,} rows vs "
-        f"{report.current_name}: {report.current_rows:,} rows; "
+        f"({safe(report.reference_name)}: {report.reference_rows:,} rows vs "
+        f"{safe(report.current_name)}: {report.current_rows:,} rows; "
         f"correction {d.correction}, alpha {d.alpha})"
     )
     console.print(columns_table(report.columns))
+
+
+def print_parts(report: DriftReport, console: Console) -> None:
+    """One line per multivariate / embedding / text result (details in JSON and HTML)."""
+    parts: list[Any] = [*([report.multivariate] if report.multivariate is not None else []),
+                        *report.embeddings, *report.text]
+    for part in parts:
+        label = getattr(part, "name", None) or "multivariate: " + ", ".join(part.columns)
+        if part.skipped:
+            console.print(safe(f"{label}: skipped ({part.skipped})"), highlight=False)
+            continue
+        verdict = "[bold red]DRIFT[/]" if part.drift_detected else "[green]ok[/]"
+        facts = []
+        for view in ("mmd", "classifier"):
+            result = getattr(part, view, None)
+            if result is not None and view == "mmd":
+                facts.append(f"MMD p={result.p_value:.3g}")
+            elif result is not None:
+                top = ", ".join(f.feature for f in result.top_features[:3])
+                facts.append(f"classifier AUC={result.auc:.3f}" + (f" ({top})" if top else ""))
+        vocab = getattr(part, "vocabulary", None)
+        if vocab is not None:
+            facts.append("gained: " + ", ".join(t.term for t in vocab.gained[:5]))
+        console.print(f"{safe(label)}: {verdict} {safe('; '.join(facts))}", highlight=False)
 
 
 def top_drifted(report: DriftReport, limit: int = 4) -> list[dict[str, Any]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from driftwise.config._model import config_error, signature_model
 from driftwise.errors import ConfigError
 from driftwise.stream._base import StreamDetector
 from driftwise.stream.adwin import ADWIN
@@ -18,16 +20,38 @@ from driftwise.stream.kswin import KSWIN
 from driftwise.stream.page_hinkley import PageHinkley
 from driftwise.stream.shewhart import Shewhart
 
-__all__ = ["DETECTOR_TYPES", "make_detector"]
+__all__ = ["DETECTOR_TYPES", "StreamDetectorSpec", "make_detector"]
 
 
 _TYPES: dict[str, type[StreamDetector]] = {
     cls.kind: cls for cls in (ADWIN, CUSUM, DDM, EDDM, EWMA, KSWIN, PageHinkley, Shewhart)
 }
 DETECTOR_TYPES = tuple(sorted(_TYPES))
+#: Detectors whose threshold can be calibrated from a target in-control run length.
+_CALIBRATED = ("cusum", "ewma", "shewhart")
+_ARL = Annotated[float | None, Field(gt=1, description="Calibrate the threshold (h or L) for "
+                                               "this in-control average run length.")]
 
 
-def make_detector(spec: Mapping[str, Any]) -> StreamDetector:
+def _spec_model(kind: str) -> Any:
+    cls = _TYPES[kind]
+    extra: dict[str, Any] = {"type": (Literal[kind], ...)}
+    if kind in _CALIBRATED:
+        extra["target_arl0"] = (_ARL, None)
+    return signature_model(cls.__name__ + "Spec", cls, doc=f"A {cls.__name__} detector: "
+                           f"its parameters and `type: {kind}`.", **extra)
+
+
+#: ``{type: NAME, **parameters}`` of any stream detector, told apart by ``type``.
+if TYPE_CHECKING:
+    StreamDetectorSpec: TypeAlias = Any
+else:
+    StreamDetectorSpec = Annotated[Union[tuple(_spec_model(k) for k in DETECTOR_TYPES)],  # noqa: UP007
+                                   Field(discriminator="type")]
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(StreamDetectorSpec)
+
+
+def make_detector(spec: Mapping[str, Any] | BaseModel) -> StreamDetector:
     """A detector from ``{"type": NAME, **parameters}``.
 
     ``type`` is one of ``DETECTOR_TYPES`` (``adwin``, ``cusum``, ``ddm``, ``eddm``, ``ewma``,
@@ -48,25 +72,17 @@ def make_detector(spec: Mapping[str, Any]) -> StreamDetector:
     >>> round(det.h, 3)
     5.071
     """
-    if not isinstance(spec, Mapping):
-        raise ConfigError(f"a stream detector config must be a mapping, got {type(spec).__name__}")
-    params = dict(spec)
-    kind = params.pop("type", None)
-    types = _TYPES
-    if kind not in types:
-        raise ConfigError(
-            f"stream detector 'type' must be one of {sorted(types)}, got {kind!r}"
-        )
-    cls = types[kind]
-    allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    if kind in ("cusum", "ewma", "shewhart"):
-        allowed.add("target_arl0")
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) {unknown} for a {kind!r} detector; allowed: {sorted(allowed)}"
-        )
-    if "target_arl0" in params:
+    if isinstance(spec, BaseModel):
+        parsed = spec
+    else:
+        try:
+            parsed = _ADAPTER.validate_python(spec)
+        except ValidationError as exc:
+            raise config_error(exc) from None
+    params = parsed.model_dump(exclude_unset=True)
+    kind = params.pop("type")
+    cls = _TYPES[kind]
+    if params.get("target_arl0") is not None:
         target = params.pop("target_arl0")
         if kind == "shewhart":
             if "L" in params:
@@ -81,7 +97,5 @@ def make_detector(spec: Mapping[str, Any]) -> StreamDetector:
                 raise ConfigError("ewma: give 'L' or 'target_arl0', not both")
             params["L"] = calibrate_ewma(target, lam=params.get("lam", 0.2),
                                          exact_limits=params.get("exact_limits", True)).L
-    try:
-        return cls(**params)
-    except TypeError as exc:  # pragma: no cover - keys are checked above
-        raise ConfigError(f"{kind}: {exc}") from None
+    params.pop("target_arl0", None)
+    return cls(**params)

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from driftwise.config import parse_config
 from driftwise.detect import DriftDetector
-from driftwise.detect.config import parse_config
 from driftwise.detect.profile import row_sample
 from driftwise.errors import ConfigError
 from tests.cli.test_cli import run

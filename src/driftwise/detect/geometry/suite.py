@@ -8,13 +8,14 @@ and, for multivariate, ``columns``.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import pyarrow as pa
+from pydantic import BaseModel, BeforeValidator
 
+from driftwise.config._model import signature_model
 from driftwise.data import ColumnKind
 from driftwise.detect.geometry.embeddings import (
     EmbeddingDrift,
@@ -30,6 +31,33 @@ SECTIONS: dict[str, type] = {
     "embeddings": EmbeddingDriftDetector,
     "text": TextDriftDetector,
 }
+
+
+def _switch(value: Any) -> Any:
+    """``true`` / ``false`` stand for ``{enabled: true|false}``."""
+    return {"enabled": value} if isinstance(value, bool) else value
+
+
+def _section_model(section: str) -> Any:
+    model = signature_model(
+        f"{section.title()}Section", SECTIONS[section], enabled=(bool, True),
+        doc=f"The report's {section} part: the parameters of "
+            f"{SECTIONS[section].__name__}, and `enabled`.")
+    return Annotated[model | None, BeforeValidator(_switch,
+                                                   json_schema_input_type=bool | model)]
+
+
+#: The configuration models of the three sections (``true``/``false`` or a mapping).
+MultivariateSection = _section_model("multivariate")
+EmbeddingsSection = _section_model("embeddings")
+TextSection = _section_model("text")
+
+
+def section_values(section: BaseModel | None) -> dict[str, Any] | None:
+    """The keys a user set in a section (the detectors' own defaults apply to the rest)."""
+    return None if section is None else section.model_dump(exclude_unset=True)
+
+
 #: Report defaults that differ from the library's: sentence embeddings cost ~25 s on two
 #: cores (model load and 1,000 texts), so a report runs them only when the text section
 #: asks (``text: {embeddings: auto}`` or ``true``), on 500 texts per sample.
@@ -37,22 +65,6 @@ REPORT_DEFAULTS: dict[str, dict[str, Any]] = {"text": {"max_texts": 500, "embedd
 PROFILE_NOTE = ("the reference is a saved profile without a row sample (written with "
                 "--no-rows, or by an earlier driftwise), so it keeps no {what}; re-create it "
                 "with `driftwise profile`, or pass the reference data file")
-
-
-def check_section(section: str, values: Any, where: str) -> dict[str, Any]:
-    """Validate one section (a mapping of detector parameters and ``enabled``, or a bool)."""
-    if values is None:
-        return {}
-    if values is True or values is False:
-        return {"enabled": values}
-    if not isinstance(values, Mapping):
-        raise ConfigError(f"{where}: expected a mapping, got {type(values).__name__}")
-    known = set(inspect.signature(SECTIONS[section]).parameters) | {"enabled"}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: "
-                          f"{', '.join(sorted(known))}")
-    return dict(values)
 
 
 def _detector_args(section: str, config: Mapping[str, Any] | None, alpha: float) -> (

@@ -1,0 +1,223 @@
+"""The batch use cases: report files, profile files, run a Monitor over files.
+
+The CLI calls these and nothing else; the service will too. Each opens a saved profile
+once, parses a configuration once, and refuses options it cannot honour instead of
+dropping them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+from pydantic import Field
+
+from driftwise._text import one_line
+from driftwise.config._model import StrictModel
+from driftwise.config.drift import DriftConfig, detector_params
+from driftwise.config.monitor import MonitorConfig
+from driftwise.config.schema import open_config
+from driftwise.data import ReadOptions, require_rows, to_table
+from driftwise.detect import DriftDetector, DriftReport, ReferenceProfile
+from driftwise.detect._profile_file import PROFILE_SUFFIX, is_profile_path
+from driftwise.detect.settings import CategoricalTest, ColumnNames, Correction, NumericTest
+from driftwise.errors import ConfigError, NothingTestedError, UsageError
+from driftwise.monitor import Monitor, MonitorResult
+from driftwise.monitor.run import MonitorRun
+
+__all__ = ["DriftOptions", "Progress", "Reference", "evaluate_window", "open_reference",
+           "profile_files", "report_files", "require_tested", "run_monitor"]
+
+#: ``start(label, total)`` returns ``advance(column_name)``: how the CLI shows progress.
+Progress = Callable[[str, int], Callable[[str], None]]
+
+#: Each option and its command-line flag, for messages.
+FLAGS = {"numeric_test": "--numeric-test", "categorical_test": "--categorical-test",
+         "correction": "--correction", "alpha": "--alpha", "target": "--target",
+         "prediction": "--prediction", "exclude": "--exclude"}
+
+
+class DriftOptions(StrictModel):
+    """Overrides given on the command line (or by a caller): they win over the config."""
+
+    numeric_test: NumericTest | None = None
+    categorical_test: CategoricalTest | None = None
+    correction: Correction | None = None
+    alpha: float | None = Field(None, gt=0, lt=1)
+    target: str | None = None
+    prediction: str | None = None
+    exclude: ColumnNames = Field(default_factory=list)
+
+    def given(self) -> list[str]:
+        """The flags that were set."""
+        return [FLAGS[k] for k, v in self.model_dump().items() if v not in (None, [])]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference as opened: a saved profile (with its settings) or a table."""
+
+    name: str
+    profile: ReferenceProfile | None = None
+    saved: dict[str, Any] = field(default_factory=dict)
+    table: pa.Table | None = None
+
+
+def open_reference(reference: Any, read: ReadOptions | None = None) -> Reference:
+    """Open a reference once: a ``.profile`` file is loaded, anything else read as data."""
+    name = _name(reference, "reference")
+    if isinstance(reference, ReferenceProfile):
+        return Reference(name, reference)
+    if isinstance(reference, str | os.PathLike) and is_profile_path(reference):
+        profile, saved = ReferenceProfile.load(reference)
+        return Reference(name, profile, saved)
+    table = to_table(reference, read)
+    require_rows(table, "reference")
+    return Reference(name, table=table)
+
+
+def _name(data: Any, default: str) -> str:
+    if isinstance(data, str | os.PathLike):
+        return os.path.basename(os.fspath(data)) or default
+    return default
+
+
+def _config(config: DriftConfig | MonitorConfig | str | os.PathLike[str] | None) -> (
+    DriftConfig | MonitorConfig | None
+):
+    if config is None or isinstance(config, DriftConfig | MonitorConfig):
+        return config
+    return open_config(config)
+
+
+def report_files(reference: Any, current: Any, *,
+                 config: DriftConfig | MonitorConfig | str | os.PathLike[str] | None = None,
+                 options: DriftOptions | None = None, read: ReadOptions | None = None,
+                 progress: Progress | None = None) -> DriftReport | MonitorRun:
+    """Compare ``current`` with ``reference`` as ``driftwise report`` does.
+
+    With a Monitor configuration, the Monitor runs on every window of ``current``;
+    otherwise the columns are compared under the drift configuration and ``options``.
+
+    Raises
+    ------
+    DriftwiseError
+        Bad input, a configuration error, options a Monitor configuration cannot honour,
+        or a comparison that tested nothing (:class:`NothingTestedError`).
+    """
+    options = options or DriftOptions()
+    cfg = _config(config)
+    if isinstance(cfg, MonitorConfig):
+        refuse_with_monitor(options, config)
+        return run_monitor(cfg, reference, current, read=read)
+    start = progress or (lambda label, total: (lambda name: None))
+    ref = open_reference(reference, read)
+    params = detector_params(cfg, ref.saved, **options.model_dump())
+    detector = DriftDetector(**params)
+    detector.params()  # a wrong option fails before the current sample is read
+    if ref.profile is not None:
+        detector.fit(ref.profile)
+    else:
+        assert ref.table is not None
+        advance = start("profiling reference", ref.table.num_columns)
+        detector.fit(ref.table, name=ref.name, progress=advance)
+    ref = Reference(ref.name)  # let the reference table go before reading the current one
+    table = to_table(current, read)
+    advance = start("comparing", len(detector.profile_.columns))
+    report = detector.compare(table, name=_name(current, "current"), progress=advance)
+    require_tested(report)
+    return report
+
+
+def refuse_with_monitor(options: DriftOptions, config: Any) -> None:
+    """A Monitor configuration sets its own drift settings: refuse flags it would ignore."""
+    given = options.given()
+    if given:
+        where = one_line(os.fspath(config)) if isinstance(config, str | os.PathLike) \
+            else "the Monitor configuration"
+        raise UsageError(f"{', '.join(given)} cannot be used with a Monitor configuration "
+                         f"({where}); set them in its checks.feature_drift and columns "
+                         "sections instead")
+
+
+def require_tested(report: DriftReport) -> None:
+    """Raise :class:`NothingTestedError` when no column and no other part was tested."""
+    parts: list[Any] = [*([report.multivariate] if report.multivariate else []),
+                        *report.embeddings, *report.text]
+    parts = [p for p in parts if not p.skipped]
+    if report.dataset_drift.columns or parts:
+        return
+    if not report.columns:
+        raise NothingTestedError("nothing was tested: no column is left to compare "
+                                 "(all were excluded)")
+    reasons = "; ".join(f"{c.name!r}: {c.skipped}" for c in report.columns[:4])
+    more = f"; and {len(report.columns) - 4} more" if len(report.columns) > 4 else ""
+    raise NothingTestedError(f"nothing was tested: {reasons}{more}. Declare a column's kind "
+                             "in the configuration (columns: {name: {kind: numeric}}) to "
+                             "test it")
+
+
+def profile_files(reference: Any, output: str | os.PathLike[str], *,
+                  config: DriftConfig | MonitorConfig | str | os.PathLike[str] | None = None,
+                  options: DriftOptions | None = None, read: ReadOptions | None = None,
+                  rows: bool = True, progress: Progress | None = None) -> ReferenceProfile:
+    """Fit ``reference`` once and save its profile to ``output`` (a ``.profile`` file)."""
+    if not is_profile_path(output):
+        raise UsageError(f"-o {one_line(os.fspath(output))}: a profile's name ends in "
+                         f"{PROFILE_SUFFIX} (that is how driftwise recognises one)")
+    cfg = _config(config)
+    if isinstance(cfg, MonitorConfig):
+        raise UsageError("driftwise profile takes a drift configuration; a Monitor "
+                         "configuration (with a model: section) is fitted by `driftwise "
+                         "report --config` on the reference data itself")
+    if isinstance(reference, str | os.PathLike) and is_profile_path(reference):
+        raise UsageError(f"{one_line(os.fspath(reference))} is already a profile; profile "
+                         "the reference data file")
+    params = detector_params(cfg, None, **(options or DriftOptions()).model_dump())
+    detector = DriftDetector(**params)
+    detector.params()
+    table = to_table(reference, read)
+    require_rows(table, "reference")
+    advance = (progress or (lambda label, total: (lambda name: None)))(
+        "profiling reference", table.num_columns)
+    detector.fit(table, name=_name(reference, "reference"), progress=advance)
+    detector.save(output, rows=rows)
+    return detector.profile_
+
+
+def run_monitor(config: MonitorConfig | str | os.PathLike[str], reference: Any, current: Any,
+                *, read: ReadOptions | None = None) -> MonitorRun:
+    """Fit the configured Monitor on ``reference``; run it on ``current``'s windows.
+
+    Without ``windows.rows``/``windows.period`` the whole current sample is one window.
+    """
+    cfg = config if isinstance(config, MonitorConfig) else _config(config)
+    if not isinstance(cfg, MonitorConfig):
+        where = "the configuration" if isinstance(config, MonitorConfig) else \
+            one_line(os.fspath(config))
+        raise ConfigError(f"{where}: not a Monitor configuration (it has no model: section)")
+    if isinstance(reference, ReferenceProfile) or (
+            isinstance(reference, str | os.PathLike) and is_profile_path(reference)):
+        raise UsageError("a Monitor fits its reference on the data itself (outputs, labels, "
+                         "segments): pass the reference data file, not a saved profile")
+    reference_table = to_table(reference, read)
+    monitor = Monitor(cfg).fit(reference_table)
+    n_reference = reference_table.num_rows
+    del reference_table
+    table = to_table(current, read)
+    if cfg.window_rows is None and cfg.window_period is None:
+        results = [monitor.run(table, name=_name(current, "current"))]
+    else:
+        results = monitor.run_frame(table)
+    return MonitorRun(cfg.name, n_reference, tuple(results))
+
+
+def evaluate_window(monitor: Monitor, window: Any, *, labels: Any = None,
+                    name: str | None = None, read: ReadOptions | None = None) -> MonitorResult:
+    """Evaluate one window with a fitted Monitor (the service's scheduled evaluation)."""
+    table = to_table(window, read)
+    label_table = None if labels is None else to_table(labels, read)
+    return monitor.run(table, labels=label_table, name=name)

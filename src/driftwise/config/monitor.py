@@ -1,0 +1,398 @@
+"""The Monitor's declarative configuration: what to watch for one model.
+
+Parsed from YAML or a mapping into strict models; every error names the key path
+(``checks.performance.metrics[0]``), what was expected and what was given. The format is
+documented with a complete example in ``docs/monitor.md``; its JSON Schema is
+``driftwise config schema``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from driftwise.config._model import StrictModel, validate
+from driftwise.config._yaml import read_yaml
+from driftwise.data.columns import category_label
+from driftwise.detect.geometry.suite import MultivariateSection, section_values
+from driftwise.detect.settings import DriftSettings
+from driftwise.errors import ConfigError
+from driftwise.performance.dle import DLE_METRICS
+from driftwise.performance.estimation import CBPE_METRICS
+from driftwise.performance.realized import DEFAULT_METRICS, TASKS
+from driftwise.stream import SeasonalBaseline
+from driftwise.stream.factory import StreamDetectorSpec, make_detector
+
+__all__ = ["AlertRule", "Checks", "Columns", "MonitorConfig", "SeasonalCheck", "StreamCheck",
+           "load_monitor_config", "parse_monitor_config"]
+
+SEVERITIES = ("warning", "critical")
+OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
+PERIODS = ("hour", "day", "week", "month", "quarter", "year")
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+def _one_or_many(value: Any) -> Any:
+    """A single column name where a list is expected stands for a list of one."""
+    return [value] if isinstance(value, str) else value
+
+
+def _switch(value: Any) -> Any:
+    """``true`` is the section with its defaults; ``false`` (or nothing) turns it off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+Names = Annotated[list[str], BeforeValidator(_one_or_many)]
+
+
+class ModelSpec(StrictModel):
+    """``model:``: the model's name, task and positive class."""
+
+    name: str = "model"
+    task: Literal[TASKS]  # type: ignore[valid-type]
+    positive_class: Annotated[str | None, BeforeValidator(
+        lambda v: category_label(v) if isinstance(v, int | float | bool) else v)] = None
+
+
+class Columns(StrictModel):
+    """``columns:``: which columns play which role."""
+
+    features: Names = Field(default_factory=list)
+    prediction: str | None = None
+    probabilities: list[str] | dict[str, str] | None = None
+    target: str | None = None
+    id: str | None = None
+    timestamp: str | None = None
+    segments: Names = Field(default_factory=list)
+
+    @field_validator("probabilities", mode="before")
+    @classmethod
+    def _shape(cls, value: Any) -> Any:
+        value = _one_or_many(value)
+        if value is not None and not isinstance(value, list | dict):
+            raise ValueError(f"expected a column name, a list of them or a class -> column "
+                             f"mapping, got {value!r}")
+        if isinstance(value, dict):
+            return {category_label(k): v for k, v in value.items()}
+        return value
+
+    @property
+    def probability_columns(self) -> tuple[str, ...]:
+        """The probability column(s), in the order given."""
+        p = self.probabilities
+        return tuple(p.values()) if isinstance(p, dict) else tuple(p or ())
+
+    @property
+    def probability_classes(self) -> tuple[str, ...]:
+        """The class of each probability column (multiclass), else ``()``."""
+        p = self.probabilities
+        return tuple(str(k) for k in p) if isinstance(p, dict) else ()
+
+
+class Windows(StrictModel):
+    """``windows:``: how a frame is split, and how small a window may be."""
+
+    rows: PositiveInt | None = None
+    period: Literal[PERIODS] | None = None  # type: ignore[valid-type]
+    min_rows: PositiveInt = 100
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Windows:
+        if self.rows is not None and self.period is not None:
+            raise ValueError("give either `rows` or `period`, not both")
+        return self
+
+
+class MetricsSpec(StrictModel):
+    """A metrics check: ``true``/``false``, or ``{metrics: [...], enabled: ...}``."""
+
+    metrics: Names | None = None
+    enabled: bool = True
+
+
+class ConceptSpec(StrictModel):
+    """``checks.concept_drift``: ``true``, or ``{features: [...]}``."""
+
+    features: Names = Field(default_factory=list)
+
+
+class StreamCheck(StrictModel):
+    """A sequential detector fed one value of ``metric`` per window."""
+
+    name: str = ""
+    metric: str
+    detector: StreamDetectorSpec
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "name" not in data and isinstance(data.get("metric"),
+                                                                          str):
+            return {**data, "name": data["metric"]}
+        return data
+
+    @field_validator("detector", mode="after")
+    @classmethod
+    def _buildable(cls, value: Any) -> Any:
+        try:
+            make_detector(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def detector_spec(self) -> dict[str, Any]:
+        """The detector as a ``{type, **parameters}`` mapping."""
+        spec: dict[str, Any] = self.detector.model_dump(exclude_unset=True)
+        spec["type"] = self.detector.type
+        return spec
+
+
+def _seasonal_fields() -> type[StrictModel]:
+    from driftwise.config._model import signature_model
+
+    return signature_model(
+        "SeasonalCheck", SeasonalBaseline, doc="A seasonal baseline of one numeric column.",
+        column=(str, ...))
+
+
+_SeasonalBase = _seasonal_fields()
+
+
+class SeasonalCheck(_SeasonalBase):  # type: ignore[misc, valid-type]
+    """``checks.seasonal[i]``: a :class:`SeasonalBaseline` of one column."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_burst(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and data.get("burst") is False:
+            return {**data, "burst": None}
+        return data
+
+    @model_validator(mode="after")
+    def _buildable(self) -> SeasonalCheck:
+        try:
+            SeasonalBaseline(**self.params)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The baseline's parameters (those set)."""
+        values: dict[str, Any] = self.model_dump(exclude_unset=True, exclude={"column"})
+        return values
+
+
+class Checks(StrictModel):
+    """``checks:``: which checks run, with their settings."""
+
+    feature_drift: Annotated[DriftSettings | None, BeforeValidator(_switch)] = Field(
+        default_factory=DriftSettings)
+    data_quality: bool = True
+    prediction_drift: bool = True
+    performance: Annotated[MetricsSpec | None, BeforeValidator(_switch)] = Field(
+        default_factory=MetricsSpec)
+    estimated_performance: Annotated[MetricsSpec | None, BeforeValidator(_switch)] = Field(
+        default_factory=MetricsSpec)
+    concept_drift: Annotated[ConceptSpec | None, BeforeValidator(_switch)] = None
+    bootstrap: Annotated[int, Field(ge=0)] = 200
+    stream: list[StreamCheck] = Field(default_factory=list)
+    multivariate: MultivariateSection = None
+    seasonal: list[SeasonalCheck] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Checks:
+        names = [c.name for c in self.stream]
+        if len(set(names)) != len(names):
+            raise ValueError("checks.stream: give each entry a distinct name")
+        columns = [c.column for c in self.seasonal]
+        if len(set(columns)) != len(columns):
+            raise ValueError("checks.seasonal: one entry per column")
+        return self
+
+
+def parse_condition(text: str) -> tuple[str, float | bool]:
+    """``'< 0.75'`` -> ``('<', 0.75)``; ``'== true'`` -> ``('==', True)``."""
+    stripped = text.strip()
+    for op in sorted(OPERATORS, key=len, reverse=True):
+        if stripped.startswith(op):
+            value = stripped[len(op):].strip()
+            if value.lower() in ("true", "false"):
+                return op, value.lower() == "true"
+            try:
+                number = float(value)
+            except ValueError:
+                break
+            if number != number or number in (float("inf"), float("-inf")):
+                break
+            return op, number
+    raise ValueError(f"cannot read condition {text!r}; write an operator "
+                     f"({' '.join(OPERATORS)}) and a number or true/false, e.g. '< 0.75'")
+
+
+class AlertRule(StrictModel):
+    """Fire when ``metric`` satisfies ``condition`` for ``for`` consecutive windows."""
+
+    name: str = ""
+    metric: str
+    condition: str
+    severity: Literal[SEVERITIES] = "warning"  # type: ignore[valid-type]
+    for_windows: PositiveInt = Field(1, alias="for")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "name" not in data and isinstance(data.get("metric"),
+                                                                          str):
+            return {**data, "name": data["metric"]}
+        return data
+
+    @field_validator("condition", mode="after")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        parse_condition(value)
+        return value
+
+    @property
+    def operator(self) -> str:
+        """The comparison operator of the condition."""
+        return parse_condition(self.condition)[0]
+
+    @property
+    def threshold(self) -> float | bool:
+        """The number (or boolean) the metric is compared with."""
+        return parse_condition(self.condition)[1]
+
+
+class MonitorConfig(StrictModel):
+    """A validated Monitor configuration (``docs/monitor.md``)."""
+
+    model: ModelSpec
+    columns: Columns = Field(default_factory=Columns)
+    reference: str | None = None
+    windows: Windows = Field(default_factory=Windows)
+    checks: Checks = Field(default_factory=Checks)
+    alerts: list[AlertRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> MonitorConfig:
+        task, c = self.model.task, self.columns
+        if isinstance(c.probabilities, dict) and task != "multiclass":
+            raise ValueError("columns.probabilities: a class -> column mapping is for "
+                             "multiclass models; a binary model names one column")
+        if task == "multiclass" and isinstance(c.probabilities, list) and c.probabilities:
+            raise ValueError("columns.probabilities: a multiclass model maps each class to "
+                             "its probability column, e.g. {A: p_A, B: p_B}")
+        if task == "binary" and len(c.probability_columns) > 1:
+            raise ValueError("columns.probabilities: a binary model has one probability "
+                             "column (of the positive class)")
+        if task == "regression" and c.probability_columns:
+            raise ValueError("columns.probabilities: a regression model has no probabilities")
+        if task != "regression" and c.prediction is None and not c.probability_columns:
+            raise ValueError("columns: a classifier needs `prediction` or `probabilities`")
+        if self.windows.period is not None and c.timestamp is None:
+            raise ValueError("windows.period needs columns.timestamp")
+        if self.checks.seasonal and c.timestamp is None:
+            raise ValueError("checks.seasonal needs columns.timestamp (each value is compared "
+                             "with its season)")
+        for section, allowed in (("performance", DEFAULT_METRICS[task]),
+                                 ("estimated_performance", self._estimable)):
+            spec = getattr(self.checks, section)
+            bad = [m for m in (spec.metrics or []) if m not in allowed] if spec else []
+            if bad:
+                raise ValueError(f"checks.{section}.metrics: unknown metric(s) "
+                                 f"{', '.join(bad)} for a {task} model; known: "
+                                 f"{', '.join(allowed)}")
+        return self
+
+    # -- resolved views the Monitor reads ------------------------------------------
+    @property
+    def _estimable(self) -> tuple[str, ...]:
+        return DLE_METRICS if self.model.task == "regression" else CBPE_METRICS
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self.model.name
+
+    @property
+    def task(self) -> str:
+        """``binary``, ``multiclass`` or ``regression``."""
+        return str(self.model.task)
+
+    @property
+    def positive_class(self) -> str | None:
+        """The positive class label of a binary model, if configured."""
+        return self.model.positive_class
+
+    @property
+    def window_rows(self) -> int | None:
+        """Rows per window, when windows are row counts."""
+        return self.windows.rows
+
+    @property
+    def window_period(self) -> str | None:
+        """The calendar period of a window, when windows are periods."""
+        return self.windows.period
+
+    @property
+    def min_rows(self) -> int:
+        """Fewer rows than this make a window ``insufficient_data``."""
+        return self.windows.min_rows
+
+    @property
+    def feature_drift(self) -> DriftSettings | None:
+        """Settings of the feature-drift check, or ``None`` when it is off."""
+        return self.checks.feature_drift
+
+    def _metrics(self, spec: MetricsSpec | None, allowed: tuple[str, ...]) -> (
+        tuple[str, ...] | None
+    ):
+        if spec is None or not spec.enabled:
+            return None
+        return tuple(spec.metrics) if spec.metrics is not None else allowed
+
+    @property
+    def performance_metrics(self) -> tuple[str, ...] | None:
+        """Realized metrics computed on labelled rows, or ``None`` when off."""
+        return self._metrics(self.checks.performance, DEFAULT_METRICS[self.model.task])
+
+    @property
+    def estimated_metrics(self) -> tuple[str, ...] | None:
+        """Metrics estimated without labels (CBPE / DLE), or ``None`` when off."""
+        return self._metrics(self.checks.estimated_performance, self._estimable)
+
+    @property
+    def concept_features(self) -> tuple[str, ...] | None:
+        """Features of the concept-drift relation tests (``()``: all), or ``None``."""
+        spec = self.checks.concept_drift
+        return None if spec is None else tuple(spec.features)
+
+    @property
+    def multivariate(self) -> dict[str, Any] | None:
+        """The multivariate check's parameters, or ``None`` when off."""
+        values = section_values(self.checks.multivariate)
+        if values is None or not values.pop("enabled", True):
+            return None
+        return values
+
+
+def parse_monitor_config(data: Any, source: str = "monitor config") -> MonitorConfig:
+    """Validate a configuration mapping; errors name the file and the key."""
+    if data is not None and not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: top level: expected a mapping, got "
+                          f"{type(data).__name__}")
+    return validate(MonitorConfig, data, source)
+
+
+def load_monitor_config(path: str | os.PathLike[str]) -> MonitorConfig:
+    """Read and validate a YAML Monitor configuration file."""
+    return parse_monitor_config(read_yaml(path), os.fspath(path))

@@ -1,0 +1,85 @@
+"""Settings from the environment: ``DRIFTWISE_*`` variables (and command-line flags).
+
+One pydantic-settings model per face that needs them: the CLI reads :class:`CommonSettings`
+(``DRIFTWISE_DEBUG``), the service :class:`ServiceSettings`, which adds where it listens
+and where it keeps its data. A bad value is a ConfigError naming the variable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from driftwise.config._model import describe
+from driftwise.errors import ConfigError
+
+__all__ = ["CommonSettings", "ServiceSettings", "load_settings"]
+
+S = TypeVar("S", bound=BaseSettings)
+ENV_PREFIX = "DRIFTWISE_"
+
+
+class CommonSettings(BaseSettings):
+    """What every face of driftwise reads from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True,
+                                      validate_default=False)
+
+    debug: bool = Field(False, description="Print tracebacks of internal errors "
+                        "(DRIFTWISE_DEBUG=1).")
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class ServiceSettings(CommonSettings):
+    """Settings of ``driftwise serve``."""
+
+    host: str = Field("127.0.0.1", description="Address to listen on (loopback by default).")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(8470, description="TCP port.")
+    data_dir: Path = Field(Path("driftwise-data"), description="Where the embedded store "
+                           "(SQLite) and artefacts live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the store, e.g. "
+                                     "postgresql+psycopg://user@host/db; default: SQLite in "
+                                     "data_dir.")
+    api_key: SecretStr | None = Field(None, description="Key clients must send; required "
+                                      "for a non-loopback bind.")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not value or any(ch.isspace() for ch in value):
+            raise ValueError(f"expected a host name or address, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _key_off_loopback(self) -> ServiceSettings:
+        if not _is_loopback(self.host) and self.api_key is None:
+            raise ValueError(f"listening on {self.host} (not loopback) needs an API key: set "
+                             "DRIFTWISE_API_KEY, or bind 127.0.0.1")
+        return self
+
+
+def load_settings(model: type[S], **values: Any) -> S:
+    """``model`` from the environment, overridden by ``values`` (flags; ``None`` ignored)."""
+    given = {k: v for k, v in values.items() if v is not None}
+    try:
+        return model(**given)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        loc = error["loc"]
+        if loc and isinstance(loc[0], str) and loc[0] not in given:
+            name = ENV_PREFIX + loc[0].upper()
+            message = describe({**error, "loc": ()})
+            raise ConfigError(f"{name}: {message}") from None
+        raise ConfigError(describe(error)) from None
