@@ -284,5 +284,19 @@ def test_energy_effect_is_energy_distance_in_reference_sd() -> None:
     ref, cur = rng.normal(0.0, 4.0, 300), rng.normal(1.0, 4.0, 300)
     result = energy_pair(SortedPair(ref, cur))
     assert result.statistic == pytest.approx(energy_distance(ref, cur), rel=1e-12)
-    assert result.effect == pytest.approx(result.statistic / np.std(ref), rel=1e-12)
+    # The energy distance of the samples standardised by the reference's sd.
+    sd = np.std(ref)
+    assert result.effect == pytest.approx(energy_distance(ref / sd, cur / sd), rel=1e-10)
     assert result.p_value is None
+
+
+@pytest.mark.parametrize("unit", [1e-300, 1e-150, 1e-5, 1.0, 1e5, 1e150, 1e300])
+def test_effects_do_not_depend_on_the_unit_of_the_data(unit: float) -> None:
+    rng = np.random.default_rng(305)
+    ref, cur = rng.normal(0.0, 1.0, 400), rng.normal(0.5, 1.5, 400)
+    base_w = SortedPair(ref, cur).wasserstein_normed
+    base_e = energy_pair(SortedPair(ref, cur)).effect
+    pair = SortedPair(ref * unit, cur * unit)
+    assert np.isfinite(pair.wasserstein_normed) and np.isfinite(energy_pair(pair).effect)
+    assert pair.wasserstein_normed == pytest.approx(base_w, rel=1e-9)
+    assert energy_pair(pair).effect == pytest.approx(base_e, rel=1e-9)

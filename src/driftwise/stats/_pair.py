@@ -110,21 +110,43 @@ class SortedPair:
         return ranks[from_reference], ranks[~from_reference]
 
     @cached_property
-    def reference_std(self) -> float:
-        """Population standard deviation of the reference."""
-        return float(np.std(self.reference))
+    def unit(self) -> float:
+        """The largest magnitude in either sample (1.0 when all are 0).
+
+        Spreads and distances are computed on values divided by it, so that samples of
+        1e300 (whose squares overflow) or 1e-300 (whose squares underflow to 0) still give
+        finite, meaningful effect sizes; effects are ratios, so the unit cancels.
+        """
+        merged = self.merged
+        top = max(abs(float(merged[0])), abs(float(merged[-1])))
+        return top if top > 0 else 1.0
 
     @cached_property
+    def _unit_std(self) -> tuple[float, float]:
+        """Reference and pooled standard deviations, in :attr:`unit`."""
+        unit = self.unit
+        return float(np.std(self.reference / unit)), float(np.std(self.merged / unit))
+
+    @property
+    def reference_std(self) -> float:
+        """Population standard deviation of the reference."""
+        return self._unit_std[0] * self.unit
+
+    @cached_property
+    def _unit_scale(self) -> float:
+        ref, pooled = self._unit_std
+        if ref > 0:
+            return ref
+        return pooled if pooled > 0 else 1.0 / self.unit
+
+    @property
     def scale(self) -> float:
         """The scale effect sizes are normed by.
 
         The reference's standard deviation; the pooled one when the reference is
         constant; 1.0 when both samples are constant (then any difference is absolute).
         """
-        if self.reference_std > 0:
-            return self.reference_std
-        pooled = float(np.std(self.merged))
-        return pooled if pooled > 0 else 1.0
+        return self._unit_scale * self.unit
 
     @cached_property
     def wasserstein(self) -> float:
@@ -133,10 +155,22 @@ class SortedPair:
         # An elementwise sum, not np.dot: BLAS threads cost more than they save here.
         return float(np.sum(np.abs(cdf_ref[:-1] - cdf_cur[:-1]) * np.diff(values)))
 
-    @property
+    @cached_property
     def wasserstein_normed(self) -> float:
         """Wasserstein distance in units of the reference's standard deviation."""
-        return self.wasserstein / self.scale
+        values, cdf_ref, cdf_cur = self.steps
+        if np.isfinite(self.wasserstein) and np.isfinite(self.scale) and self.scale > 0 \
+                and self.wasserstein > 1e-290:
+            return self.wasserstein / self.scale
+        in_units = float(np.sum(np.abs(cdf_ref[:-1] - cdf_cur[:-1]) * np.diff(values / self.unit)))
+        return in_units / self._unit_scale
+
+    @cached_property
+    def squared_cdf_gap_in_scale(self) -> float:
+        """``∫ (F - G)² dx`` with ``x`` in units of :attr:`scale` (energy distance, normed)."""
+        values, cdf_ref, cdf_cur = self.steps
+        steps = np.diff(values / self.unit) / self._unit_scale
+        return float(np.sum((cdf_ref[:-1] - cdf_cur[:-1]) ** 2 * steps))
 
     @cached_property
     def is_constant_and_equal(self) -> bool:

@@ -143,12 +143,15 @@ def energy_pair(pair: SortedPair) -> TwoSampleResult:
     """Energy distance (``scipy.stats.energy_distance``): sqrt(2 ∫ (F - G)²).
 
     Székely & Rizzo (2013), "Energy statistics", J. Stat. Planning and Inference
-    143(8); the effect is the distance in units of the reference's standard deviation.
+    143(8). The effect is the energy distance of the two samples measured in units of the
+    reference's standard deviation (``value / sqrt(sd)``: the distance has the square root
+    of the data's unit), so it does not change when the data are rescaled.
     """
     values, cdf_ref, cdf_cur = pair.steps
     # An elementwise sum, not np.dot: BLAS threads cost more than they save here.
     value = math.sqrt(2.0 * float(np.sum((cdf_ref[:-1] - cdf_cur[:-1]) ** 2 * np.diff(values))))
-    return TwoSampleResult("energy", value, None, value / pair.scale, "energy_normed", "distance")
+    effect = math.sqrt(2.0 * pair.squared_cdf_gap_in_scale)
+    return TwoSampleResult("energy", value, None, effect, "energy_normed", "distance")
 
 
 def wasserstein_distance(reference: ArrayLike, current: ArrayLike) -> float:
