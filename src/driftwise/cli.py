@@ -177,38 +177,35 @@ def _report(reference: str, current: str, config: Path | None, json_out: Path | 
     return result
 
 
-@app.command()
-def report(reference: Reference, current: Current, config: ConfigOpt = None,
-           json_out: JsonOpt = None, html_out: HtmlOpt = None,
-           numeric_test: NumericOpt = None, categorical_test: CategoricalOpt = None,
-           correction: CorrectionOpt = None, alpha: AlphaOpt = None,
-           target: TargetOpt = None, prediction: PredictionOpt = None,
-           exclude: ExcludeOpt = None, delimiter: DelimiterOpt = None,
-           encoding: EncodingOpt = "utf-8", na_values: NaOpt = None) -> None:
-    """Compare CURRENT with REFERENCE column by column; print and write the report."""
-    _report(reference, current, config, json_out, html_out,
-            _read_options(delimiter, encoding, na_values), numeric_test=numeric_test,
-            categorical_test=categorical_test, correction=correction, alpha=alpha,
-            target=target, prediction=prediction, exclude=exclude)
+def _comparison(gate: bool) -> Callable[..., None]:
+    """The ``report`` (``gate=False``) or ``check`` command: one signature, one body."""
+
+    def command(reference: Reference, current: Current, config: ConfigOpt = None,
+                json_out: JsonOpt = None, html_out: HtmlOpt = None,
+                numeric_test: NumericOpt = None, categorical_test: CategoricalOpt = None,
+                correction: CorrectionOpt = None, alpha: AlphaOpt = None,
+                target: TargetOpt = None, prediction: PredictionOpt = None,
+                exclude: ExcludeOpt = None, delimiter: DelimiterOpt = None,
+                encoding: EncodingOpt = "utf-8", na_values: NaOpt = None) -> None:
+        from driftwise.monitor.run import MonitorRun
+
+        result = _report(reference, current, config, json_out, html_out,
+                         _read_options(delimiter, encoding, na_values),
+                         numeric_test=numeric_test, categorical_test=categorical_test,
+                         correction=correction, alpha=alpha, target=target,
+                         prediction=prediction, exclude=exclude)
+        if gate:
+            drifted = result.alerted if isinstance(result, MonitorRun) else \
+                result.drift_detected
+            raise typer.Exit(EXIT_DRIFT if drifted else EXIT_OK)
+
+    return command
 
 
-@app.command()
-def check(reference: Reference, current: Current, config: ConfigOpt = None,
-          json_out: JsonOpt = None, html_out: HtmlOpt = None,
-          numeric_test: NumericOpt = None, categorical_test: CategoricalOpt = None,
-          correction: CorrectionOpt = None, alpha: AlphaOpt = None,
-          target: TargetOpt = None, prediction: PredictionOpt = None,
-          exclude: ExcludeOpt = None, delimiter: DelimiterOpt = None,
-          encoding: EncodingOpt = "utf-8", na_values: NaOpt = None) -> None:
-    """Like report, as a quality gate: exit 0 no drift, 1 drift, 2 bad input, 3 a bug."""
-    from driftwise.monitor.run import MonitorRun
-
-    result = _report(reference, current, config, json_out, html_out,
-                     _read_options(delimiter, encoding, na_values), numeric_test=numeric_test,
-                     categorical_test=categorical_test, correction=correction, alpha=alpha,
-                     target=target, prediction=prediction, exclude=exclude)
-    drifted = result.alerted if isinstance(result, MonitorRun) else result.drift_detected
-    raise typer.Exit(EXIT_DRIFT if drifted else EXIT_OK)
+app.command("report", help="Compare CURRENT with REFERENCE column by column; print and write "
+            "the report.")(_comparison(gate=False))
+app.command("check", help="Like report, as a quality gate: exit 0 no drift, 1 drift, 2 bad "
+            "input or usage, 3 an internal error.")(_comparison(gate=True))
 
 
 @app.command()

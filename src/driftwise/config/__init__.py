@@ -13,8 +13,9 @@ importing the Monitor.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from driftwise._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from driftwise.config._yaml import read_yaml
@@ -60,7 +61,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'driftwise.config' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _WHERE, globals())

@@ -20,7 +20,7 @@ from pydantic_core import ErrorDetails
 from driftwise._text import literal
 from driftwise.errors import ConfigError
 
-__all__ = ["StrictModel", "config_error", "validate"]
+__all__ = ["StrictModel", "config_error", "signature_model", "validate", "validate_mapping"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,6 +55,14 @@ def validate(model: type[M], data: Any, source: str | None = None) -> M:
         raise config_error(exc, model, source) from None
     except ConfigError as exc:  # raised by a cross-field check inside a validator
         raise ConfigError(f"{source}: {exc}" if source else str(exc)) from None
+
+
+def validate_mapping(model: type[M], data: Any, source: str) -> M:
+    """:func:`validate` for a whole file's data, which must be a mapping (or empty)."""
+    if data is not None and not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: top level: expected a mapping, got "
+                          f"{type(data).__name__}")
+    return validate(model, data, source)
 
 
 def config_error(exc: ValidationError, model: type[BaseModel] | None = None,

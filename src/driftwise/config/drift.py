@@ -33,16 +33,12 @@ from typing import Any
 
 from pydantic import Field
 
-from driftwise.config._model import StrictModel, validate
+from driftwise.config._model import StrictModel, validate_mapping
 from driftwise.config._yaml import read_yaml
 from driftwise.detect.geometry.suite import (
-    EmbeddingsSection,
-    MultivariateSection,
-    TextSection,
-    section_values,
+    sections_of,
 )
-from driftwise.detect.settings import ColumnNames, DeclaredKind, DriftSettings, TestName
-from driftwise.errors import ConfigError
+from driftwise.detect.settings import ColumnsAndParts, DeclaredKind, DriftSettings, TestName
 
 __all__ = ["ColumnSpec", "DriftConfig", "detector_params", "load_config", "parse_config"]
 
@@ -54,17 +50,11 @@ class ColumnSpec(StrictModel):
     test: TestName | None = None
 
 
-class DriftConfig(StrictModel):
+class DriftConfig(ColumnsAndParts):
     """A validated drift configuration (the file ``driftwise report --config`` reads)."""
 
     drift: DriftSettings = Field(default_factory=DriftSettings)
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
-    exclude: ColumnNames = Field(default_factory=list)
-    target: str | None = None
-    prediction: str | None = None
-    multivariate: MultivariateSection = None
-    embeddings: EmbeddingsSection = None
-    text: TextSection = None
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -85,20 +75,12 @@ class DriftConfig(StrictModel):
     @property
     def geometry(self) -> dict[str, dict[str, Any]]:
         """The multivariate / embeddings / text sections the file gives."""
-        out = {}
-        for key in ("multivariate", "embeddings", "text"):
-            values = section_values(getattr(self, key))
-            if values is not None:
-                out[key] = values
-        return out
+        return {k: v for k, v in sections_of(self).items() if v is not None}
 
 
 def parse_config(data: Any, source: str = "config") -> DriftConfig:
     """Validate a configuration mapping, naming the bad key in any error."""
-    if data is not None and not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: top level: expected a mapping, got "
-                          f"{type(data).__name__}")
-    return validate(DriftConfig, data, source)
+    return validate_mapping(DriftConfig, data, source)
 
 
 def load_config(path: str | os.PathLike[str]) -> DriftConfig:

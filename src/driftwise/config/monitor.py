@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from driftwise.config._model import StrictModel, validate
+from driftwise.config._model import StrictModel, validate_mapping
 from driftwise.config._yaml import read_yaml
 from driftwise.data.columns import category_label
 from driftwise.detect.geometry.suite import MultivariateSection, section_values
@@ -47,6 +47,18 @@ def _switch(value: Any) -> Any:
     if value is False:
         return None
     return value
+
+
+class _NamedByMetric(StrictModel):
+    """An entry with a ``metric``; without a ``name`` it is named by its metric."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "name" not in data and isinstance(data.get("metric"),
+                                                                          str):
+            return {**data, "name": data["metric"]}
+        return data
 
 
 Names = Annotated[list[str], BeforeValidator(_one_or_many)]
@@ -123,20 +135,13 @@ class ConceptSpec(StrictModel):
     features: Names = Field(default_factory=list)
 
 
-class StreamCheck(StrictModel):
+class StreamCheck(_NamedByMetric):
     """A sequential detector fed one value of ``metric`` per window."""
 
     name: str = ""
     metric: str
     detector: StreamDetectorSpec
 
-    @model_validator(mode="before")
-    @classmethod
-    def _named(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "name" not in data and isinstance(data.get("metric"),
-                                                                          str):
-            return {**data, "name": data["metric"]}
-        return data
 
     @field_validator("detector", mode="after")
     @classmethod
@@ -238,7 +243,7 @@ def parse_condition(text: str) -> tuple[str, float | bool]:
                      f"({' '.join(OPERATORS)}) and a number or true/false, e.g. '< 0.75'")
 
 
-class AlertRule(StrictModel):
+class AlertRule(_NamedByMetric):
     """Fire when ``metric`` satisfies ``condition`` for ``for`` consecutive windows."""
 
     name: str = ""
@@ -247,13 +252,6 @@ class AlertRule(StrictModel):
     severity: Literal[SEVERITIES] = "warning"  # type: ignore[valid-type]
     for_windows: PositiveInt = Field(1, alias="for")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _named(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "name" not in data and isinstance(data.get("metric"),
-                                                                          str):
-            return {**data, "name": data["metric"]}
-        return data
 
     @field_validator("condition", mode="after")
     @classmethod
@@ -387,10 +385,7 @@ class MonitorConfig(StrictModel):
 
 def parse_monitor_config(data: Any, source: str = "monitor config") -> MonitorConfig:
     """Validate a configuration mapping; errors name the file and the key."""
-    if data is not None and not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: top level: expected a mapping, got "
-                          f"{type(data).__name__}")
-    return validate(MonitorConfig, data, source)
+    return validate_mapping(MonitorConfig, data, source)
 
 
 def load_monitor_config(path: str | os.PathLike[str]) -> MonitorConfig:

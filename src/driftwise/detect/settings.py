@@ -12,7 +12,7 @@ from driftwise.detect.geometry.suite import (
     EmbeddingsSection,
     MultivariateSection,
     TextSection,
-    section_values,
+    sections_of,
 )
 from driftwise.detect.tests import (
     CATEGORICAL_TESTS,
@@ -132,10 +132,10 @@ def _names(value: Any) -> Any:
 ColumnNames = Annotated[list[str], BeforeValidator(_names)]
 
 
-class DetectorParams(DriftSettings):
-    """Every parameter of a :class:`~driftwise.detect.DriftDetector`, validated at once."""
+class ColumnsAndParts(StrictModel):
+    """What a drift configuration and a detector share: excluded columns, the target and
+    prediction columns, and the multivariate, embeddings and text parts."""
 
-    kinds: dict[str, DeclaredKind] = Field(default_factory=dict)
     exclude: ColumnNames = Field(default_factory=list)
     target: str | None = None
     prediction: str | None = None
@@ -143,11 +143,16 @@ class DetectorParams(DriftSettings):
     embeddings: EmbeddingsSection = None
     text: TextSection = None
 
+
+class DetectorParams(DriftSettings, ColumnsAndParts):
+    """Every parameter of a :class:`~driftwise.detect.DriftDetector`, validated at once."""
+
+    kinds: dict[str, DeclaredKind] = Field(default_factory=dict)
+
     def settings(self) -> DriftSettings:
         """The comparison settings alone."""
         return DriftSettings.parse(self.model_dump(include=set(DriftSettings.model_fields)))
 
     def sections(self) -> dict[str, dict[str, Any] | None]:
         """The multivariate, embeddings and text sections as the keys a user set."""
-        return {name: section_values(getattr(self, name))
-                for name in ("multivariate", "embeddings", "text")}
+        return sections_of(self)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftwise.detect.results import DriftReport
+from driftwise.monitor.metric_names import prefixed
 from driftwise.monitor.result import MetricValue
 from driftwise.performance import MetricResult
 
@@ -21,21 +22,19 @@ def drift_metrics(report: DriftReport, quality: bool) -> dict[str, MetricValue]:
     for c in report.columns:
         if c.skipped is not None:
             continue
-        base = f"drift.columns.{c.name}"
-        out[f"{base}.statistic"] = c.statistic
-        out[f"{base}.p_value"] = c.p_value
-        out[f"{base}.p_value_adjusted"] = c.p_value_adjusted
-        out[f"{base}.effect"] = c.effect
-        out[f"{base}.drift_detected"] = c.drift_detected
+        out.update(prefixed(f"drift.columns.{c.name}", {
+            "statistic": c.statistic, "p_value": c.p_value,
+            "p_value_adjusted": c.p_value_adjusted, "effect": c.effect,
+            "drift_detected": c.drift_detected}))
         if quality:
             q = c.quality
-            qbase = f"quality.columns.{c.name}"
-            out[f"{qbase}.missing_share"] = q.missing_share_current
-            out[f"{qbase}.missing_share_change"] = (q.missing_share_current
-                                                    - q.missing_share_reference)
-            out[f"{qbase}.out_of_range_share"] = q.out_of_range_share
-            out[f"{qbase}.new_category_share"] = q.new_category_share
-            out[f"{qbase}.new_categories"] = q.new_categories_count
+            out.update(prefixed(f"quality.columns.{c.name}", {
+                "missing_share": q.missing_share_current,
+                "missing_share_change": q.missing_share_current - q.missing_share_reference,
+                "out_of_range_share": q.out_of_range_share,
+                "new_category_share": q.new_category_share,
+                "new_categories": q.new_categories_count,
+                "missing_markers": sum(q.missing_markers_current.values())}))
     return out
 
 
@@ -46,8 +45,7 @@ def performance_metrics(results: Mapping[str, MetricResult], reasons: dict[str, 
     out: dict[str, MetricValue] = {}
     for name, res in results.items():
         out[f"performance.{name}"] = res.value
-        out[f"performance.{name}.lower"] = res.lower
-        out[f"performance.{name}.upper"] = res.upper
+        out.update(prefixed(f"performance.{name}", {"lower": res.lower, "upper": res.upper}))
         if res.reason:
             reasons[f"performance.{name}"] = res.reason
     return out
@@ -60,9 +58,7 @@ def multivariate_metrics(result: Any) -> dict[str, MetricValue]:
     out: dict[str, MetricValue] = {"multivariate.drift_detected": data["drift_detected"]}
     for view in ("mmd", "classifier", "reconstruction"):
         part = data.get(view)
-        if not isinstance(part, dict):
-            continue
-        for key, value in part.items():
-            if isinstance(value, bool | int | float) or value is None:
-                out[f"multivariate.{view}.{key}"] = value
+        if isinstance(part, dict):
+            out.update(prefixed(f"multivariate.{view}", {
+                k: v for k, v in part.items() if isinstance(v, bool | int | float) or v is None}))
     return out

@@ -12,6 +12,7 @@ from driftwise.data import ColumnKind, category_counts
 from driftwise.data.columns import labels as to_labels
 from driftwise.detect import DriftDetector
 from driftwise.errors import ConfigError
+from driftwise.monitor.metric_names import prefixed
 from driftwise.monitor.result import MetricValue
 from driftwise.performance.concept import relation_change
 from driftwise.stats import adjust, quantile_edges
@@ -81,12 +82,12 @@ class ConceptReference:
             change = relation_change(binner.name, ref_bins, self.target,
                                      binner.bins(table.column(binner.name)), target,
                                      binner.n_bins, self.n_classes)
-            base = f"concept.{binner.name}"
-            out[f"{base}.p_value_reference"] = change.p_value_reference
-            out[f"{base}.p_value_current"] = change.p_value_current
-            out[f"{base}.cramers_v_reference"] = change.cramers_v_reference
-            out[f"{base}.cramers_v_current"] = change.cramers_v_current
-            out[f"{base}.change_p_value"] = change.change_p_value
+            out.update(prefixed(f"concept.{binner.name}", {
+                "p_value_reference": change.p_value_reference,
+                "p_value_current": change.p_value_current,
+                "cramers_v_reference": change.cramers_v_reference,
+                "cramers_v_current": change.cramers_v_current,
+                "change_p_value": change.change_p_value}))
             p_values.append(change.change_p_value)
         adjusted = adjust(p_values, "fdr") if p_values else np.array([])
         changed = [b.name for b, p in zip(self.binners, adjusted, strict=True) if p < ALPHA]

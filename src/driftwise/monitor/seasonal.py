@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from driftwise.config.monitor import SeasonalCheck
 from driftwise.errors import InsufficientDataError, SchemaError
+from driftwise.monitor.metric_names import prefixed
 from driftwise.monitor.result import MetricValue
 from driftwise.stream import SeasonalBaseline
 
@@ -45,6 +46,10 @@ def _series(table: pa.Table, column: str, timestamp: str, sample: str) -> tuple[
     keep = np.isfinite(values) & ~np.isnat(ts)
     order = np.argsort(ts[keep], kind="stable")
     return values[keep][order], ts[keep][order], int(keep.size - keep.sum())
+
+
+VERDICT_FIELDS = ("anomalous", "seasonal", "score", "threshold", "burst_score",
+                  "burst_threshold", "p_value", "overall_p_value")
 
 
 class SeasonalChecks:
@@ -86,20 +91,16 @@ class SeasonalChecks:
             else:
                 verdict = self.baselines[check.column].compare(values, ts)
             if verdict is None or verdict.verdict == "insufficient_reference":
-                for name in ("anomalous", "seasonal", "score", "threshold", "burst_score",
-                             "burst_threshold", "p_value", "overall_p_value"):
-                    metrics[f"{base}.{name}"] = None
+                metrics.update(prefixed(base, dict.fromkeys(VERDICT_FIELDS)))
                 if verdict is not None:
                     reasons[base] = ("insufficient reference for season(s) "
                                      + "; ".join(verdict.insufficient_seasons[:5])
                                      if verdict.insufficient_seasons else
                                      "the reference is shorter than this window")
                 continue
-            metrics[f"{base}.anomalous"] = verdict.verdict == "anomalous"
-            metrics[f"{base}.seasonal"] = verdict.verdict == "seasonal"
-            metrics[f"{base}.score"] = verdict.score
-            metrics[f"{base}.threshold"] = verdict.threshold
-            metrics[f"{base}.burst_score"] = verdict.burst_score
-            metrics[f"{base}.burst_threshold"] = verdict.burst_threshold
-            metrics[f"{base}.p_value"] = verdict.p_value
-            metrics[f"{base}.overall_p_value"] = verdict.overall_p_value
+            metrics.update(prefixed(base, {
+                "anomalous": verdict.verdict == "anomalous",
+                "seasonal": verdict.verdict == "seasonal", "score": verdict.score,
+                "threshold": verdict.threshold, "burst_score": verdict.burst_score,
+                "burst_threshold": verdict.burst_threshold, "p_value": verdict.p_value,
+                "overall_p_value": verdict.overall_p_value}))

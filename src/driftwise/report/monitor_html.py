@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from driftwise.monitor.metric_names import entries
 from driftwise.report._format import (
     DASH,
     as_list,
@@ -50,27 +51,23 @@ _CHART_W, _CHART_H = 340, 150
 
 def drifted_columns(metrics: Mapping[str, Any]) -> list[str]:
     """Columns whose ``drift.columns.<col>.drift_detected`` is true, in metric order."""
-    return [key[len("drift.columns."):-len(".drift_detected")] for key, value in metrics.items()
-            if key.startswith("drift.columns.") and key.endswith(".drift_detected")
-            and value is True]
+    return [name for name, value in entries(metrics, "drift.columns", "drift_detected")
+            if value is True]
 
 
 def seasonal_verdicts(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(column, "anomalous" | "seasonal")`` for each seasonal check with a verdict to show."""
     out = []
-    for key, value in metrics.items():
-        if key.startswith("seasonal.") and key.endswith(".anomalous"):
-            column = key[len("seasonal."):-len(".anomalous")]
-            if value is True:
-                out.append((column, "anomalous"))
-            elif metrics.get(f"seasonal.{column}.seasonal") is True:
-                out.append((column, "seasonal"))
+    for column, value in entries(metrics, "seasonal", "anomalous"):
+        if value is True:
+            out.append((column, "anomalous"))
+        elif metrics.get(f"seasonal.{column}.seasonal") is True:
+            out.append((column, "seasonal"))
     return out
 
 
 def _stream_alarms(metrics: Mapping[str, Any]) -> list[str]:
-    return [key[len("stream."):-len(".alarm")] for key, value in metrics.items()
-            if key.startswith("stream.") and key.endswith(".alarm") and value is True]
+    return [name for name, value in entries(metrics, "stream", "alarm") if value is True]
 
 
 def _slug(name: str, used: set[str]) -> str:

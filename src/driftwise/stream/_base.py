@@ -57,10 +57,11 @@ def _same_kind(expected: Any, value: Any) -> bool:
     return True
 
 
-def as_finite_array(xs: Iterable[float] | npt.ArrayLike, what: str = "update_many") -> (
-    npt.NDArray[np.float64]
-):
-    """Validate a batch: one-dimensional, numeric, every value finite (else nothing is consumed)."""
+def as_finite_array(xs: Iterable[float] | npt.ArrayLike, what: str = "update_many",
+                    hint: str = "drop or impute them before the detector; no value of this "
+                                "batch was consumed") -> npt.NDArray[np.float64]:
+    """Validate values: one-dimensional, numeric, every one finite (the message names the
+    first that is not, its position, and ``hint``)."""
     try:
         arr = np.asarray(xs, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -72,7 +73,7 @@ def as_finite_array(xs: Iterable[float] | npt.ArrayLike, what: str = "update_man
         i = int(np.argmin(finite))
         raise SchemaError(
             f"{what}: value {arr[i]!r} at position {i} is not finite; NaN and inf are rejected "
-            "(drop or impute them before the detector); no value of this batch was consumed"
+            f"({hint})"
         )
     return arr
 

@@ -39,6 +39,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from driftwise.errors import ConfigError, InsufficientDataError, NotFittedError, SchemaError
 from driftwise.stats import ks_2samp
+from driftwise.stream._base import as_finite_array
 
 __all__ = ["SEASON_COMPONENTS", "SeasonalBaseline", "SeasonalVerdict"]
 
@@ -126,19 +127,7 @@ def _timestamps(ts: Any, n: int, what: str) -> npt.NDArray[np.datetime64]:
 
 
 def _values(values: Any, what: str) -> npt.NDArray[np.float64]:
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise SchemaError(f"{what}: values must be numbers ({exc})") from None
-    if arr.ndim != 1:
-        raise SchemaError(f"{what}: expected one-dimensional values, got shape {arr.shape}")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise SchemaError(
-            f"{what}: value {arr[bad][0]!r} at position {int(np.argmax(bad))} is not finite; "
-            "NaN and inf are rejected (a data-quality check should report them)"
-        )
-    return arr
+    return as_finite_array(values, what, "a data-quality check should report them")
 
 
 @dataclass(frozen=True)

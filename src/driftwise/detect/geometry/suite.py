@@ -58,6 +58,11 @@ def section_values(section: BaseModel | None) -> dict[str, Any] | None:
     return None if section is None else section.model_dump(exclude_unset=True)
 
 
+def sections_of(config: Any) -> dict[str, dict[str, Any] | None]:
+    """The multivariate, embeddings and text sections of a configuration model."""
+    return {name: section_values(getattr(config, name)) for name in SECTIONS}
+
+
 #: Report defaults that differ from the library's: sentence embeddings cost ~25 s on two
 #: cores (model load and 1,000 texts), so a report runs them only when the text section
 #: asks (``text: {embeddings: auto}`` or ``true``), on 500 texts per sample.
