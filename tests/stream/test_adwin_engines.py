@@ -82,8 +82,9 @@ def test_non_finite_values_are_rejected_by_both_engines(engine: str) -> None:
     for bad in (math.nan, math.inf, -math.inf, np.float64("nan")):
         with pytest.raises(SchemaError, match=r"update: value .* is not finite"):
             det.update(bad)
-    with pytest.raises(TypeError):
-        det.update("1.0")  # type: ignore[arg-type]
+    for bad in ("1.0", None, [1.0], complex(1, 1)):
+        with pytest.raises(SchemaError, match=r"update: expected a number, got"):
+            det.update(bad)  # type: ignore[arg-type]
     assert det.to_state() == before
 
 

@@ -85,6 +85,11 @@ def parse_yaml(text: str, source: str = "config") -> Any:
         return loader.construct_document(root)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "malformed"
+        raise ConfigError(f"{source}: not valid YAML{at}: {one_line(problem)}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML ({one_line(str(exc))})") from None
     except RecursionError:

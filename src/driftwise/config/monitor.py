@@ -365,7 +365,14 @@ class MonitorConfig(StrictModel):
 
     @property
     def estimated_metrics(self) -> tuple[str, ...] | None:
-        """Metrics estimated without labels (CBPE / DLE), or ``None`` when off."""
+        """Metrics estimated without labels (CBPE / DLE), or ``None`` when off.
+
+        On by default when the model has a target column (the estimators learn from the
+        reference's labels); a configuration that asks for it without one is an error.
+        """
+        if "estimated_performance" not in self.checks.model_fields_set and \
+                self.columns.target is None:
+            return None
         return self._metrics(self.checks.estimated_performance, self._estimable)
 
     @property

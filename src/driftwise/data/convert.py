@@ -133,12 +133,12 @@ def _from_pandas(data: Any) -> pa.Table:
 
 
 def _from_polars(data: Any) -> pa.Table:
-    if not hasattr(data, "columns") or not hasattr(data, "to_arrow"):
+    if type(data).__name__ == "LazyFrame":
+        raise SchemaError("a polars LazyFrame is a query, not data: pass lazy.collect()")
+    if type(data).__name__ != "DataFrame":
         raise SchemaError("a polars Series is one column: pass a DataFrame, e.g. "
                           "series.to_frame()")
-    table = data.to_arrow()
-    if not isinstance(table, pa.Table):  # a LazyFrame has no to_arrow; be explicit anyway
-        raise SchemaError("pass a polars DataFrame (call .collect() on a LazyFrame)")
+    table: pa.Table = data.to_arrow()
     return table
 
 

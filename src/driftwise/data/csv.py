@@ -167,6 +167,11 @@ def read_csv(path: Path, compression: str | None, tab: bool, options: ReadOption
         raise InputFileError(f"{where}: empty file")
     utf16 = options.encoding.startswith(("utf-16", "utf-32"))
     if b"\x00" in head and not utf16:
+        for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+            if head.startswith(bom):
+                raise InputFileError(f"{where}: {name.upper()} text (it starts with a "
+                                     f"byte-order mark); pass --encoding {name}")
         raise InputFileError(f"{where}: binary content, not a CSV text file")
     text = _decode_head(head, options.encoding, where)
     delimiter = options.delimiter or ("\t" if tab else sniff_delimiter(text, not more))

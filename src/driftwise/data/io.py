@@ -71,6 +71,8 @@ def read_path(path: str | os.PathLike[str], options: ReadOptions | None = None) 
         The path does not exist, is not a regular file or folder, is not CSV or Parquet,
         or cannot be parsed; the message names the file and what was wrong.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise InputFileError(f"expected a file path, got {type(path).__name__}")
     # Arrow's allocator keeps freed buffers (an earlier table, decompression pages); give
     # them back around each read so that large inputs do not stack up in memory.
     pool = pa.default_memory_pool()
@@ -210,6 +212,8 @@ def column_names(names: Sequence[Any] | Mapping[Any, Any]) -> list[str]:
     for key in names:
         name = str(key)
         if name in out:
+            if out[name] == key and type(out[name]) is type(key):
+                raise SchemaError(f"duplicate column names: {literal(name)}")
             raise SchemaError(f"column names {literal(out[name])} and {literal(key)} both "
                               f"become {literal(name)}; rename one")
         out[name] = key

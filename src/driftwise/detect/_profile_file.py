@@ -127,6 +127,15 @@ def is_profile_path(path: str | os.PathLike[str]) -> bool:
 def write_profile(path: str | os.PathLike[str], meta: dict[str, Any],
                   values: dict[int, NDArray[np.float64]], rows: pa.Table | None) -> None:
     """Write a profile file: profile.json, one .npy per numeric column, the row sample."""
+    try:
+        _write(path, meta, values, rows)
+    except OSError as exc:
+        raise InputFileError(f"{one_line(os.fspath(path))}: cannot write the profile "
+                             f"({exc.strerror or exc})") from None
+
+
+def _write(path: str | os.PathLike[str], meta: dict[str, Any],
+           values: dict[int, NDArray[np.float64]], rows: pa.Table | None) -> None:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr("profile.json", json.dumps({"format": PROFILE_FORMAT,
                                                 "version": PROFILE_VERSION,

@@ -199,7 +199,13 @@ static int check_ready(const Core *self) {
 static PyObject *Core_update(Core *self, PyObject *arg) {
     if (check_ready(self) < 0) return NULL;
     double x = PyFloat_CheckExact(arg) ? PyFloat_AS_DOUBLE(arg) : PyFloat_AsDouble(arg);
-    if (x == -1.0 && PyErr_Occurred()) return NULL;
+    if (x == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError)) return NULL;
+        PyErr_Clear();
+        PyErr_Format(schema_error, "update: expected a number, got %R (%s); the detector "
+                     "state is unchanged", arg, Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
     if (!isfinite(x)) {
         PyErr_Format(schema_error,
                      "update: value %R is not finite; NaN and inf are rejected (drop or impute "

@@ -277,6 +277,12 @@ class ReferenceStreamDetector(StreamDetector):
 _R = TypeVar("_R", bound=ReferenceStreamDetector)
 
 
+def not_a_number(x: Any) -> SchemaError:
+    """The error of ``update`` for a value that is not a number at all (a string, None...)."""
+    return SchemaError(f"update: expected a number, got {x!r} ({type(x).__name__}); the "
+                       "detector state is unchanged")
+
+
 def reject_non_finite(x: Any) -> bool:
     """Raise the NaN/inf error of ``update`` for the value ``x``."""
     raise SchemaError(

@@ -18,6 +18,7 @@ from driftwise.stream._base import (
     as_finite_array,
     check_int,
     check_positive,
+    not_a_number,
     reject_non_finite,
 )
 
@@ -257,8 +258,12 @@ class _PyCore:
         self._pending = list(pending)
 
     def update(self, x: float, /) -> bool:
-        if x - x != 0.0:
-            return reject_non_finite(x)
+        try:
+            if x - x != 0.0:
+                return reject_non_finite(x)
+            x = float(x)
+        except TypeError:
+            raise not_a_number(x) from None
         self._pending.append(x)
         tick = self._tick = self._tick + 1
         if tick % self.clock:

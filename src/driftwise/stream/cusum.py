@@ -7,7 +7,12 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from driftwise.stream._base import ReferenceStreamDetector, as_finite_array, check_positive
+from driftwise.stream._base import (
+    ReferenceStreamDetector,
+    as_finite_array,
+    check_positive,
+    not_a_number,
+)
 
 __all__ = ["CUSUM"]
 
@@ -78,16 +83,19 @@ class CUSUM(ReferenceStreamDetector):
         return self._hi, self._lo
 
     def update(self, x: float) -> bool:
-        y = (x - self._mu) / self._sd
-        if y - y != 0.0:
-            return self._reject(x)
-        # Same operation order as update_many: S + (z - k), S + (-z - k).
-        hi = self._hi + (y - self.k)
-        lo = self._lo + (-y - self.k)
-        if hi < 0.0:
-            hi = 0.0
-        if lo < 0.0:
-            lo = 0.0
+        try:  # free unless it raises: a string, None or a complex number is no number
+            y = (x - self._mu) / self._sd
+            if y - y != 0.0:
+                return self._reject(x)
+            # Same operation order as update_many: S + (z - k), S + (-z - k).
+            hi = self._hi + (y - self.k)
+            lo = self._lo + (-y - self.k)
+            if hi < 0.0:
+                hi = 0.0
+            if lo < 0.0:
+                lo = 0.0
+        except TypeError:
+            raise not_a_number(x) from None
         if hi > self.h or lo > self.h:
             self._hi = self._lo = 0.0
             return True

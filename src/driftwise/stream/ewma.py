@@ -10,7 +10,12 @@ import numpy.typing as npt
 from scipy.signal import lfilter
 
 from driftwise.errors import ConfigError
-from driftwise.stream._base import ReferenceStreamDetector, as_finite_array, check_positive
+from driftwise.stream._base import (
+    ReferenceStreamDetector,
+    as_finite_array,
+    check_positive,
+    not_a_number,
+)
 
 __all__ = ["EWMA"]
 
@@ -105,12 +110,17 @@ class EWMA(ReferenceStreamDetector):
         return float(self._z)
 
     def update(self, x: float) -> bool:
-        z = self.lam * x + self._oml * self._z
-        if z - z != 0.0:
-            return self._reject(x)
-        t = self._t + 1
-        width = self._widths[t - 1] if t <= self._n_widths else self._steady_width
-        if abs(z - self._mu) > width:
+        try:  # free unless it raises: a string, None or a complex number is no number
+            z = self.lam * x + self._oml * self._z
+            if z - z != 0.0:
+                return self._reject(x)
+            t = self._t + 1
+            width = self._widths[t - 1] if t <= self._n_widths else self._steady_width
+            gap = z - self._mu
+            out = gap > width or -gap > width
+        except TypeError:
+            raise not_a_number(x) from None
+        if out:
             self._z = self._mu
             self._t = 0
             return True

@@ -10,7 +10,13 @@ import numpy as np
 
 from driftwise.errors import ConfigError
 from driftwise.stats import ks_2samp
-from driftwise.stream._base import StreamDetector, check_int, check_positive, reject_non_finite
+from driftwise.stream._base import (
+    StreamDetector,
+    check_int,
+    check_positive,
+    not_a_number,
+    reject_non_finite,
+)
 
 __all__ = ["KSWIN"]
 
@@ -86,8 +92,12 @@ class KSWIN(StreamDetector):
         self._rng.setstate((version, tuple(internal), gauss))
 
     def update(self, x: float) -> bool:
-        if x - x != 0.0:
-            return reject_non_finite(x)
+        try:
+            if x - x != 0.0:
+                return reject_non_finite(x)
+            x = float(x)
+        except TypeError:
+            raise not_a_number(x) from None
         window = self._window
         window.append(x)
         w = self.window_size

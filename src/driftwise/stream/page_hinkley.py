@@ -5,7 +5,13 @@ from __future__ import annotations
 import math
 
 from driftwise.errors import ConfigError
-from driftwise.stream._base import StreamDetector, check_int, check_positive, reject_non_finite
+from driftwise.stream._base import (
+    StreamDetector,
+    check_int,
+    check_positive,
+    not_a_number,
+    reject_non_finite,
+)
 
 __all__ = ["PageHinkley"]
 
@@ -69,15 +75,18 @@ class PageHinkley(StreamDetector):
         self._down_max = -math.inf
 
     def update(self, x: float) -> bool:
-        if x - x != 0.0:
-            return reject_non_finite(x)
-        n = self._n + 1
-        mean = self._mean + (x - self._mean) / n
-        dev = x - mean
-        up = self.alpha * self._up + dev - self.delta
-        down = self.alpha * self._down + dev + self.delta
-        up_min = up if up < self._up_min else self._up_min
-        down_max = down if down > self._down_max else self._down_max
+        try:  # free unless it raises: a string, None or a complex number is no number
+            if x - x != 0.0:
+                return reject_non_finite(x)
+            n = self._n + 1
+            mean = self._mean + (x - self._mean) / n
+            dev = x - mean
+            up = self.alpha * self._up + dev - self.delta
+            down = self.alpha * self._down + dev + self.delta
+            up_min = up if up < self._up_min else self._up_min
+            down_max = down if down > self._down_max else self._down_max
+        except TypeError:
+            raise not_a_number(x) from None
         if n >= self.min_instances and (
             (self._up_on and up - up_min > self.threshold)
             or (self._down_on and down_max - down > self.threshold)

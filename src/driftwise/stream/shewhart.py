@@ -7,7 +7,12 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from driftwise.stream._base import ReferenceStreamDetector, as_finite_array, check_positive
+from driftwise.stream._base import (
+    ReferenceStreamDetector,
+    as_finite_array,
+    check_positive,
+    not_a_number,
+)
 
 __all__ = ["Shewhart"]
 
@@ -41,10 +46,14 @@ class Shewhart(ReferenceStreamDetector):
         """Nothing to forget: the chart has no memory."""
 
     def update(self, x: float) -> bool:
-        d = x - self._mu
-        if d - d != 0.0:
-            return self._reject(x)
-        return abs(d) > self.L * self._sd
+        try:  # free unless it raises: a string, None or a complex number is no number
+            d = x - self._mu
+            if d - d != 0.0:
+                return self._reject(x)
+            limit = self.L * self._sd
+            return d > limit or -d > limit
+        except TypeError:
+            raise not_a_number(x) from None
 
     def update_many(self, xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.int64]:
         arr = as_finite_array(xs)
