@@ -24,7 +24,11 @@ def histogram(reference_sorted: NDArray[np.float64], current_sorted: NDArray[np.
     high = max(_quantile(reference_sorted, 0.995), _quantile(current_sorted, 0.995))
     if high <= low:
         low, high = low - 0.5, high + 0.5
-    edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+    if high <= low:  # equal values of a huge magnitude: +-0.5 is below their spacing
+        low, high = np.nextafter(low, -np.inf), np.nextafter(high, np.inf)
+    # Weighted sums, not low + t * (high - low): the width may exceed the largest double.
+    t = np.arange(HISTOGRAM_BINS + 1) / HISTOGRAM_BINS
+    edges = np.maximum.accumulate(low * (1.0 - t) + high * t)
     inner = edges[1:-1]
 
     def counts(values: NDArray[np.float64]) -> list[int]:

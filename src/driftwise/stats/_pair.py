@@ -152,8 +152,10 @@ class SortedPair:
     def wasserstein(self) -> float:
         """First Wasserstein (earth mover's) distance between the two empirical laws."""
         values, cdf_ref, cdf_cur = self.steps
-        # An elementwise sum, not np.dot: BLAS threads cost more than they save here.
-        return float(np.sum(np.abs(cdf_ref[:-1] - cdf_cur[:-1]) * np.diff(values)))
+        # An elementwise sum, not np.dot: BLAS threads cost more than they save here. Near
+        # the largest double the distance itself is infinite (its effect is not): IEEE inf.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.sum(np.abs(cdf_ref[:-1] - cdf_cur[:-1]) * np.diff(values)))
 
     @cached_property
     def wasserstein_normed(self) -> float:
