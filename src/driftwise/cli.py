@@ -326,7 +326,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
-        with command.make_context("driftwise", args) as ctx:
+        with command.make_context("driftwise", list(args)) as ctx:
             command.invoke(ctx)
         return EXIT_OK
     except typer.Exit as exc:  # --help, --version, typer.Exit(code)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from driftwise.data import read_path, to_table
+from driftwise.data.csv import sniff_delimiter
 from driftwise.errors import InputFileError, SchemaError
 
 
@@ -78,3 +84,20 @@ def test_unsupported_object_and_duplicate_columns() -> None:
     dup = pa.table([pa.array([1]), pa.array([2])], names=["a", "a"])
     with pytest.raises(SchemaError, match="duplicate column names: 'a'"):
         to_table(dup)
+
+
+@settings(max_examples=300, deadline=None)
+@given(header=st.lists(st.text(alphabet=st.sampled_from(list("abcxyz_")), min_size=1,
+                               max_size=6), min_size=2, max_size=5, unique=True),
+       cells=st.lists(st.text(alphabet=st.sampled_from(list("ab1 ,;|\t\"'\n.-")), max_size=5),
+                      max_size=60),
+       delimiter=st.sampled_from([",", ";", "\t", "|"]))
+def test_the_sniffed_delimiter_reads_back_the_written_rows(header, cells, delimiter) -> None:
+    width = len(header)
+    rows = [header] + [cells[i:i + width] for i in range(0, len(cells) - width + 1, width)]
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    text = buf.getvalue()
+    sniffed = sniff_delimiter(text, complete=True)
+    back = [r for r in csv.reader(io.StringIO(text), delimiter=sniffed) if r]
+    assert back == [r for r in rows if r]

@@ -61,7 +61,14 @@ class _NamedByMetric(StrictModel):
         return data
 
 
-Names = Annotated[list[str], BeforeValidator(_one_or_many)]
+Names = Annotated[list[str], BeforeValidator(_one_or_many,
+                                             json_schema_input_type=str | list[str])]
+
+
+def switchable(model: Any) -> Any:
+    """``model | None`` that also accepts ``true`` (its defaults) and ``false`` (off)."""
+    return Annotated[model | None, BeforeValidator(_switch,
+                                                   json_schema_input_type=bool | model | None)]
 
 
 class ModelSpec(StrictModel):
@@ -70,7 +77,19 @@ class ModelSpec(StrictModel):
     name: str = "model"
     task: Literal[TASKS]  # type: ignore[valid-type]
     positive_class: Annotated[str | None, BeforeValidator(
-        lambda v: category_label(v) if isinstance(v, int | float | bool) else v)] = None
+        lambda v: category_label(v) if isinstance(v, int | float | bool) else v,
+        json_schema_input_type=str | int | bool | None)] = None
+
+
+def _probabilities(value: Any) -> Any:
+    """One column, a list of them, or a class -> column mapping (labels as everywhere)."""
+    value = _one_or_many(value)
+    if value is not None and not isinstance(value, list | dict):
+        raise ValueError(f"expected a column name, a list of them or a class -> column "
+                         f"mapping, got {value!r}")
+    if isinstance(value, dict):
+        return {category_label(k): v for k, v in value.items()}
+    return value
 
 
 class Columns(StrictModel):
@@ -78,22 +97,12 @@ class Columns(StrictModel):
 
     features: Names = Field(default_factory=list)
     prediction: str | None = None
-    probabilities: list[str] | dict[str, str] | None = None
+    probabilities: Annotated[list[str] | dict[str, str] | None, BeforeValidator(
+        _probabilities, json_schema_input_type=str | list[str] | dict[str, str] | None)] = None
     target: str | None = None
     id: str | None = None
     timestamp: str | None = None
     segments: Names = Field(default_factory=list)
-
-    @field_validator("probabilities", mode="before")
-    @classmethod
-    def _shape(cls, value: Any) -> Any:
-        value = _one_or_many(value)
-        if value is not None and not isinstance(value, list | dict):
-            raise ValueError(f"expected a column name, a list of them or a class -> column "
-                             f"mapping, got {value!r}")
-        if isinstance(value, dict):
-            return {category_label(k): v for k, v in value.items()}
-        return value
 
     @property
     def probability_columns(self) -> tuple[str, ...]:
@@ -199,15 +208,15 @@ class SeasonalCheck(_SeasonalBase):  # type: ignore[misc, valid-type]
 class Checks(StrictModel):
     """``checks:``: which checks run, with their settings."""
 
-    feature_drift: Annotated[DriftSettings | None, BeforeValidator(_switch)] = Field(
+    feature_drift: switchable(DriftSettings) = Field(  # type: ignore[valid-type]
         default_factory=DriftSettings)
     data_quality: bool = True
     prediction_drift: bool = True
-    performance: Annotated[MetricsSpec | None, BeforeValidator(_switch)] = Field(
+    performance: switchable(MetricsSpec) = Field(  # type: ignore[valid-type]
         default_factory=MetricsSpec)
-    estimated_performance: Annotated[MetricsSpec | None, BeforeValidator(_switch)] = Field(
+    estimated_performance: switchable(MetricsSpec) = Field(  # type: ignore[valid-type]
         default_factory=MetricsSpec)
-    concept_drift: Annotated[ConceptSpec | None, BeforeValidator(_switch)] = None
+    concept_drift: switchable(ConceptSpec) = None  # type: ignore[valid-type]
     bootstrap: Annotated[int, Field(ge=0)] = 200
     stream: list[StreamCheck] = Field(default_factory=list)
     multivariate: MultivariateSection = None
@@ -349,7 +358,8 @@ class MonitorConfig(StrictModel):
     @property
     def feature_drift(self) -> DriftSettings | None:
         """Settings of the feature-drift check, or ``None`` when it is off."""
-        return self.checks.feature_drift
+        settings: DriftSettings | None = self.checks.feature_drift
+        return settings
 
     def _metrics(self, spec: MetricsSpec | None, allowed: tuple[str, ...]) -> (
         tuple[str, ...] | None

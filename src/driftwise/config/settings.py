@@ -80,6 +80,6 @@ def load_settings(model: type[S], **values: Any) -> S:
         loc = error["loc"]
         if loc and isinstance(loc[0], str) and loc[0] not in given:
             name = ENV_PREFIX + loc[0].upper()
-            message = describe({**error, "loc": ()})
+            message = describe({**error, "loc": ()}).removeprefix("top level: ")
             raise ConfigError(f"{name}: {message}") from None
         raise ConfigError(describe(error)) from None

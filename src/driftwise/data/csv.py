@@ -106,6 +106,9 @@ def _decode_head(head: bytes, encoding: str, where: str) -> str:
         return str(decoder.decode(head, final=False))
     except UnicodeDecodeError as exc:
         raise InputFileError(_encoding_message(where, encoding, exc.start, head)) from None
+    except UnicodeError as exc:  # e.g. UTF-16 text without a byte-order mark
+        raise InputFileError(f"{where}: not {encoding} text ({one_line(str(exc))}); check "
+                             "the file's encoding (--encoding)") from None
 
 
 def _encoding_message(where: str, encoding: str, offset: int | None,
@@ -118,33 +121,54 @@ def _encoding_message(where: str, encoding: str, offset: int | None,
     return f"{where}: not valid {encoding} text{at}; {hint}"
 
 
-def sniff_delimiter(text: str, complete: bool) -> str:
-    """The delimiter among :data:`DELIMITERS` that splits the first rows consistently."""
+def _widths(sample: str, delimiter: str) -> set[int]:
+    """How many fields the first rows have when split by ``delimiter`` (quotes honoured)."""
+    try:
+        rows = [row for _, row in zip(range(SNIFF_ROWS),
+                                      pycsv.reader(io.StringIO(sample), delimiter=delimiter),
+                                      strict=False) if row]
+    except pycsv.Error:
+        return set()
+    return {len(row) for row in rows}
+
+
+def _sample(text: str, complete: bool) -> str:
     lines = text.splitlines(keepends=True)
     if not complete and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut
-    sample = "".join(lines[: SNIFF_ROWS * 4])
-    best, best_fields = ",", 1
-    for delimiter in DELIMITERS:
-        try:
-            rows = [row for _, row in zip(range(SNIFF_ROWS),
-                                          pycsv.reader(io.StringIO(sample), delimiter=delimiter),
-                                          strict=False) if row]
-        except pycsv.Error:
-            continue
-        if not rows:
-            continue
-        widths = {len(row) for row in rows}
-        width = len(rows[0])
-        if len(widths) == 1 and width > best_fields:
-            best, best_fields = delimiter, width
-    return best
+    return "".join(lines[: SNIFF_ROWS * 4])
 
 
-def _check_columns(table: pa.Table, where: str, delimiter: str, encoding: str) -> None:
+def sniff_delimiter(text: str, complete: bool) -> str:
+    """The delimiter among :data:`DELIMITERS` for the first rows of a file.
+
+    The one that splits them consistently into the most fields; failing that, the one that
+    splits the header into the most fields (the reader then names the ragged row); for a
+    file of one column, ``,``.
+    """
+    sample = _sample(text, complete)
+    header = _sample(text.split("\n", 1)[0] + "\n", True)
+    consistent = {d: w.pop() for d in DELIMITERS if len(w := _widths(sample, d)) == 1}
+    splitting = {d: max(_widths(header, d) or {1}) for d in DELIMITERS}
+    wide = {d: w for d, w in consistent.items() if w > 1}
+    best = max(DELIMITERS, key=lambda d: (wide.get(d, 0), splitting[d], -DELIMITERS.index(d)))
+    if best in wide or splitting[best] > 1:
+        return best
+    # One column: any delimiter that splits no row will do (its values may hold commas).
+    return next((d for d in DELIMITERS if consistent.get(d) == 1), ",")
+
+
+def _splits(text: str, complete: bool, delimiter: str) -> bool:
+    """Whether ``delimiter`` would split the first rows consistently into several fields."""
+    widths = _widths(_sample(text, complete), delimiter)
+    return len(widths) == 1 and widths.pop() > 1
+
+
+def _check_columns(table: pa.Table, where: str, delimiter: str, encoding: str,
+                   head: tuple[str, bool]) -> None:
     if table.num_columns == 1:
         name = table.column_names[0]
-        inside = [d for d in DELIMITERS if d != delimiter and d in name]
+        inside = [d for d in DELIMITERS if d != delimiter and d in name and _splits(*head, d)]
         if inside:
             shown = "tab" if inside[0] == "\t" else repr(inside[0])
             raise InputFileError(
@@ -185,7 +209,7 @@ def read_csv(path: Path, compression: str | None, tab: bool, options: ReadOption
     with pa.input_stream(os.fspath(path), compression=compression) as stream:
         table = pacsv.read_csv(stream, read_options=read, parse_options=parse,
                                convert_options=convert)
-    _check_columns(table, where, delimiter, options.encoding)
+    _check_columns(table, where, delimiter, options.encoding, (text, not more))
     return numbers_with_markers(table) if options.markers else table
 
 

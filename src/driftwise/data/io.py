@@ -116,6 +116,9 @@ def _read_any(p: Path, options: ReadOptions) -> pa.Table:
         raise InputFileError(f"{where}: not valid {options.encoding} text "
                              f"({one_line(exc.reason)} at byte {exc.start:,} of a block); "
                              "check the file's encoding (--encoding)") from None
+    except UnicodeError as exc:
+        raise InputFileError(f"{where}: not {options.encoding} text ({one_line(str(exc))}); "
+                             "check the file's encoding (--encoding)") from None
     except pa.ArrowInvalid as exc:
         raise InputFileError(f"{where}: not readable as CSV ({_short(exc)})") from None
     except (OSError, EOFError, pa.ArrowException) as exc:

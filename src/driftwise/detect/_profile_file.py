@@ -95,7 +95,7 @@ class ProfileMeta(StrictModel):
     n_rows: Annotated[int, Field(ge=1)]
     excluded: list[str]
     columns: list[ColumnMeta]
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: DriftSettings = Field(default_factory=DriftSettings)
 
     @model_validator(mode="after")
     def _consistent(self) -> ProfileMeta:
@@ -217,9 +217,9 @@ def _read(zf: zipfile.ZipFile, where: str) -> ProfileContents:
             "with `driftwise profile`")
     try:
         meta = validate(ProfileMeta, raw)
-        settings = DriftSettings.parse(meta.settings, "settings").to_dict()
     except ConfigError as exc:
         raise _Damaged(str(exc)) from None
+    settings = meta.settings.to_dict()
     values = {}
     for i, col in enumerate(meta.columns):
         if col.kind == "numeric":

@@ -19,6 +19,7 @@ then skipped with a reason).
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +90,7 @@ class ColumnProfile:
 def no_values_error(name: str, sample: str, n_rows: int) -> SchemaError:
     return SchemaError(
         f"column {name!r} has no values in the {sample} sample (all {n_rows} missing); "
-        f"exclude it (--exclude {name}) or fix the upstream data"
+        f"exclude it (--exclude {shlex.quote(name)}) or fix the upstream data"
     )
 
 
