@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+import numpy as np
 import pytest
 
 from driftwise.report.html import render_html
@@ -335,3 +336,19 @@ def test_the_document_is_well_formed_with_unique_ids(report: dict[str, Any]) -> 
     ids = [attrs["id"] for _, attrs in page.elements if "id" in attrs]
     assert len(ids) == len(set(ids))
     assert {"col-a-b", "col-a-b-2", "col-a-b-3"} <= set(ids)
+
+
+def test_markers_read_as_missing_are_shown_escaped(tmp_path) -> None:
+    from driftwise import DriftDetector
+
+    rng = np.random.default_rng(9)
+    ref = rng.normal(size=300)
+    cur = [repr(float(v)) for v in rng.normal(size=300)]
+    cur[::30] = ["<>"] * len(cur[::30])
+    (tmp_path / "ref.csv").write_text("x\n" + "\n".join(map(repr, ref.tolist())) + "\n")
+    (tmp_path / "cur.csv").write_text("x\n" + "\n".join(cur) + "\n")
+    report = DriftDetector().fit(tmp_path / "ref.csv").compare(tmp_path / "cur.csv")
+    assert report.column("x").quality.missing_markers_current == {"<>": 10}
+    page = render_html(report.to_dict())
+    assert "Read as missing (current)" in page and "<code>&lt;&gt;</code> × 10" in page
+    assert "<code><></code>" not in page

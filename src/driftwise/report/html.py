@@ -326,6 +326,12 @@ def _quality_facts(quality: Mapping[str, Any]) -> str:
     mismatch = quality.get("type_mismatch")
     if mismatch:
         facts.append(("Type mismatch", _warn(escape(as_text(mismatch)), True)))
+    for sample in ("reference", "current"):
+        markers = as_mapping(quality.get(f"missing_markers_{sample}"))
+        if markers:
+            shown = ", ".join(f"<code>{escape(as_text(k))}</code> × {escape(as_text(v))}"
+                              for k, v in list(markers.items())[:5])
+            facts.append((f"Read as missing ({sample})", shown))
     rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in facts)
     return f'<dl aria-label="Data quality">{rows}</dl>'
 

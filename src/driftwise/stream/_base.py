@@ -283,6 +283,16 @@ def not_a_number(x: Any) -> SchemaError:
                        "detector state is unchanged")
 
 
+def finite_number(x: Any) -> float:
+    """``x`` as a float; a non-number or a non-finite value is the ``update`` error."""
+    try:
+        if x - x != 0.0:
+            reject_non_finite(x)
+        return float(x)
+    except TypeError:
+        raise not_a_number(x) from None
+
+
 def reject_non_finite(x: Any) -> bool:
     """Raise the NaN/inf error of ``update`` for the value ``x``."""
     raise SchemaError(

@@ -18,8 +18,7 @@ from driftwise.stream._base import (
     as_finite_array,
     check_int,
     check_positive,
-    not_a_number,
-    reject_non_finite,
+    finite_number,
 )
 
 _compiled: ModuleType | None
@@ -258,12 +257,7 @@ class _PyCore:
         self._pending = list(pending)
 
     def update(self, x: float, /) -> bool:
-        try:
-            if x - x != 0.0:
-                return reject_non_finite(x)
-            x = float(x)
-        except TypeError:
-            raise not_a_number(x) from None
+        x = finite_number(x)
         self._pending.append(x)
         tick = self._tick = self._tick + 1
         if tick % self.clock:

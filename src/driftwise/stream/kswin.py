@@ -14,8 +14,7 @@ from driftwise.stream._base import (
     StreamDetector,
     check_int,
     check_positive,
-    not_a_number,
-    reject_non_finite,
+    finite_number,
 )
 
 __all__ = ["KSWIN"]
@@ -92,12 +91,7 @@ class KSWIN(StreamDetector):
         self._rng.setstate((version, tuple(internal), gauss))
 
     def update(self, x: float) -> bool:
-        try:
-            if x - x != 0.0:
-                return reject_non_finite(x)
-            x = float(x)
-        except TypeError:
-            raise not_a_number(x) from None
+        x = finite_number(x)
         window = self._window
         window.append(x)
         w = self.window_size
