@@ -208,10 +208,17 @@ def run_monitor(config: MonitorConfig | str | os.PathLike[str], reference: Any, 
     n_reference = reference_table.num_rows
     del reference_table
     table = to_table(current, read)
+    require_rows(table, "current")
     if cfg.window_rows is None and cfg.window_period is None:
         results = [monitor.run(table, name=_name(current, "current"))]
     else:
         results = monitor.run_frame(table)
+    if not any(r.status == "ok" for r in results):
+        largest = max(r.rows for r in results)
+        raise NothingTestedError(
+            f"nothing was tested: each of the {len(results)} window(s) has fewer rows than "
+            f"windows.min_rows = {cfg.min_rows} (the largest has {largest:,}); lower "
+            "windows.min_rows or give more rows")
     return MonitorRun(cfg.name, n_reference, tuple(results))
 
 

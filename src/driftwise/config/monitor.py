@@ -295,6 +295,9 @@ class MonitorConfig(StrictModel):
         if isinstance(c.probabilities, dict) and task != "multiclass":
             raise ValueError("columns.probabilities: a class -> column mapping is for "
                              "multiclass models; a binary model names one column")
+        if isinstance(c.probabilities, dict) and len(c.probabilities) < 2:
+            raise ValueError("columns.probabilities: a multiclass model maps each of its "
+                             "classes (at least two) to a probability column")
         if task == "multiclass" and isinstance(c.probabilities, list) and c.probabilities:
             raise ValueError("columns.probabilities: a multiclass model maps each class to "
                              "its probability column, e.g. {A: p_A, B: p_B}")

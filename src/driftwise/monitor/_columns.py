@@ -84,6 +84,9 @@ def order_classes(found: set[str], task: str, positive_class: str | None) -> tup
                                            int(v) if v.lstrip("-").isdigit() else 0, v))
     if task != "binary":
         return tuple(classes)
+    if positive_class is not None and positive_class not in classes and len(classes) > 1:
+        raise ConfigError(f"model.positive_class {positive_class!r} is not a class of the "
+                          f"reference (classes: {', '.join(classes) or 'none'})")
     positive = positive_class or ("1" if "1" in classes else "true" if "true" in classes
                                   else classes[-1] if classes else None)
     others = [v for v in classes if v != positive]

@@ -22,18 +22,34 @@ from numpy.typing import NDArray
 DLE_METRICS = ("mae", "rmse")
 
 
+#: Categories coded per feature: the loss model's histogram bins hold at most 255 codes,
+#: so the 254 most frequent reference categories keep their own and the rest share one.
+MAX_CODES = 254
+
+
+def _encodable(t: pa.DataType) -> bool:
+    """Numbers, booleans, text and times; nested and binary values are left out."""
+    return not (pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+                or pa.types.is_fixed_size_binary(t) or pa.types.is_null(t))
+
+
 class _Encoder:
-    """Features as a float matrix: numbers as they are, strings as reference codes."""
+    """Features as a float matrix: numbers as they are, other values as reference codes."""
 
     def __init__(self, table: pa.Table, features: Sequence[str]) -> None:
-        self.features = list(features)
+        self.features = [f for f in features if _encodable(table.column(f).type)]
         self.codes: dict[str, dict[str, int]] = {}
         for name in self.features:
             column = table.column(name)
             if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
                     or pa.types.is_boolean(column.type)):
-                values = pc.unique(pc.drop_null(pc.cast(column, pa.string()))).to_pylist()
-                self.codes[name] = {v: i for i, v in enumerate(sorted(values))}
+                counts = pc.value_counts(pc.drop_null(pc.cast(column, pa.string())))
+                pairs = sorted(zip(counts.field("values").to_pylist(),
+                                   counts.field("counts").to_pylist(), strict=True),
+                               key=lambda vc: (-vc[1], vc[0]))
+                kept = sorted(v for v, _ in pairs[:MAX_CODES])
+                self.codes[name] = {v: i for i, v in enumerate(kept)}
+
 
     @property
     def categorical_mask(self) -> list[bool]:
@@ -45,9 +61,10 @@ class _Encoder:
             column = table.column(name)
             if name in self.codes:
                 mapping = self.codes[name]
+                other = float(MAX_CODES) if len(mapping) == MAX_CODES else np.nan
                 strings = pc.cast(column, pa.string()).to_pylist()
-                columns.append(np.array([np.nan if v is None or v not in mapping
-                                         else mapping[v] for v in strings], dtype=np.float64))
+                columns.append(np.array([np.nan if v is None else mapping.get(v, other)
+                                         for v in strings], dtype=np.float64))
             else:
                 columns.append(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
         return np.column_stack(columns) if columns else np.empty((table.num_rows, 0))
