@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["literal", "one_line"]
+__all__ = ["literal", "one_line", "short"]
 
 # C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators and bidi
 # overrides that can reorder or hide what a terminal shows.
@@ -38,3 +38,9 @@ def literal(value: Any, limit: int = 80) -> str:
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return one_line(text)
+
+
+def short(exc: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line, cut at ``limit`` characters."""
+    text = one_line(str(exc) or type(exc).__name__)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -34,6 +34,10 @@ __all__ = ["DriftOptions", "Progress", "Reference", "evaluate_window", "open_ref
 #: ``start(label, total)`` returns ``advance(column_name)``: how the CLI shows progress.
 Progress = Callable[[str, int], Callable[[str], None]]
 
+def _no_progress(label: str, total: int) -> Callable[[str], None]:
+    return lambda name: None
+
+
 #: Each option and its command-line flag, for messages.
 FLAGS = {"numeric_test": "--numeric-test", "categorical_test": "--categorical-test",
          "correction": "--correction", "alpha": "--alpha", "target": "--target",
@@ -113,7 +117,7 @@ def report_files(reference: Any, current: Any, *,
     if isinstance(cfg, MonitorConfig):
         refuse_with_monitor(options, config)
         return run_monitor(cfg, reference, current, read=read)
-    start = progress or (lambda label, total: (lambda name: None))
+    start = progress or _no_progress
     ref = open_reference(reference, read)
     params = detector_params(cfg, ref.saved, **options.model_dump())
     detector = DriftDetector(**params)
@@ -124,7 +128,7 @@ def report_files(reference: Any, current: Any, *,
         assert ref.table is not None
         advance = start("profiling reference", ref.table.num_columns)
         detector.fit(ref.table, name=ref.name, progress=advance)
-    ref = Reference(ref.name)  # let the reference table go before reading the current one
+    del ref  # let the reference table go before reading the current one
     table = to_table(current, read)
     advance = start("comparing", len(detector.profile_.columns))
     report = detector.compare(table, name=_name(current, "current"), progress=advance)
@@ -181,8 +185,7 @@ def profile_files(reference: Any, output: str | os.PathLike[str], *,
     detector.params()
     table = to_table(reference, read)
     require_rows(table, "reference")
-    advance = (progress or (lambda label, total: (lambda name: None)))(
-        "profiling reference", table.num_columns)
+    advance = (progress or _no_progress)("profiling reference", table.num_columns)
     detector.fit(table, name=_name(reference, "reference"), progress=advance)
     detector.save(output, rows=rows)
     return detector.profile_
@@ -194,11 +197,14 @@ def run_monitor(config: MonitorConfig | str | os.PathLike[str], reference: Any, 
 
     Without ``windows.rows``/``windows.period`` the whole current sample is one window.
     """
-    cfg = config if isinstance(config, MonitorConfig) else _config(config)
-    if not isinstance(cfg, MonitorConfig):
-        where = "the configuration" if isinstance(config, MonitorConfig) else \
-            one_line(os.fspath(config))
-        raise ConfigError(f"{where}: not a Monitor configuration (it has no model: section)")
+    if isinstance(config, MonitorConfig):
+        cfg = config
+    else:
+        opened = open_config(config)
+        if not isinstance(opened, MonitorConfig):
+            raise ConfigError(f"{one_line(os.fspath(config))}: not a Monitor configuration "
+                              "(it has no model: section)")
+        cfg = opened
     if isinstance(reference, ReferenceProfile) or (
             isinstance(reference, str | os.PathLike) and is_profile_path(reference)):
         raise UsageError("a Monitor fits its reference on the data itself (outputs, labels, "

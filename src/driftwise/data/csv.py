@@ -107,8 +107,14 @@ def _decode_head(head: bytes, encoding: str, where: str) -> str:
     except UnicodeDecodeError as exc:
         raise InputFileError(_encoding_message(where, encoding, exc.start, head)) from None
     except UnicodeError as exc:  # e.g. UTF-16 text without a byte-order mark
-        raise InputFileError(f"{where}: not {encoding} text ({one_line(str(exc))}); check "
-                             "the file's encoding (--encoding)") from None
+        raise InputFileError(f"{where}: not {encoding} text ({one_line(str(exc))}); "
+                             f"{encoding_hint(encoding)}") from None
+
+
+def encoding_hint(encoding: str) -> str:
+    """What to do about text that does not decode in ``encoding``."""
+    return ("pass the file's encoding, e.g. --encoding latin-1 or --encoding cp1252"
+            if encoding == "utf-8" else "check the file's encoding (--encoding)")
 
 
 def _encoding_message(where: str, encoding: str, offset: int | None,
@@ -116,9 +122,7 @@ def _encoding_message(where: str, encoding: str, offset: int | None,
     at = ""
     if offset is not None and data is not None and offset < len(data):
         at = f" (byte {data[offset]:#04x} at offset {offset:,})"
-    hint = "pass the file's encoding, e.g. --encoding latin-1 or --encoding cp1252" \
-        if encoding == "utf-8" else "check the file's encoding (--encoding)"
-    return f"{where}: not valid {encoding} text{at}; {hint}"
+    return f"{where}: not valid {encoding} text{at}; {encoding_hint(encoding)}"
 
 
 def _widths(sample: str, delimiter: str) -> set[int]:
@@ -176,10 +180,8 @@ def _check_columns(table: pa.Table, where: str, delimiter: str, encoding: str,
                 f"pass the delimiter (--delimiter {shown})")
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
-            raise InputFileError(
-                f"{where}: column {literal(field.name)} is not valid {encoding} text; "
-                + ("pass the file's encoding, e.g. --encoding latin-1 or --encoding cp1252"
-                   if encoding == "utf-8" else "check the file's encoding (--encoding)"))
+            raise InputFileError(f"{where}: column {literal(field.name)} is not valid "
+                                 f"{encoding} text; {encoding_hint(encoding)}")
 
 
 def read_csv(path: Path, compression: str | None, tab: bool, options: ReadOptions) -> pa.Table:

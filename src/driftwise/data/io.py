@@ -20,8 +20,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from driftwise._text import literal, one_line
-from driftwise.data.csv import ReadOptions, read_csv
+from driftwise._text import literal, one_line, short
+from driftwise.data.csv import ReadOptions, encoding_hint, read_csv
+from driftwise.data.parquet import PARQUET_SUFFIXES, read_parquet_file, read_parquet_folder
 from driftwise.errors import InputFileError, InsufficientDataError, SchemaError
 
 __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "ReadOptions", "read_path", "require_rows",
@@ -30,7 +31,6 @@ __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "ReadOptions", "read_path", "requ
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".lz4": "lz4"}
 UNSUPPORTED_COMPRESSIONS = (".zip", ".xz", ".7z", ".rar", ".tar", ".tgz", ".br")
 CSV_SUFFIXES = (".csv", ".tsv")
-PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 DEFAULT_READ = ReadOptions()
 
 
@@ -97,8 +97,6 @@ def _read_any(p: Path, options: ReadOptions) -> pa.Table:
     where = one_line(os.fspath(p))
     info = _stat(p)
     if stat.S_ISDIR(info.st_mode):
-        from driftwise.data.parquet import read_parquet_folder
-
         return read_parquet_folder(p)
     if not stat.S_ISREG(info.st_mode):
         raise InputFileError(f"{where}: not a regular file (a FIFO, socket or device is not "
@@ -108,30 +106,20 @@ def _read_any(p: Path, options: ReadOptions) -> pa.Table:
         raise InputFileError(f"{where}: permission denied")
     try:
         if kind == "parquet":
-            from driftwise.data.parquet import read_parquet_file
-
             return read_parquet_file(p)
         return read_csv(p, compression, kind == "tsv", options)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{where}: not valid {options.encoding} text "
-                             f"({one_line(exc.reason)} at byte {exc.start:,} of a block); "
-                             "check the file's encoding (--encoding)") from None
-    except UnicodeError as exc:
-        raise InputFileError(f"{where}: not {options.encoding} text ({one_line(str(exc))}); "
-                             "check the file's encoding (--encoding)") from None
+    except UnicodeError as exc:  # a later block than the sniffed head, in a given encoding
+        raise InputFileError(f"{where}: not valid {options.encoding} text ({short(exc)}); "
+                             f"{encoding_hint(options.encoding)}") from None
     except pa.ArrowInvalid as exc:
-        raise InputFileError(f"{where}: not readable as CSV ({_short(exc)})") from None
+        raise InputFileError(f"{where}: not readable as CSV ({short(exc)})") from None
     except (OSError, EOFError, pa.ArrowException) as exc:
         if compression is not None:
             raise InputFileError(f"{where}: truncated or corrupt {compression} data "
-                                 f"({_short(exc)})") from None
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _short(exc)
+                                 f"({short(exc)})") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else short(exc)
         raise InputFileError(f"{where}: cannot read ({reason})") from None
 
-
-def _short(exc: BaseException, limit: int = 300) -> str:
-    text = one_line(str(exc) or type(exc).__name__)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _unique_names(table: pa.Table, where: str) -> pa.Table:

@@ -14,17 +14,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driftwise._text import literal, one_line
+from driftwise._text import literal, one_line, short
 from driftwise.errors import InputFileError
 
 __all__ = ["read_parquet_file", "read_parquet_folder"]
 
+#: The suffixes of Parquet files (the one place they are listed).
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
-
-def _short(exc: BaseException, limit: int = 300) -> str:
-    text = one_line(str(exc) or type(exc).__name__)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def read_parquet_file(path: Path) -> pa.Table:
@@ -33,7 +30,7 @@ def read_parquet_file(path: Path) -> pa.Table:
         return pq.read_table(path)
     except (pa.ArrowException, OSError, EOFError) as exc:
         raise InputFileError(f"{one_line(os.fspath(path))}: not readable as Parquet "
-                             f"({_short(exc)})") from None
+                             f"({short(exc)})") from None
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -64,7 +61,7 @@ def read_parquet_folder(folder: Path) -> pa.Table:
             schemas.append(pq.read_schema(part))
         except (pa.ArrowException, OSError, EOFError) as exc:
             raise InputFileError(f"{where}: part {literal(os.fspath(part.relative_to(folder)))}"
-                                 f" is not readable as Parquet ({_short(exc)})") from None
+                                 f" is not readable as Parquet ({short(exc)})") from None
     first = schemas[0].remove_metadata()
     for part, schema in zip(files[1:], schemas[1:], strict=True):
         problem = _difference(first, schema.remove_metadata())
@@ -75,7 +72,7 @@ def read_parquet_folder(folder: Path) -> pa.Table:
     try:
         return pq.read_table(folder)
     except (pa.ArrowException, OSError, EOFError) as exc:
-        raise InputFileError(f"{where}: not readable as Parquet ({_short(exc)})") from None
+        raise InputFileError(f"{where}: not readable as Parquet ({short(exc)})") from None
 
 
 def _difference(first: pa.Schema, other: pa.Schema) -> str | None:

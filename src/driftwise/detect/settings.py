@@ -122,11 +122,12 @@ DeclaredKind = Literal["numeric", "categorical", "boolean", "datetime", "text", 
 
 
 def _names(value: Any) -> Any:
-    """A single column name where a list is expected is a common slip: say so."""
+    """A single column name where a list is expected is a common slip: say so. A tuple
+    (what Python callers often pass) is a list."""
     if isinstance(value, str):
         raise ValueError(f"expected a list of column names, got the single string "
                          f"{value!r}; write [{value}]")
-    return value
+    return list(value) if isinstance(value, tuple) else value
 
 
 ColumnNames = Annotated[list[str], BeforeValidator(_names)]

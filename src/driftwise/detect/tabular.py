@@ -162,10 +162,7 @@ class DriftDetector:
     def params(self) -> DetectorParams:
         """Every parameter, validated: a wrong type or value raises ConfigError naming it."""
         given = {name: getattr(self, name) for name in DetectorParams.model_fields}
-        given = {k: v for k, v in given.items() if v is not None}
-        if isinstance(given.get("exclude"), tuple):
-            given["exclude"] = list(given["exclude"])
-        return DetectorParams(**given)
+        return DetectorParams(**{k: v for k, v in given.items() if v is not None})
 
     def settings(self) -> DriftSettings:
         """The validated settings this detector compares with."""
@@ -273,13 +270,12 @@ class DriftDetector:
         for col in profile.columns.values():
             column = table.column(col.name)
             type_note = _type_note(col, column)
-            found = _compare_column(col, column, settings, type_note)
+            _, result, quality, note, plot = _compare_column(col, column, settings, type_note)
             markers = markers_of(table, col.name)
             if markers or col.markers:
-                found = (found[0], found[1], dataclasses.replace(
-                    found[2], missing_markers_reference=dict(col.markers),
-                    missing_markers_current=markers), *found[3:])
-            raw.append(found)
+                quality = dataclasses.replace(quality, missing_markers_reference=dict(
+                    col.markers), missing_markers_current=markers)
+            raw.append((col, result, quality, note, plot))
             if progress is not None:
                 progress(col.name)
         report = _decide(profile, table.num_rows, raw, settings,
