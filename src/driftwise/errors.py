@@ -38,14 +38,30 @@ class StateError(DriftwiseError):
     """A saved detector state is malformed, of another detector type, or of another version."""
 
 
+class NotFoundError(DriftwiseError):
+    """A model, window or key that the store does not hold."""
+
+
+class ConflictError(DriftwiseError):
+    """A write that contradicts what the store already holds (a model name taken, a record id
+    sent again with a different payload)."""
+
+
+class StoreError(DriftwiseError):
+    """The store cannot be opened or is not at the migration this driftwise needs."""
+
+
 __all__ = [
+    "ConflictError",
     "ConfigError",
     "DriftwiseError",
     "InputFileError",
     "InsufficientDataError",
     "NotFittedError",
+    "NotFoundError",
     "NothingTestedError",
     "SchemaError",
     "StateError",
+    "StoreError",
     "UsageError",
 ]

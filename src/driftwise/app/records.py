@@ -1,0 +1,385 @@
+"""What a model server sends: prediction records and late labels, validated against the
+model's layout and turned into the columnar batches the store keeps.
+
+One rule for every body (JSON, Arrow IPC, Parquet): each record is checked on its own; a
+bad record is refused with the field and the reason, and the good records of the same batch
+are kept (a retry of the whole batch is then harmless: ingest is idempotent by record id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import pyarrow as pa
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NaiveDatetime,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+
+from driftwise.data.columns import category_label
+
+__all__ = ["BatchIn", "LabelIn", "LabelsIn", "PreparedBatch", "RecordIn", "RecordLayout",
+           "Refusal", "prepare_batch", "prepare_labels"]
+
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Scalar = float | int | bool | str | None
+MAX_TEXT = 10_000
+TRACEPARENT = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class RecordIn(_Body):
+    """One prediction as the model server saw it."""
+
+    id: RecordId = Field(description="The prediction's id, unique per model; a retry with "
+                         "the same id and payload is accepted once.")
+    timestamp: AwareDatetime | NaiveDatetime | None = Field(
+        None, description="When the prediction was made (naive: UTC); default: on arrival.")
+    features: dict[str, Scalar] = Field(description="Every feature of the model by name "
+                                        "(null for a missing value).")
+    prediction: Scalar = Field(None, description="The predicted class or value.")
+    probabilities: float | dict[str, float] | None = Field(
+        None, description="Binary: the positive class's probability; multiclass: class -> "
+        "probability.")
+    latency_ms: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="The model server's latency for this prediction.")
+    error: bool = Field(False, description="Whether the model server failed this request.")
+    client_key: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="Who sent the query (an account, an API client).")
+    traceparent: Annotated[str, StringConstraints(pattern=TRACEPARENT)] | None = Field(
+        None, description="W3C trace context of the request.")
+    trace_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = Field(
+        None, description="A trace id, when no full traceparent is at hand.")
+
+
+class BatchIn(_Body):
+    """Many records in one request."""
+
+    records: list[RecordIn] = Field(max_length=100_000)
+
+
+class LabelIn(_Body):
+    """The true outcome of one prediction, by its record id."""
+
+    id: RecordId
+    label: float | int | bool | str
+
+
+class LabelsIn(_Body):
+    """Many labels in one request."""
+
+    labels: list[LabelIn] = Field(max_length=100_000)
+
+
+_RECORDS = TypeAdapter(list[RecordIn])
+_LABELS = TypeAdapter(list[LabelIn])
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A record that was not accepted, where, and why."""
+
+    index: int
+    id: str | None
+    field: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {"index": self.index, "id": self.id, "field": self.field,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class RecordLayout:
+    """The features a model's records carry (with kinds) and how its outputs look."""
+
+    task: str
+    features: tuple[tuple[str, str], ...]  # (name, "numeric" | "categorical")
+    classes: tuple[str, ...] = ()  # multiclass probability keys
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (stored with the reference)."""
+        return {"task": self.task, "features": [list(f) for f in self.features],
+                "classes": list(self.classes)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecordLayout:
+        """Inverse of :meth:`to_dict`."""
+        return cls(data["task"], tuple((str(n), str(k)) for n, k in data["features"]),
+                   tuple(data.get("classes", ())))
+
+    @classmethod
+    def from_reference(cls, task: str, table: pa.Table, names: Sequence[str],
+                       classes: Sequence[str] = ()) -> RecordLayout:
+        """The layout of records whose features are ``names`` columns of ``table``."""
+        kinds = []
+        for name in names:
+            t = table.schema.field(name).type
+            numeric = pa.types.is_integer(t) or pa.types.is_floating(t) or \
+                pa.types.is_decimal(t)
+            kinds.append((name, "numeric" if numeric else "categorical"))
+        return cls(task, tuple(kinds), tuple(classes))
+
+    def schema(self) -> pa.Schema:
+        """The stored batch's Arrow schema."""
+        fields = [pa.field("_seq", pa.int64()), pa.field("_id", pa.string()),
+                  pa.field("_ts", pa.float64())]
+        fields += [pa.field(f"f.{name}", pa.float64() if kind == "numeric" else pa.string())
+                   for name, kind in self.features]
+        fields.append(pa.field("_prediction", pa.float64() if self.task == "regression"
+                               else pa.string()))
+        fields += [pa.field(name, pa.float64()) for name in self.probability_columns]
+        fields += [pa.field("_latency_ms", pa.float64()), pa.field("_error", pa.bool_()),
+                   pa.field("_client", pa.string()), pa.field("_trace", pa.string())]
+        return pa.schema(fields)
+
+    @property
+    def probability_columns(self) -> tuple[str, ...]:
+        """Stored probability columns: ``_p`` (binary) or ``_p.<class>`` (multiclass)."""
+        if self.task == "binary":
+            return ("_p",)
+        if self.task == "multiclass":
+            return tuple(f"_p.{k}" for k in self.classes)
+        return ()
+
+
+@dataclass
+class PreparedBatch:
+    """Valid records as stored columns, their ids, digests and times; the refused ones."""
+
+    table: pa.Table  # without _seq (assigned when stored)
+    ids: list[str]
+    digests: list[str]
+    timestamps: list[float]
+    refused: list[Refusal] = field(default_factory=list)
+    duplicates_in_body: int = 0
+
+
+def _where(loc: Sequence[int | str]) -> str:
+    return ".".join(str(p) for p in loc) or "record"
+
+
+class _Bad(Exception):
+    def __init__(self, where: str, reason: str) -> None:
+        self.where, self.reason = where, reason
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad(where, f"expected a number or null, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise _Bad(where, "expected a finite number (send null for a missing value)")
+    return number
+
+
+def _text(value: Any, where: str) -> str | None:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise _Bad(where, f"text longer than {MAX_TEXT} characters")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Bad(where, "expected a finite value (send null for a missing value)")
+    return category_label(value)
+
+
+class _Columns:
+    """Builds the stored columns record by record."""
+
+    def __init__(self, layout: RecordLayout, received_at: float) -> None:
+        self.layout, self.received_at = layout, received_at
+        self.known = dict(layout.features)
+        self.values: dict[str, list[Any]] = {f.name: [] for f in layout.schema()
+                                             if f.name != "_seq"}
+
+    def row(self, r: RecordIn) -> tuple[dict[str, Any], float]:
+        """One record's stored values (raises ``_Bad`` naming the field)."""
+        layout, row = self.layout, {}
+        extra = [k for k in r.features if k not in self.known]
+        if extra:
+            raise _Bad(f"features.{extra[0]}", "not a feature of this model (its features: "
+                       f"{', '.join(list(self.known)[:20])})")
+        for name, kind in layout.features:
+            if name not in r.features:
+                raise _Bad(f"features.{name}", "missing (send null for a missing value)")
+            value = r.features[name]
+            row[f"f.{name}"] = _number(value, f"features.{name}") if kind == "numeric" \
+                else _text(value, f"features.{name}")
+        row["_prediction"] = _number(r.prediction, "prediction") if \
+            layout.task == "regression" else _text(r.prediction, "prediction")
+        row.update(self._probabilities(r.probabilities))
+        ts = self.received_at if r.timestamp is None else _epoch(r.timestamp)
+        row.update({"_id": r.id, "_ts": ts, "_latency_ms": r.latency_ms, "_error": r.error,
+                    "_client": r.client_key, "_trace": r.traceparent or r.trace_id})
+        return row, ts
+
+    def _probabilities(self, p: float | dict[str, float] | None) -> dict[str, float | None]:
+        layout = self.layout
+        columns = layout.probability_columns
+        if p is None:
+            return dict.fromkeys(columns)
+        if layout.task == "regression":
+            raise _Bad("probabilities", "a regression model sends no probabilities")
+        if layout.task == "binary":
+            if isinstance(p, dict):
+                if len(p) != 1:
+                    raise _Bad("probabilities", "a binary model sends one probability (of "
+                               "the positive class), as a number")
+                p = next(iter(p.values()))
+            return {"_p": _probability(p, "probabilities")}
+        if not isinstance(p, dict):
+            raise _Bad("probabilities", "a multiclass model sends class -> probability")
+        unknown = [k for k in p if k not in layout.classes]
+        if unknown:
+            raise _Bad(f"probabilities.{unknown[0]}", f"not a class of this model "
+                       f"({', '.join(layout.classes)})")
+        out = {f"_p.{k}": _probability(p.get(k, 0.0), f"probabilities.{k}")
+               for k in layout.classes}
+        if abs(sum(v or 0.0 for v in out.values()) - 1.0) > 1e-3:
+            raise _Bad("probabilities", "the class probabilities must sum to 1")
+        return out
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        for key, values in self.values.items():
+            values.append(row[key])
+
+    def table(self) -> pa.Table:
+        schema = pa.schema([f for f in self.layout.schema() if f.name != "_seq"])
+        return pa.table({name: pa.array(self.values[name], type=schema.field(name).type)
+                         for name in schema.names}, schema=schema)
+
+
+def _probability(value: Any, where: str) -> float:
+    number = _number(value, where)
+    if number is None or not 0.0 <= number <= 1.0:
+        raise _Bad(where, "expected a probability in [0, 1]")
+    return number
+
+
+def _epoch(value: datetime) -> float:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _digest(row: Mapping[str, Any]) -> str:
+    """A digest of everything a record says (not when it arrived)."""
+    canonical = repr(sorted(row.items()))
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+
+
+def _validated(items: Sequence[Any]) -> tuple[dict[int, RecordIn], list[Refusal]]:
+    """Records that pass the body model, by index; refusals for the rest (Pydantic's loc)."""
+    try:
+        return dict(enumerate(_RECORDS.validate_python(items))), []
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    bad: dict[int, Refusal] = {}
+    for error in errors:
+        loc = error["loc"]
+        index = loc[0] if loc and isinstance(loc[0], int) else -1
+        if index < 0:
+            raise
+        if index not in bad:
+            item = items[index]
+            rid = item.get("id") if isinstance(item, Mapping) else None
+            bad[index] = Refusal(index, rid if isinstance(rid, str) else None,
+                                 _where(loc[1:]), error["msg"])
+    good_idx = [i for i in range(len(items)) if i not in bad]
+    good = _RECORDS.validate_python([items[i] for i in good_idx])
+    return dict(zip(good_idx, good, strict=True)), sorted(bad.values(), key=lambda r: r.index)
+
+
+def prepare_batch(layout: RecordLayout, items: Sequence[Any],
+                  received_at: float | None = None) -> PreparedBatch:
+    """Validate ``items`` (record mappings) against ``layout`` and build stored columns.
+
+    A record id given twice in one body with the same payload counts once; with different
+    payloads both are refused.
+    """
+    received = datetime.now(UTC).timestamp() if received_at is None else received_at
+    records, refused = _validated(items)
+    columns = _Columns(layout, received)
+    ids: list[str] = []
+    digests: list[str] = []
+    times: list[float] = []
+    seen: dict[str, tuple[int, str]] = {}
+    clashes: set[str] = set()
+    duplicates = 0
+    for index, record in records.items():
+        try:
+            row, ts = columns.row(record)
+        except _Bad as bad:
+            refused.append(Refusal(index, record.id, bad.where, bad.reason))
+            continue
+        payload = dict(row)
+        if record.timestamp is None:
+            payload.pop("_ts")
+        digest = _digest(payload)
+        if record.id in seen:
+            if seen[record.id][1] != digest:
+                clashes.add(record.id)
+            duplicates += 1
+            continue
+        seen[record.id] = (index, digest)
+        columns.add(row)
+        ids.append(record.id)
+        digests.append(digest)
+        times.append(ts)
+    table = columns.table()
+    if clashes:
+        keep = [i for i, rid in enumerate(ids) if rid not in clashes]
+        for rid in sorted(clashes):
+            refused.append(Refusal(seen[rid][0], rid, "id",
+                                   "sent twice in this body with different payloads"))
+        table = table.take(pa.array(keep, pa.int64()))
+        ids, digests, times = ([x[i] for i in keep] for x in (ids, digests, times))
+    refused.sort(key=lambda r: r.index)
+    return PreparedBatch(table, ids, digests, times, refused, duplicates)
+
+
+def label_value(task: str, value: Any) -> str | float:
+    """A label as stored: a class label (the one label rule) or a finite number."""
+    if task == "regression":
+        number = _number(value, "label")
+        if number is None:
+            raise _Bad("label", "expected a number")
+        return number
+    label = category_label(value)
+    if label is None:
+        raise _Bad("label", "expected a class label")
+    return label
+
+
+def prepare_labels(task: str, items: Sequence[Any]) -> tuple[dict[str, str | float],
+                                                               list[Refusal]]:
+    """Valid labels by record id (the last one given wins) and the refused ones."""
+    refused: list[Refusal] = []
+    good: dict[str, str | float] = {}
+    for index, item in enumerate(items):
+        try:
+            label = _LABELS.validate_python([item])[0]
+            good[label.id] = label_value(task, label.label)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            rid = item.get("id") if isinstance(item, Mapping) else None
+            refused.append(Refusal(index, rid if isinstance(rid, str) else None,
+                                   _where(error["loc"][1:]), error["msg"]))
+        except _Bad as bad:
+            refused.append(Refusal(index, item.get("id"), bad.where, bad.reason))
+    return good, refused

@@ -1,0 +1,107 @@
+"""API keys: stored as SHA-256 digests, with scopes and an optional list of models.
+
+A key is ``dw_<id>_<secret>``: the id finds the row, the secret (32 random bytes) is
+compared by digest in constant time. A digest, not a slow password hash, because the secret
+is random and long (no dictionary to try) and every request checks one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, insert, select, update
+
+from driftwise.errors import NotFoundError
+from driftwise.store import schema as s
+from driftwise.store.db import reading, writing
+
+__all__ = ["SCOPES", "ApiKey", "create_key", "find_key", "has_keys", "list_keys",
+           "revoke_key"]
+
+SCOPES = ("ingest", "read", "admin")
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key's public facts (never its secret)."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    models: tuple[str, ...] | None
+    created_at: float
+    revoked_at: float | None
+
+    def allows(self, scope: str, model: str | None) -> bool:
+        """Whether the key may act in ``scope`` (admin implies all) on ``model``."""
+        if scope not in self.scopes and "admin" not in self.scopes:
+            return False
+        return model is None or self.models is None or model in self.models
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(engine: Engine, name: str, scopes: tuple[str, ...],
+               models: tuple[str, ...] | None = None) -> tuple[str, ApiKey]:
+    """A new key: its full text (shown once) and its stored facts."""
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    now = time.time()
+    with writing(engine) as conn:
+        conn.execute(insert(s.api_keys).values(
+            id=key_id, name=name, hash=_digest(secret), scopes=",".join(scopes),
+            models=None if models is None else json.dumps(list(models)), created_at=now))
+    return f"dw_{key_id}_{secret}", ApiKey(key_id, name, scopes, models, now, None)
+
+
+def _key(row: object) -> ApiKey:
+    models = getattr(row, "models")
+    return ApiKey(getattr(row, "id"), getattr(row, "name"),
+                  tuple(getattr(row, "scopes").split(",")),
+                  None if models is None else tuple(json.loads(models)),
+                  getattr(row, "created_at"), getattr(row, "revoked_at"))
+
+
+def find_key(engine: Engine, text: str) -> ApiKey | None:
+    """The live key ``text`` stands for, or ``None``."""
+    parts = text.split("_", 2)
+    if len(parts) != 3 or parts[0] != "dw" or not parts[1] or len(text) > 200:
+        return None
+    with reading(engine) as conn:
+        row = conn.execute(select(s.api_keys).where(s.api_keys.c.id == parts[1])).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.hash, _digest(parts[2])):
+        return None
+    return _key(row)
+
+
+def list_keys(engine: Engine) -> list[ApiKey]:
+    """Every key, newest first (revoked ones included, marked)."""
+    with reading(engine) as conn:
+        rows = conn.execute(select(s.api_keys).order_by(s.api_keys.c.created_at.desc()))
+        return [_key(r) for r in rows]
+
+
+def has_keys(engine: Engine) -> bool:
+    """Whether any live key exists."""
+    with reading(engine) as conn:
+        return conn.execute(select(s.api_keys.c.id).where(
+            s.api_keys.c.revoked_at.is_(None)).limit(1)).first() is not None
+
+
+def revoke_key(engine: Engine, key_id: str) -> None:
+    """Revoke a key by its id (the part after ``dw_``)."""
+    with writing(engine) as conn:
+        done = conn.execute(update(s.api_keys).where(s.api_keys.c.id == key_id,
+                                                     s.api_keys.c.revoked_at.is_(None))
+                            .values(revoked_at=time.time()))
+    if not done.rowcount:
+        raise NotFoundError(f"no live API key with id {key_id!r}")

@@ -1,0 +1,199 @@
+"""Accepted records (one Arrow blob per batch beside an id index) and their late labels."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from driftwise.store import schema as s
+from driftwise.store.db import reading, writing
+
+__all__ = ["IngestOutcome", "LabelOutcome", "ingest", "put_labels", "read_rows"]
+
+_CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
+_IPC = pa.ipc.IpcWriteOptions(compression="zstd")
+
+
+@dataclass
+class IngestOutcome:
+    """What the store did with a batch: new records kept, retries recognised, clashes."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    seq_range: tuple[int, int] | None = None
+
+
+@dataclass
+class LabelOutcome:
+    """Labels stored, and ids the store holds no record for."""
+
+    stored: int = 0
+    unknown: list[str] = field(default_factory=list)
+    windows_touched: list[int] = field(default_factory=list)
+
+
+def _existing(conn: Any, model_id: int, ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        found.update(conn.execute(select(s.records.c.record_id, s.records.c.digest).where(
+            s.records.c.model_id == model_id, s.records.c.record_id.in_(chunk))).tuples())
+    return found
+
+
+def _blob(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema, options=_IPC) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
+           digests: Sequence[str], timestamps: Sequence[float]) -> IngestOutcome:
+    """Keep the records of ``table`` whose ids are new, in one transaction.
+
+    An id already stored with the same digest is a retry (counted, not stored again); with a
+    different digest it is a conflict (reported, not stored). The transaction commits the
+    blob, the index rows and the model's sequence counter together, so a crash leaves either
+    all of a batch or none of it.
+    """
+    for attempt in range(3):
+        try:
+            return _ingest(engine, model_id, table, ids, digests, timestamps)
+        except IntegrityError:
+            # Another server stored one of these ids between our check and our insert:
+            # run again, and that id is now a retry or a conflict like any other.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
+            digests: Sequence[str], timestamps: Sequence[float]) -> IngestOutcome:
+    outcome = IngestOutcome()
+    with writing(engine) as conn:
+        existing = _existing(conn, model_id, ids)
+        keep = []
+        for i, (rid, digest) in enumerate(zip(ids, digests, strict=True)):
+            old = existing.get(rid)
+            if old is None:
+                keep.append(i)
+            elif old == digest:
+                outcome.duplicates += 1
+            else:
+                outcome.conflicts.append(rid)
+        if not keep:
+            return outcome
+        n = len(keep)
+        ts = [timestamps[i] for i in keep]
+        end = conn.execute(update(s.models).where(s.models.c.id == model_id).values(
+            next_seq=s.models.c.next_seq + n).returning(s.models.c.next_seq)).scalar_one()
+        start = end - n
+        rows = table if n == table.num_rows else table.take(pa.array(keep, pa.int64()))
+        rows = rows.add_column(0, "_seq", pa.array(range(start, end), pa.int64()))
+        low, high = min(ts), max(ts)
+        conn.execute(insert(s.batches).values(
+            model_id=model_id, seq_start=start, rows=n, min_ts=low, max_ts=high,
+            received_at=time.time(), payload=_blob(rows)))
+        conn.execute(insert(s.records), [
+            {"model_id": model_id, "record_id": ids[i], "seq": start + j, "ts": ts[j],
+             "digest": digests[i]} for j, i in enumerate(keep)])
+        conn.execute(update(s.models).where(
+            s.models.c.id == model_id,
+            (s.models.c.max_ts.is_(None)) | (s.models.c.max_ts < high)).values(max_ts=high))
+        outcome.accepted = n
+        outcome.seq_range = (start, end)
+    return outcome
+
+
+def _upsert(conn: Any) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+def put_labels(engine: Engine, model_id: int, labels: dict[str, str | float]) -> LabelOutcome:
+    """Store labels of known records (a later label replaces an earlier one); mark the
+    evaluated windows they fall in for a recomputation of realized performance."""
+    outcome = LabelOutcome()
+    ids = list(labels)
+    now = time.time()
+    with writing(engine) as conn:
+        windows: set[int] = set()
+        known: set[str] = set()
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            for rid, window in conn.execute(select(s.records.c.record_id, s.records.c.window)
+                                            .where(s.records.c.model_id == model_id,
+                                                   s.records.c.record_id.in_(chunk))):
+                known.add(rid)
+                if window is not None:
+                    windows.add(window)
+        outcome.unknown = [rid for rid in ids if rid not in known]
+        rows = [{"model_id": model_id, "record_id": rid, "value": json.dumps(labels[rid]),
+                 "received_at": now} for rid in ids if rid in known]
+        if rows:
+            stmt = _upsert(conn)(s.labels)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["model_id", "record_id"],
+                set_={"value": stmt.excluded.value, "received_at": stmt.excluded.received_at})
+            conn.execute(stmt, rows)
+        if windows:
+            conn.execute(update(s.windows).where(s.windows.c.model_id == model_id,
+                                                 s.windows.c.seq.in_(sorted(windows)))
+                         .values(labels_dirty=True))
+        outcome.stored = len(rows)
+        outcome.windows_touched = sorted(windows)
+    return outcome
+
+
+def read_rows(engine: Engine, model_id: int, *, seq: tuple[int, int] | None = None,
+              ts: tuple[float, float] | None = None) -> tuple[pa.Table, dict[str, Any]]:
+    """Stored rows with ``seq`` in [lo, hi) or ``ts`` in [start, end), in arrival order, and
+    the labels of those rows by record id."""
+    b = s.batches.c
+    with reading(engine) as conn:
+        if seq is not None:
+            lo, hi = seq
+            cond = and_(b.seq_start < hi, b.seq_start + b.rows > lo)
+            label_cond = s.records.c.seq.between(lo, hi - 1)
+        else:
+            assert ts is not None
+            lo_t, hi_t = ts
+            cond = and_(b.min_ts < hi_t, b.max_ts >= lo_t)
+            label_cond = and_(s.records.c.ts >= lo_t, s.records.c.ts < hi_t)
+        blobs = conn.execute(select(b.payload).where(b.model_id == model_id, cond)
+                             .order_by(b.seq_start)).scalars().all()
+        found = conn.execute(select(s.labels.c.record_id, s.labels.c.value).join(
+            s.records, and_(s.records.c.model_id == s.labels.c.model_id,
+                            s.records.c.record_id == s.labels.c.record_id)).where(
+            s.labels.c.model_id == model_id, label_cond)).tuples().all()
+    tables = [pa.ipc.open_stream(bytes(blob)).read_all() for blob in blobs]
+    if not tables:
+        return pa.table({}), {}
+    table = pa.concat_tables(tables, promote_options="permissive")
+    if seq is not None:
+        mask = pc.and_(pc.greater_equal(table["_seq"], seq[0]), pc.less(table["_seq"], seq[1]))
+    else:
+        assert ts is not None
+        mask = pc.and_(pc.greater_equal(table["_ts"], ts[0]), pc.less(table["_ts"], ts[1]))
+    return table.filter(mask), {rid: json.loads(v) for rid, v in found}
+
+
+def mark_window(conn: Any, model_id: int, window: int, *, seq: tuple[int, int] | None = None,
+                ts: tuple[float, float] | None = None) -> None:
+    """Record which window the rows fell in (so late labels find their window)."""
+    r = s.records.c
+    cond = r.seq.between(seq[0], seq[1] - 1) if seq is not None else and_(
+        r.ts >= ts[0], r.ts < ts[1], r.window.is_(None))  # type: ignore[index]
+    conn.execute(update(s.records).where(r.model_id == model_id, cond).values(window=window))

@@ -1,0 +1,165 @@
+"""The store's tables (SQLAlchemy Core). Migrations in ``migrations/`` create exactly these.
+
+Layout, chosen for ingest speed: records arrive in batches and are kept as one compressed
+Arrow IPC blob per accepted batch (``batches``), beside a narrow index of record ids
+(``records``: id, arrival sequence number, timestamp, payload digest). A batch of 1,000
+records is then one blob insert and one multi-row insert of short index rows, instead of
+1,000 wide ORM rows; a window is read back as a few blobs, sliced by sequence number.
+Times are UTC epoch seconds (float) so SQLite and PostgreSQL compare them the same way.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+#: Auto-incrementing 64-bit key (SQLite only auto-increments INTEGER PRIMARY KEY).
+Key = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _model_fk() -> Column[int]:
+    return Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"),
+                  primary_key=True)
+
+
+models = Table(
+    "models", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("task", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("config_version", Integer, nullable=False),
+    Column("reference_version", Integer, nullable=False, default=0),
+    # Records accepted so far: the next record's arrival sequence number.
+    Column("next_seq", BigInteger, nullable=False, default=0),
+    Column("max_ts", Float),
+)
+
+model_configs = Table(
+    "model_configs", metadata, _model_fk(),
+    Column("version", Integer, primary_key=True),
+    Column("config", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+reference_sets = Table(
+    "reference_sets", metadata, _model_fk(),
+    Column("version", Integer, primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("features", Text, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# A Monitor fitted once per (config version, reference version) and kept.
+fitted_monitors = Table(
+    "fitted_monitors", metadata, _model_fk(),
+    Column("config_version", Integer, primary_key=True),
+    Column("reference_version", Integer, primary_key=True),
+    Column("driftwise_version", String(32), nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+)
+
+batches = Table(
+    "batches", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("seq_start", BigInteger, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("min_ts", Float, nullable=False),
+    Column("max_ts", Float, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Index("ix_batches_seq", "model_id", "seq_start"),
+    Index("ix_batches_ts", "model_id", "min_ts"),
+)
+
+records = Table(
+    "records", metadata, _model_fk(),
+    Column("record_id", String(200), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("window", Integer),
+    Index("ix_records_seq", "model_id", "seq"),
+    Index("ix_records_ts", "model_id", "ts"),
+)
+
+labels = Table(
+    "labels", metadata, _model_fk(),
+    Column("record_id", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+
+# Where evaluation of a model stands, and who holds it (a lease, so that several servers
+# on one database never evaluate one window twice and a dead server's claim expires).
+cursors = Table(
+    "cursors", metadata, _model_fk(),
+    Column("next_window", Integer, nullable=False, default=0),
+    Column("next_seq", BigInteger, nullable=False, default=0),
+    Column("next_start", Float),
+    Column("config_version", Integer),
+    Column("reference_version", Integer),
+    Column("state", Text, nullable=False, default="{}"),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float, nullable=False, default=0.0),
+)
+
+windows = Table(
+    "windows", metadata, _model_fk(),
+    Column("seq", Integer, primary_key=True),
+    Column("label", String(64), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("seq_lo", BigInteger),
+    Column("seq_hi", BigInteger),
+    Column("start_ts", Float),
+    Column("end_ts", Float),
+    Column("config_version", Integer, nullable=False),
+    Column("reference_version", Integer, nullable=False),
+    Column("evaluated_at", Float, nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("revision", Integer, nullable=False, default=0),
+    Column("labels_dirty", Boolean, nullable=False, default=False),
+    Column("evidence", Text, nullable=False),
+    Index("ix_windows_dirty", "labels_dirty"),
+)
+
+# One row per metric, window and revision: revision 0 is the evaluation when the window
+# closed (estimated performance among it); later revisions hold the label-dependent
+# metrics recomputed when late labels arrived. Nothing is overwritten.
+results = Table(
+    "results", metadata, _model_fk(),
+    Column("window", Integer, primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("metric", String(300), primary_key=True),
+    Column("value", Float),
+    Column("kind", String(1), nullable=False),
+    Index("ix_results_metric", "model_id", "metric", "window"),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("scopes", String(64), nullable=False),
+    Column("models", Text),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
