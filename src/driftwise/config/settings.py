@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,8 +52,31 @@ class ServiceSettings(CommonSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL of the store, e.g. "
                                      "postgresql+psycopg://user@host/db; default: SQLite in "
                                      "data_dir.")
-    api_key: SecretStr | None = Field(None, description="Key clients must send; required "
-                                      "for a non-loopback bind.")
+    api_key: SecretStr | None = Field(None, description="An admin key (all scopes, all "
+                                      "models); required for a non-loopback bind. Keys for "
+                                      "clients: `driftwise keys create`.")
+    max_body_bytes: Annotated[int, Field(ge=1024)] = Field(
+        64 * 1024 * 1024, description="Largest request body accepted (larger: 413).")
+    window_rows: Annotated[int, Field(ge=1)] = Field(
+        1000, description="Rows per window for a model whose config sets no windows.")
+    window_lateness_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+        0.0, description="How long past its end a period window waits for late records.")
+    window_idle_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        30.0, description="A period window also closes when its period is over and no "
+                          "record came for this long.")
+    evaluator: Literal["process", "thread", "off"] = Field(
+        "process", description="Where windows are evaluated: a child process (ingest never "
+                               "waits for the GIL), a thread, or not in this server.")
+    poll_interval_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] = Field(
+        0.5, description="How often the evaluator looks for closed windows.")
+    lease_s: Annotated[float, Field(ge=5, allow_inf_nan=False)] = Field(
+        60.0, description="How long a server's claim on a model's evaluation lasts "
+                          "without renewal (another server takes over after it).")
+    workers: Annotated[int, Field(ge=1, le=64)] = Field(
+        1, description="uvicorn worker processes for the API.")
+    otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP endpoint for OpenTelemetry spans (needs "
+                          "driftwise[otel]).")
 
     @field_validator("host")
     @classmethod

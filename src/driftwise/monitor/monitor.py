@@ -258,6 +258,19 @@ class Monitor:
         return MonitorResult(label, table.num_rows, "ok", metrics, alerts, reasons, report,
                              slices)
 
+    def remeasure(self, window: Any, *, name: str | None = None) -> MonitorResult:
+        """Every metric of a window already run, without touching the stream detectors or
+        the alert streaks: for recomputing realized performance when late labels arrive."""
+        cfg = self._require_fitted()
+        table = to_table(window)
+        label = name or f"window {table.num_rows} rows"
+        if table.num_rows < cfg.min_rows:
+            return MonitorResult(label, table.num_rows, "insufficient_data", {},
+                                 reasons={"window": f"{table.num_rows} rows, fewer than "
+                                          f"windows.min_rows = {cfg.min_rows}"})
+        metrics, reasons, report, slices = self._measure(table, label)
+        return MonitorResult(label, table.num_rows, "ok", metrics, (), reasons, report, slices)
+
     def _measure(self, table: pa.Table, label: str) -> tuple[
             dict[str, MetricValue], dict[str, str], DriftReport | None, tuple[Slice, ...]]:
         """Every metric of one window (no alerts, no stream updates)."""

@@ -267,3 +267,14 @@ def window_lookup(engine: Engine, model_id: int, since: float | None,
 
 
 __all__ += ["first_time", "window_lookup"]
+
+
+def last_received(engine: Engine, model_id: int) -> float:
+    """When the model's newest batch arrived (0 when none)."""
+    with reading(engine) as conn:
+        value = conn.execute(select(func.max(s.batches.c.received_at)).where(
+            s.batches.c.model_id == model_id)).scalar()
+    return 0.0 if value is None else float(value)
+
+
+__all__ += ["last_received"]

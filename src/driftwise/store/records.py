@@ -48,8 +48,9 @@ def _existing(conn: Any, model_id: int, ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        found.update(conn.execute(select(s.records.c.record_id, s.records.c.digest).where(
-            s.records.c.model_id == model_id, s.records.c.record_id.in_(chunk))).tuples())
+        found.update((rid, digest) for rid, digest in conn.execute(
+            select(s.records.c.record_id, s.records.c.digest).where(
+                s.records.c.model_id == model_id, s.records.c.record_id.in_(chunk))))
     return found
 
 
@@ -177,7 +178,7 @@ def read_rows(engine: Engine, model_id: int, *, seq: tuple[int, int] | None = No
         found = conn.execute(select(s.labels.c.record_id, s.labels.c.value).join(
             s.records, and_(s.records.c.model_id == s.labels.c.model_id,
                             s.records.c.record_id == s.labels.c.record_id)).where(
-            s.labels.c.model_id == model_id, label_cond)).tuples().all()
+            s.labels.c.model_id == model_id, label_cond)).all()
     tables = [pa.ipc.open_stream(bytes(blob)).read_all() for blob in blobs]
     if not tables:
         return pa.table({}), {}

@@ -194,3 +194,22 @@ def config_of(engine: Engine, model_id: int, version: int) -> dict[str, Any]:
             s.model_configs.c.version == version)).scalar_one()
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def layout(engine: Engine, model_id: int, version: int) -> dict[str, Any] | None:
+    """The record layout stored with a reference version (without reading its data)."""
+    with reading(engine) as conn:
+        text = conn.execute(select(s.reference_sets.c.features).where(
+            s.reference_sets.c.model_id == model_id,
+            s.reference_sets.c.version == version)).scalar()
+    return None if text is None else dict(json.loads(text))
+
+
+def versions(engine: Engine, model_id: int) -> tuple[int, int, str]:
+    """The model's current configuration and reference versions, and its name."""
+    with reading(engine) as conn:
+        row = conn.execute(select(s.models.c.config_version, s.models.c.reference_version,
+                                  s.models.c.name).where(s.models.c.id == model_id)).first()
+    if row is None:
+        raise NotFoundError(f"no model with id {model_id}")
+    return row.config_version, row.reference_version, row.name

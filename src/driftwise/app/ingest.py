@@ -1,0 +1,109 @@
+"""Ingest use cases: prediction records and late labels, from any body the API accepts."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Engine
+
+from driftwise.app.models import layout_of
+from driftwise.app.records import Refusal, prepare_batch, prepare_labels
+from driftwise.errors import SchemaError
+from driftwise.store import records, registry
+
+__all__ = ["IngestReport", "LabelReport", "ingest_records", "ingest_labels", "rows_of_table"]
+
+#: Stored record fields an Arrow/Parquet body may carry; any other column is a feature
+#: (``features.<name>`` is a feature too, for a feature named like a field).
+FIELDS = ("id", "timestamp", "prediction", "probabilities", "latency_ms", "error",
+          "client_key", "traceparent", "trace_id")
+
+
+@dataclass
+class IngestReport:
+    """What happened to a batch: accepted, retries recognised, refused (with reasons)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "refused": [r.to_dict() for r in self.refused]}
+
+
+@dataclass
+class LabelReport:
+    """Labels stored, ids with no record (reported, not dropped silently), refused ones."""
+
+    stored: int = 0
+    unknown_ids: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    windows_to_recompute: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {"stored": self.stored, "unknown_ids": self.unknown_ids,
+                "refused": [r.to_dict() for r in self.refused],
+                "windows_to_recompute": self.windows_to_recompute}
+
+
+def ingest_records(engine: Engine, name: str, items: Sequence[Any]) -> IngestReport:
+    """Validate and durably store records; returns once they are committed."""
+    model = registry.get_model(engine, name)
+    layout = layout_of(engine, model)
+    prepared = prepare_batch(layout, items)
+    report = IngestReport(duplicates=prepared.duplicates_in_body, refused=prepared.refused)
+    if prepared.ids:
+        outcome = records.ingest(engine, model.id, prepared.table, prepared.ids,
+                                 prepared.digests, prepared.timestamps)
+        report.accepted = outcome.accepted
+        report.duplicates += outcome.duplicates
+        index = {rid: i for i, rid in enumerate(_ids(items))}
+        report.refused += [Refusal(index.get(rid, -1), rid, "id",
+                                   "already stored with a different payload")
+                           for rid in outcome.conflicts]
+        report.refused.sort(key=lambda r: r.index)
+    return report
+
+
+def _ids(items: Sequence[Any]) -> list[Any]:
+    return [item.get("id") if isinstance(item, dict) else None for item in items]
+
+
+def ingest_labels(engine: Engine, name: str, items: Sequence[Any]) -> LabelReport:
+    """Store late labels by record id; windows they fall in get their realized
+    performance recomputed."""
+    model = registry.get_model(engine, name)
+    good, refused = prepare_labels(model.task, items)
+    outcome = records.put_labels(engine, model.id, good) if good else records.LabelOutcome()
+    return LabelReport(outcome.stored, outcome.unknown, refused, outcome.windows_touched)
+
+
+def rows_of_table(body: bytes, media_type: str) -> list[dict[str, Any]]:
+    """Records of an Arrow IPC stream or a Parquet body: one row per record, the columns
+    named as the JSON fields, features as the other columns (or ``features.<name>``)."""
+    try:
+        if media_type.endswith("parquet"):
+            table = pq.read_table(io.BytesIO(body))
+        else:
+            table = pa.ipc.open_stream(body).read_all()
+    except (pa.ArrowException, OSError) as exc:
+        kind = "Parquet" if media_type.endswith("parquet") else "Arrow IPC stream"
+        raise SchemaError(f"cannot read the body as {kind}: {str(exc).splitlines()[0]}"
+                          ) from None
+    if "id" not in table.column_names:
+        raise SchemaError("the table has no `id` column (each record needs its id)")
+    feature_names = [n for n in table.column_names if n not in FIELDS]
+    out: list[dict[str, Any]] = []
+    for row in table.to_pylist():
+        record = {k: row[k] for k in FIELDS if k in row and row[k] is not None}
+        record["features"] = {n.removeprefix("features."): row[n] for n in feature_names}
+        out.append(record)
+    return out

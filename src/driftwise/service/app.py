@@ -1,0 +1,307 @@
+"""The FastAPI app: thin routes over ``driftwise.app`` and ``driftwise.store``.
+
+Every route parses (Pydantic models), checks the key, calls one use case, and shapes the
+response. Blocking store work runs in the thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from driftwise._version import __version__
+from driftwise.app import ingest, models
+from driftwise.config.settings import ServiceSettings
+from driftwise.errors import (
+    ConflictError,
+    DriftwiseError,
+    NotFoundError,
+    StoreError,
+)
+from driftwise.service import schemas as sc
+from driftwise.service.auth import Authority
+from driftwise.service.limits import BodyLimit
+from driftwise.store import evaluation as ev
+from driftwise.store import ready, registry
+
+__all__ = ["create_app"]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": sc.ErrorOut} for code in (401, 403, 404, 409, 413, 422)}
+JSON = "application/json"
+ARROW = "application/vnd.apache.arrow.stream"
+PARQUET = "application/vnd.apache.parquet"
+
+
+def _status(exc: DriftwiseError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, StoreError):
+        return 503
+    return 422
+
+
+def _schema(model: type[Any]) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _model_out(m: registry.ModelRow) -> sc.ModelOut:
+    return sc.ModelOut(name=m.name, task=m.task, created_at=m.created_at,
+                       config_version=m.config_version, reference_version=m.reference_version,
+                       records=m.records, config=m.config)
+
+
+def _window_out(w: ev.WindowRecord) -> dict[str, Any]:
+    return {"window": w.seq, "label": w.label, "status": w.status, "rows": w.rows,
+            "seq_range": list(w.seq_range) if w.seq_range else None,
+            "time_range": list(w.time_range) if w.time_range else None,
+            "config_version": w.config_version, "reference_version": w.reference_version,
+            "evaluated_at": w.evaluated_at, "duration_s": w.duration_s,
+            "revision": w.revision}
+
+
+async def _json_items(request: Request, key: str) -> list[Any]:
+    body = await request.body()
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(422, f"the body is not JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise HTTPException(422, f"expected an object with a `{key}` list")
+    extra = [k for k in data if k != key]
+    if extra:
+        raise HTTPException(422, f"unknown field {extra[0]!r} (expected only `{key}`)")
+    items: list[Any] = data[key]
+    if len(items) > 100_000:
+        raise HTTPException(422, f"at most 100000 {key} per request")
+    return items
+
+
+def create_app(settings: ServiceSettings, engine: Engine,
+               on_ingest: Callable[[], None] | None = None) -> Any:
+    """The ASGI app of ``driftwise serve`` over an opened store."""
+    authority = Authority(engine, settings.api_key.get_secret_value()
+                          if settings.api_key else None)
+    wake = on_ingest or (lambda: None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(title="driftwise", version=__version__, lifespan=lifespan,
+                  description="Ingest predictions and labels, evaluate windows, read results.")
+
+    @app.exception_handler(DriftwiseError)
+    async def _driftwise(_request: Request, exc: DriftwiseError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"detail": [{k: e.get(k) for k in ("loc", "msg", "type")}
+                                        for e in errors][:50],
+                             "field": where or None}, status_code=422)
+
+    read = Depends(authority.scope("read"))
+    write = Depends(authority.scope("ingest"))
+    admin = Depends(authority.scope("admin"))
+
+    # -- health ----------------------------------------------------------------------
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "alive"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"model": sc.ErrorOut}})
+    def readyz() -> JSONResponse:
+        """The store answers and is at the head migration."""
+        ok, why = ready(engine)
+        return JSONResponse({"status": "ready"} if ok else {"detail": why},
+                            status_code=200 if ok else 503)
+
+    # -- models ----------------------------------------------------------------------
+    @app.post("/v1/models", status_code=201, response_model=sc.ModelOut, tags=["models"],
+              responses=ERRORS, dependencies=[admin])
+    def register(body: sc.ModelIn) -> sc.ModelOut:
+        """Register a model (name, task, column roles, Monitor configuration)."""
+        return _model_out(models.register_model(engine, body.name, body.task, body.columns,
+                                                body.config))
+
+    @app.get("/v1/models", response_model=list[sc.ModelOut], tags=["models"],
+             responses=ERRORS, dependencies=[read])
+    def list_models() -> list[sc.ModelOut]:
+        """Every registered model."""
+        return [_model_out(m) for m in registry.list_models(engine)]
+
+    @app.get("/v1/models/{name}", response_model=sc.ModelOut, tags=["models"],
+             responses=ERRORS, dependencies=[read])
+    def get_model(name: str) -> sc.ModelOut:
+        """One model and its current configuration."""
+        return _model_out(registry.get_model(engine, name))
+
+    @app.put("/v1/models/{name}/config", response_model=sc.ModelOut, tags=["models"],
+             responses=ERRORS, dependencies=[admin])
+    def put_config(name: str, body: sc.ConfigIn) -> sc.ModelOut:
+        """A new configuration version; windows from now on record it."""
+        return _model_out(models.update_config(engine, name, body.config))
+
+    @app.delete("/v1/models/{name}", status_code=204, tags=["models"], responses=ERRORS,
+                dependencies=[admin])
+    def delete(name: str) -> Response:
+        """Delete the model and all it stored."""
+        registry.delete_model(engine, name)
+        return Response(status_code=204)
+
+    reference_body = {"requestBody": {"required": True, "content": {
+        PARQUET: {"schema": {"type": "string", "format": "binary"}},
+        "text/csv": {"schema": {"type": "string"}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                           "properties": {"file": {
+                                               "type": "string", "format": "binary"}}}}}}}
+
+    @app.put("/v1/models/{name}/reference", status_code=201, response_model=sc.ReferenceOut,
+             tags=["models"], responses=ERRORS, dependencies=[admin],
+             openapi_extra=reference_body)
+    async def put_reference(name: str, request: Request) -> sc.ReferenceOut:
+        """Upload the reference (Parquet or CSV, raw or multipart); fitted once, stored."""
+        media = request.headers.get("content-type", "")
+        filename = None
+        if media.startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise HTTPException(422, "multipart upload: send the file in a `file` field")
+            body, filename, media = await upload.read(), upload.filename, \
+                upload.content_type or ""
+        else:
+            body = await request.body()
+        version, rows = await run_in_threadpool(models.upload_reference, engine, name, body,
+                                                media, filename)
+        return sc.ReferenceOut(version=version, rows=rows)
+
+    # -- ingest ----------------------------------------------------------------------
+    @app.post("/v1/models/{name}/records", status_code=201, response_model=sc.IngestOut,
+              tags=["ingest"], responses=ERRORS, dependencies=[write])
+    def post_record(name: str, body: sc.RecordIn, response: Response) -> sc.IngestOut:
+        """One record. 201 when stored, 200 when it was already stored (a retry)."""
+        report = ingest.ingest_records(engine, name, [body.model_dump(exclude_none=True)])
+        if report.refused:
+            r = report.refused[0]
+            status = 409 if r.field == "id" else 422
+            raise HTTPException(status, f"{r.field}: {r.reason}")
+        if not report.accepted:
+            response.status_code = 200
+        wake()
+        return sc.IngestOut(**report.to_dict())
+
+    batch_body = {"requestBody": {"required": True, "content": {
+        JSON: {"schema": _schema(sc.BatchIn)},
+        ARROW: {"schema": {"type": "string", "format": "binary"}},
+        PARQUET: {"schema": {"type": "string", "format": "binary"}}}}}
+
+    @app.post("/v1/models/{name}/records/batch", response_model=sc.IngestOut,
+              tags=["ingest"], responses=ERRORS, dependencies=[write],
+              openapi_extra=batch_body)
+    async def post_batch(name: str, request: Request, response: Response) -> sc.IngestOut:
+        """Many records (JSON, Arrow IPC stream or Parquet). Good records are kept even
+        when others are refused: the answer lists each refused record and why."""
+        media = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+        if media in (ARROW, PARQUET, "application/x-parquet"):
+            items = await run_in_threadpool(ingest.rows_of_table, await request.body(),
+                                            media)
+        elif media == JSON:
+            items = await _json_items(request, "records")
+        else:
+            raise HTTPException(415, f"send {JSON}, {ARROW} or {PARQUET}, not {media!r}")
+        report = await run_in_threadpool(ingest.ingest_records, engine, name, items)
+        if items and not report.accepted and not report.duplicates:
+            conflicts = all(r.field == "id" for r in report.refused)
+            response.status_code = 409 if conflicts else 422
+        wake()
+        return sc.IngestOut(**report.to_dict())
+
+    labels_body = {"requestBody": {"required": True, "content": {
+        JSON: {"schema": _schema(sc.LabelsIn)}}}}
+
+    @app.post("/v1/models/{name}/labels", response_model=sc.LabelsOut, tags=["ingest"],
+              responses=ERRORS, dependencies=[write], openapi_extra=labels_body)
+    async def post_labels(name: str, request: Request) -> sc.LabelsOut:
+        """Late labels by record id; unknown ids are listed in the answer."""
+        items = await _json_items(request, "labels")
+        report = await run_in_threadpool(ingest.ingest_labels, engine, name, items)
+        wake()
+        return sc.LabelsOut(**report.to_dict())
+
+    # -- results ---------------------------------------------------------------------
+    @app.get("/v1/models/{name}/windows", response_model=list[sc.WindowOut],
+             tags=["results"], responses=ERRORS, dependencies=[read])
+    def list_windows(name: str, since: float | None = None, until: float | None = None,
+                     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+                     offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+        """Evaluated windows, oldest first (``since``/``until``: evaluation time)."""
+        model = registry.get_model(engine, name)
+        return [_window_out(w) for w in ev.windows(engine, model.id, since=since,
+                                                   until=until, limit=limit, offset=offset)]
+
+    @app.get("/v1/models/{name}/windows/{window}", response_model=sc.WindowDetail,
+             tags=["results"], responses=ERRORS, dependencies=[read])
+    def get_window(name: str, window: Annotated[int, Path(ge=0)]) -> dict[str, Any]:
+        """One window: every metric by its dotted name, and its evidence."""
+        model = registry.get_model(engine, name)
+        found = ev.window(engine, model.id, window)
+        if found is None:
+            raise NotFoundError(f"model {name!r} has no evaluated window {window}")
+        values = {r["metric"]: r["value"] for r in ev.results(engine, model.id,
+                                                               windows=[window])}
+        return {**_window_out(found), "metrics": values, "evidence": found.evidence}
+
+    @app.get("/v1/models/{name}/results", response_model=sc.ResultsOut, tags=["results"],
+             responses=ERRORS, dependencies=[read])
+    def get_results(name: str, metric: Annotated[list[str] | None, Query()] = None,
+                    prefix: str | None = None, since: float | None = None,
+                    until: float | None = None, revisions: bool = False) -> dict[str, Any]:
+        """Metric values per window, by name or name prefix; ``since``/``until`` select
+        windows by the time of their records; ``revisions`` returns every revision (the
+        estimate made when the window closed and each recomputation with late labels)."""
+        model = registry.get_model(engine, name)
+        chosen = None
+        if since is not None or until is not None:
+            chosen = ev.window_lookup(engine, model.id, since, until)
+        points = ev.results(engine, model.id, windows=chosen, metrics=metric, prefix=prefix,
+                            all_revisions=revisions)
+        return {"model": name, "results": points}
+
+    _document_bodies(app)
+    return BodyLimit(app, settings.max_body_bytes)
+
+
+def _document_bodies(app: FastAPI) -> None:
+    """Put the models of the raw-body routes into the OpenAPI components."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (sc.BatchIn, sc.LabelsIn):
+                found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, definition in found.pop("$defs", {}).items():
+                    components.setdefault(name, definition)
+                components[model.__name__] = found
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,71 @@
+"""Who may call what: API keys with scopes, optionally limited to some models.
+
+With no key configured at all (no DRIFTWISE_API_KEY and no stored key) the service runs
+open, which ``ServiceSettings`` only allows on loopback. Once any key exists every route
+but /healthz and /readyz needs one: no key is 401, a key without the scope or the model 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request
+from sqlalchemy import Engine
+
+from driftwise.store import keys
+
+__all__ = ["Authority"]
+
+
+class Authority:
+    """Checks keys against the store (with a short cache of whether any key exists)."""
+
+    def __init__(self, engine: Engine, admin_key: str | None) -> None:
+        self.engine, self.admin_key = engine, admin_key
+        self._any: tuple[float, bool] = (0.0, False)
+
+    def _required(self) -> bool:
+        if self.admin_key is not None:
+            return True
+        checked, found = self._any
+        if time.monotonic() - checked > 2.0:
+            found = keys.has_keys(self.engine)
+            self._any = (time.monotonic(), found)
+        return found
+
+    def check(self, request: Request, scope: str, model: str | None) -> None:
+        """Raise 401/403 unless the request's key allows ``scope`` on ``model``."""
+        if not self._required():
+            return
+        text = _presented(request)
+        if text is None:
+            raise HTTPException(401, "an API key is required: send `Authorization: Bearer "
+                                "<key>` (or `X-API-Key`)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if self.admin_key is not None and hmac.compare_digest(text.encode(),
+                                                              self.admin_key.encode()):
+            return
+        key = keys.find_key(self.engine, text)
+        if key is None:
+            raise HTTPException(401, "unknown or revoked API key",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if not key.allows(scope, model):
+            where = f" on model {model!r}" if model else ""
+            raise HTTPException(403, f"this key ({key.id}) lacks the {scope!r} scope{where}")
+
+    def scope(self, scope: str) -> Callable[[Request], None]:
+        """A FastAPI dependency checking ``scope`` (and the path's model, if any)."""
+        def dependency(request: Request) -> None:
+            self.check(request, scope, request.path_params.get("name"))
+        return dependency
+
+
+def _presented(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        kind, _, value = header.partition(" ")
+        if kind.lower() == "bearer" and value.strip():
+            return value.strip()
+    return request.headers.get("x-api-key") or None

@@ -1,0 +1,130 @@
+"""The API's bodies: Pydantic v2 models for every request and response."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from driftwise.app.records import BatchIn, LabelIn, LabelsIn, RecordIn
+
+__all__ = ["BatchIn", "ConfigIn", "ErrorOut", "IngestOut", "LabelIn", "LabelsOut", "LabelsIn",
+           "ModelIn", "ModelOut", "RecordIn", "ReferenceOut", "ResultsOut", "WindowDetail",
+           "WindowOut"]
+
+ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+Value = float | int | bool | None
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ModelIn(_In):
+    """Register a model: its name, task, column roles and Monitor configuration."""
+
+    name: ModelName
+    task: Literal["binary", "multiclass", "regression"] | None = Field(
+        None, description="Overrides config.model.task.")
+    columns: dict[str, Any] | None = Field(
+        None, description="Column roles (features, prediction, probabilities, target, id, "
+        "timestamp, segments): config.columns.")
+    config: dict[str, Any] | None = Field(None, description="The Monitor configuration "
+                                          "(docs/monitor.md).")
+
+
+class ConfigIn(_In):
+    """A new configuration version (its `model.name` is the model's)."""
+
+    config: dict[str, Any]
+
+
+class ModelOut(BaseModel):
+    """A registered model."""
+
+    name: str
+    task: str
+    created_at: float
+    config_version: int
+    reference_version: int
+    records: int
+    config: dict[str, Any]
+
+
+class ReferenceOut(BaseModel):
+    """A stored reference version."""
+
+    version: int
+    rows: int
+
+
+class RefusalOut(BaseModel):
+    """One record the server did not keep."""
+
+    index: int
+    id: str | None
+    field: str
+    reason: str
+
+
+class IngestOut(BaseModel):
+    """What happened to the records sent (accepted ones are durable)."""
+
+    accepted: int
+    duplicates: int
+    refused: list[RefusalOut]
+
+
+class LabelsOut(BaseModel):
+    """Labels stored, ids with no record, refused labels."""
+
+    stored: int
+    unknown_ids: list[str]
+    refused: list[RefusalOut]
+    windows_to_recompute: list[int]
+
+
+class WindowOut(BaseModel):
+    """An evaluated window."""
+
+    window: int
+    label: str
+    status: str
+    rows: int
+    seq_range: list[int] | None
+    time_range: list[float] | None
+    config_version: int
+    reference_version: int
+    evaluated_at: float
+    duration_s: float
+    revision: int
+
+
+class WindowDetail(WindowOut):
+    """A window with every metric (newest revision) and its evidence."""
+
+    metrics: dict[str, Value]
+    evidence: dict[str, Any]
+
+
+class ResultPoint(BaseModel):
+    """One metric of one window."""
+
+    window: int
+    revision: int
+    metric: str
+    value: Value
+
+
+class ResultsOut(BaseModel):
+    """Metric values per window."""
+
+    model: str
+    results: list[ResultPoint]
+
+
+class ErrorOut(BaseModel):
+    """An error: what was wrong, and where when it is one field."""
+
+    detail: str | list[Any]
+    field: str | None = None

@@ -1,0 +1,133 @@
+"""The evaluator: closed windows evaluated in the background, never on the request path.
+
+By default it runs in a child process of the server, so that a window's statistics never
+hold the GIL that ingest requests need; ``DRIFTWISE_EVALUATOR=thread`` runs it in a thread
+(tests, small deployments). The child exits when its parent dies (even by SIGKILL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import signal
+import threading
+import uuid
+from typing import Any
+
+from driftwise.app.evaluation import Scheduling, evaluate_pending
+from driftwise.config.settings import ServiceSettings
+from driftwise.store import open_store
+from driftwise.store import evaluation as ev
+
+__all__ = ["EvaluatorThread", "start_evaluator"]
+
+log = logging.getLogger("driftwise.evaluator")
+
+
+def scheduling(settings: ServiceSettings) -> Scheduling:
+    """The window rules of these settings."""
+    return Scheduling(settings.window_rows, settings.window_lateness_s,
+                      settings.window_idle_s, settings.lease_s)
+
+
+def _loop(settings: ServiceSettings, stop: Any, wake: Any, owner: str) -> None:
+    engine = open_store(settings.database_url, settings.data_dir, upgrade=False)
+    rules = scheduling(settings)
+    try:
+        while not stop.is_set():
+            try:
+                done = evaluate_pending(engine, owner, rules)
+            except Exception:
+                log.exception("evaluation pass failed; retrying")
+                done = 0
+            if not done:
+                wake.wait(settings.poll_interval_s)
+                wake.clear()
+    finally:
+        with contextlib.suppress(Exception):
+            ev.release(engine, owner)
+        engine.dispose()
+
+
+class EvaluatorThread:
+    """The evaluator in a thread of this process."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.stop, self.wake = threading.Event(), threading.Event()
+        self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.thread = threading.Thread(target=_loop, name="driftwise-evaluator",
+                                       args=(settings, self.stop, self.wake, self.owner),
+                                       daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def notify(self) -> None:
+        self.wake.set()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.wake.set()
+        self.thread.join(timeout=30)
+
+
+def _child(settings: ServiceSettings, stop: Any, wake: Any, owner: str) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us through `stop`
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                stop.set()
+                wake.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _loop(settings, stop, wake, owner)
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGTERM when the parent dies, whatever killed it."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class EvaluatorProcess:
+    """The evaluator in a child process."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        context = mp.get_context("spawn")
+        self.stop, self.wake = context.Event(), context.Event()
+        self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.process = context.Process(target=_child, name="driftwise-evaluator",
+                                       args=(settings, self.stop, self.wake, self.owner),
+                                       daemon=True)
+
+    def start(self) -> None:
+        self.process.start()
+
+    def notify(self) -> None:
+        self.wake.set()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.wake.set()
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.terminate()
+
+
+def start_evaluator(settings: ServiceSettings) -> EvaluatorThread | EvaluatorProcess | None:
+    """Start the evaluator these settings ask for (``None`` when it is off)."""
+    if settings.evaluator == "off":
+        return None
+    evaluator = EvaluatorProcess(settings) if settings.evaluator == "process" else \
+        EvaluatorThread(settings)
+    evaluator.start()
+    return evaluator
