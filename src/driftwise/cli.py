@@ -30,7 +30,7 @@ from typer._click import exceptions as click  # typer 0.29 vendors click: its ex
 
 from driftwise._text import one_line
 from driftwise._version import __version__
-from driftwise.errors import ConfigError, DriftwiseError
+from driftwise.errors import ConfigError, DriftwiseError, UsageError
 
 app = typer.Typer(
     name="driftwise",
@@ -43,6 +43,9 @@ app = typer.Typer(
 config_app = typer.Typer(help="The configuration file: its JSON Schema, and checking a file.",
                          no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(config_app, name="config")
+keys_app = typer.Typer(help="API keys of the service: create, list, revoke.", rich_markup_mode=None,
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 # Reports piped to a file or a CI log get a wide table instead of an 80-column squeeze.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -241,12 +244,99 @@ def profile(reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet
 
 
 @app.command()
-def demo(out_dir: Annotated[Path, typer.Option("--out", help="Folder for the HTML reports.")]
-         = Path("out/demo")) -> None:
-    """Run the batch demo on real electricity-market data: drift per quarter."""
-    from driftwise.demo import run_demo
+def demo(out_dir: Annotated[Path, typer.Option("--out", help="Folder for the HTML reports "
+                                                "(--batch).")] = Path("out/demo"),
+         batch: Annotated[bool, typer.Option("--batch", help="The batch demo: drift per "
+                                             "quarter of real electricity-market data, "
+                                             "no server.")] = False,
+         port: Annotated[int, typer.Option("--port", help="Port of the demo service "
+                                           "(0: a free one).")] = 0,
+         data_dir: Annotated[Path | None, typer.Option(
+             "--data-dir", help="The demo store (default: a fresh temporary folder).")]
+         = None) -> None:
+    """Start the service on loopback, register a model on real data, replay clean,
+    drifting and attack-like traffic through the client, and show what the windows
+    found. Stays up until Ctrl-C when run in a terminal."""
+    if batch:
+        from driftwise.demo import run_demo
 
-    run_demo(out_dir, out)
+        run_demo(out_dir, out)
+        return
+    from driftwise.service_demo import run_service_demo
+
+    run_service_demo(out, port=port, data_dir=data_dir, interactive=sys.stdin.isatty())
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(help="Address to listen on "
+                                                   "[DRIFTWISE_HOST; default 127.0.0.1].")]
+          = None,
+          port: Annotated[int | None, typer.Option(help="TCP port [DRIFTWISE_PORT; default "
+                                                   "8470].")] = None,
+          data_dir: Annotated[Path | None, typer.Option(
+              "--data-dir", help="Where the embedded store lives [DRIFTWISE_DATA_DIR; "
+              "default ./driftwise-data].")] = None) -> None:
+    """Run the monitoring service: model servers send predictions and labels, windows are
+    evaluated as they close, results are kept (see docs/service.md)."""
+    from driftwise.config.settings import ServiceSettings, load_settings
+    from driftwise.service import serve as run_server
+
+    settings = load_settings(ServiceSettings, host=host, port=port, data_dir=data_dir)
+    run_server(settings)
+
+
+def _store() -> Any:
+    from driftwise.config.settings import ServiceSettings, load_settings
+    from driftwise.store import open_store
+
+    settings = load_settings(ServiceSettings)
+    return open_store(settings.database_url, settings.data_dir)
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Argument(help="What the key is for.",
+                                                    show_default=False)],
+                scope: Annotated[list[str], typer.Option(
+                    "--scope", help="ingest, read or admin (repeat for several).")],
+                model: Annotated[list[str] | None, typer.Option(
+                    "--model", help="Limit the key to this model (repeat); default: all.")]
+                = None) -> None:
+    """Create an API key; its text is printed once and stored only as a digest."""
+    from driftwise.store import keys
+
+    bad = [s for s in scope if s not in keys.SCOPES]
+    if bad:
+        raise UsageError(f"--scope: {bad[0]!r} is not a scope; use "
+                         f"{', '.join(keys.SCOPES)}")
+    text, key = keys.create_key(_store(), name, tuple(dict.fromkeys(scope)),
+                                tuple(model) if model else None)
+    sys.stdout.write(text + "\n")
+    _note(f"key {key.id} ({', '.join(key.scopes)}"
+          f"{'; models ' + ', '.join(key.models) if key.models else ''}): shown once, "
+          "keep it secret")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the keys (ids, scopes, models; never the secrets)."""
+    from driftwise.store import keys
+
+    for key in keys.list_keys(_store()):
+        state = "revoked" if key.revoked_at else "live"
+        models = ",".join(key.models) if key.models else "*"
+        out.print(escape(one_line(f"{key.id}  {state:7}  {','.join(key.scopes):18}  "
+                                  f"{models:20}  {key.name}")), highlight=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `keys "
+                                                      "list`).", show_default=False)]
+                ) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from driftwise.store import keys
+
+    keys.revoke_key(_store(), key_id)
+    _note(f"key {key_id} revoked")
 
 
 @config_app.command("schema")

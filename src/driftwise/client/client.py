@@ -1,0 +1,243 @@
+"""``Client``: every call of the driftwise service API, over httpx."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from driftwise.errors import DriftwiseError
+
+__all__ = ["ApiError", "Client"]
+
+ARROW = "application/vnd.apache.arrow.stream"
+PARQUET = "application/vnd.apache.parquet"
+
+
+class ApiError(DriftwiseError):
+    """The service answered with an error: its status and what it said."""
+
+    def __init__(self, status: int, detail: Any, method: str = "", path: str = "") -> None:
+        self.status, self.detail = status, detail
+        super().__init__(f"{method} {path}: {status}: {detail}".strip())
+
+
+def _httpx() -> Any:
+    try:
+        import httpx
+    except ModuleNotFoundError:
+        raise DriftwiseError("the driftwise client needs httpx: pip install "
+                             "'driftwise[client]'") from None
+    return httpx
+
+
+def _jsonable(record: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    ts = out.get("timestamp")
+    if isinstance(ts, datetime):
+        out["timestamp"] = ts.isoformat()
+    return out
+
+
+class Client:
+    """A client of ``driftwise serve``.
+
+    Parameters
+    ----------
+    url : str
+        The service's base URL (default ``$DRIFTWISE_URL`` or http://127.0.0.1:8470).
+    api_key : str, optional
+        Sent as a bearer token (default ``$DRIFTWISE_CLIENT_KEY``).
+    timeout : float
+        Seconds per request.
+    """
+
+    def __init__(self, url: str | None = None, api_key: str | None = None,
+                 timeout: float = 30.0, **httpx_options: Any) -> None:
+        httpx = _httpx()
+        self.url = (url or os.environ.get("DRIFTWISE_URL") or "http://127.0.0.1:8470"
+                    ).rstrip("/")
+        key = api_key or os.environ.get("DRIFTWISE_CLIENT_KEY")
+        headers = {"authorization": f"Bearer {key}"} if key else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout,
+                                  **httpx_options)
+
+    # -- plumbing -------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One call; the decoded JSON answer (``None`` for 204), ApiError for 4xx/5xx."""
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise ApiError(response.status_code, detail, method, path)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- health ---------------------------------------------------------------------
+    def healthy(self) -> bool:
+        """Whether the service answers /healthz."""
+        try:
+            return bool(self._http.get("/healthz").status_code == 200)
+        except Exception:
+            return False
+
+    def ready(self) -> bool:
+        """Whether the service's store is reachable and migrated (/readyz)."""
+        try:
+            return bool(self._http.get("/readyz").status_code == 200)
+        except Exception:
+            return False
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Block until /readyz answers 200 (TimeoutError after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.url} not ready after {timeout:g} s")
+            time.sleep(0.1)
+
+    # -- models ---------------------------------------------------------------------
+    def register_model(self, name: str, *, task: str | None = None,
+                       columns: Mapping[str, Any] | None = None,
+                       config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Register a model (see docs/service.md)."""
+        body = {"name": name, "task": task, "columns": columns, "config": config}
+        return dict(self.request("POST", "/v1/models", json={k: v for k, v in body.items()
+                                                             if v is not None}))
+
+    def models(self) -> list[dict[str, Any]]:
+        """Every registered model."""
+        return list(self.request("GET", "/v1/models"))
+
+    def model(self, name: str) -> dict[str, Any]:
+        """One model."""
+        return dict(self.request("GET", f"/v1/models/{name}"))
+
+    def update_config(self, name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """A new configuration version."""
+        return dict(self.request("PUT", f"/v1/models/{name}/config",
+                                 json={"config": dict(config)}))
+
+    def delete_model(self, name: str) -> None:
+        """Delete a model and everything stored for it."""
+        self.request("DELETE", f"/v1/models/{name}")
+
+    def upload_reference(self, name: str, data: Any) -> dict[str, Any]:
+        """Upload the reference: a CSV/Parquet path, Parquet or CSV bytes, or a table
+        (pyarrow, pandas, polars, a mapping of columns)."""
+        if isinstance(data, str | os.PathLike):
+            path = Path(data)
+            body = path.read_bytes()
+            media = "text/csv" if path.suffix.lower() in (".csv", ".tsv") or \
+                path.name.endswith(".csv.gz") else PARQUET
+        elif isinstance(data, bytes):
+            body, media = data, PARQUET if data[:4] == b"PAR1" else "text/csv"
+        else:
+            import pyarrow.parquet as pq
+
+            from driftwise.data import to_table
+
+            sink = io.BytesIO()
+            pq.write_table(to_table(data), sink)
+            body, media = sink.getvalue(), PARQUET
+        return dict(self.request("PUT", f"/v1/models/{name}/reference", content=body,
+                                 headers={"content-type": media}))
+
+    # -- ingest ---------------------------------------------------------------------
+    def log(self, name: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Send one record (201 stored, 200 a retry of a stored one)."""
+        return dict(self.request("POST", f"/v1/models/{name}/records",
+                                 json=_jsonable(record)))
+
+    def log_batch(self, name: str, records: Sequence[Mapping[str, Any]] | Any,
+                  format: str = "json") -> dict[str, Any]:
+        """Send many records: a list of record mappings (JSON), or a table sent as Arrow
+        IPC (``format="arrow"``) or Parquet (``format="parquet"``)."""
+        path = f"/v1/models/{name}/records/batch"
+        if format == "json":
+            return dict(self.request("POST", path, json={
+                "records": [_jsonable(r) for r in records]}))
+        import pyarrow as pa
+
+        table = records if isinstance(records, pa.Table) else pa.Table.from_pylist(
+            [_flat(r) for r in records])
+        sink = io.BytesIO()
+        if format == "arrow":
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            media = ARROW
+        elif format == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, sink)
+            media = PARQUET
+        else:
+            raise ValueError(f"format must be json, arrow or parquet, not {format!r}")
+        return dict(self.request("POST", path, content=sink.getvalue(),
+                                 headers={"content-type": media}))
+
+    def labels(self, name: str, labels: Mapping[str, Any] | Iterable[Mapping[str, Any]]
+               ) -> dict[str, Any]:
+        """Late labels: ``{record_id: label}`` or ``[{"id": ..., "label": ...}]``."""
+        items = [{"id": k, "label": v} for k, v in labels.items()] if isinstance(
+            labels, Mapping) else list(labels)
+        return dict(self.request("POST", f"/v1/models/{name}/labels",
+                                 json={"labels": items}))
+
+    # -- results --------------------------------------------------------------------
+    def windows(self, name: str, *, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
+        """Evaluated windows, oldest first."""
+        return list(self.request("GET", f"/v1/models/{name}/windows",
+                                 params={"limit": limit, "offset": offset}))
+
+    def window(self, name: str, window: int) -> dict[str, Any]:
+        """One window with every metric and its evidence."""
+        return dict(self.request("GET", f"/v1/models/{name}/windows/{window}"))
+
+    def results(self, name: str, metrics: Sequence[str] | None = None, *,
+                prefix: str | None = None, since: float | None = None,
+                until: float | None = None, revisions: bool = False) -> list[dict[str, Any]]:
+        """Metric values per window."""
+        params: dict[str, Any] = {"revisions": revisions}
+        for key, value in (("metric", list(metrics or []) or None), ("prefix", prefix),
+                           ("since", since), ("until", until)):
+            if value is not None:
+                params[key] = value
+        return list(self.request("GET", f"/v1/models/{name}/results",
+                                 params=params)["results"])
+
+    def wait_windows(self, name: str, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Block until at least ``count`` windows are evaluated; return them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.windows(name, limit=max(count, 1000))
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(found)} of {count} windows after {timeout:g} s")
+            time.sleep(0.1)
+
+
+def _flat(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record as one table row: features as columns."""
+    row = {k: v for k, v in record.items() if k != "features"}
+    for name, value in record.get("features", {}).items():
+        row[name if name not in row else f"features.{name}"] = value
+    return row
