@@ -52,8 +52,8 @@ class StoreError(DriftwiseError):
 
 
 __all__ = [
-    "ConflictError",
     "ConfigError",
+    "ConflictError",
     "DriftwiseError",
     "InputFileError",
     "InsufficientDataError",

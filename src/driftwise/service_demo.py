@@ -4,9 +4,9 @@ A logistic-regression model predicts whether the NSW electricity price goes UP o
 (Elec2, from ../shared/data when present, else the sample shipped in the package). The demo
 starts the service on loopback, registers the model with its reference (the first 13 weeks:
 features, the model's probabilities, the true class), and replays traffic through the
-Python client, as a model server would: clean traffic from the reference period (rows the reference
-does not hold), then drifting traffic from May 1997 on (when the imputed Victorian columns end, a documented
-break), then an attack-like burst: one client key sending near-duplicate queries that walk
+Python client, as a model server would: clean traffic from the reference period (rows
+the reference does not hold), then drifting traffic from May 1997 on (when the imputed
+Victorian columns end, a documented break), then an attack-like burst: one client key sending near-duplicate queries that walk
 towards the decision boundary. Windows are evaluated by the service as they close.
 """
 

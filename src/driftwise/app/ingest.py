@@ -16,7 +16,7 @@ from driftwise.app.records import Refusal, prepare_batch, prepare_labels
 from driftwise.errors import SchemaError
 from driftwise.store import records, registry
 
-__all__ = ["IngestReport", "LabelReport", "ingest_records", "ingest_labels", "rows_of_table"]
+__all__ = ["IngestReport", "LabelReport", "ingest_labels", "ingest_records", "rows_of_table"]
 
 #: Stored record fields an Arrow/Parquet body may carry; any other column is a feature
 #: (``features.<name>`` is a feature too, for a feature named like a field).

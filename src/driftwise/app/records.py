@@ -248,8 +248,9 @@ class _Columns:
         if unknown:
             raise _Bad(f"probabilities.{unknown[0]}", f"not a class of this model "
                        f"({', '.join(layout.classes)})")
-        out = {f"_p.{k}": _probability(p.get(k, 0.0), f"probabilities.{k}")
-               for k in layout.classes}
+        out: dict[str, float | None] = {
+            f"_p.{k}": _probability(p.get(k, 0.0), f"probabilities.{k}")
+            for k in layout.classes}
         if abs(sum(v or 0.0 for v in out.values()) - 1.0) > 1e-3:
             raise _Bad("probabilities", "the class probabilities must sum to 1")
         return out
@@ -348,7 +349,9 @@ def prepare_batch(layout: RecordLayout, items: Sequence[Any],
             refused.append(Refusal(seen[rid][0], rid, "id",
                                    "sent twice in this body with different payloads"))
         table = table.take(pa.array(keep, pa.int64()))
-        ids, digests, times = ([x[i] for i in keep] for x in (ids, digests, times))
+        ids = [ids[i] for i in keep]
+        digests = [digests[i] for i in keep]
+        times = [times[i] for i in keep]
     refused.sort(key=lambda r: r.index)
     return PreparedBatch(table, ids, digests, times, refused, duplicates)
 

@@ -8,9 +8,22 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from driftwise.app.records import BatchIn, LabelIn, LabelsIn, RecordIn
 
-__all__ = ["BatchIn", "ConfigIn", "ErrorOut", "IngestOut", "LabelIn", "LabelsOut", "LabelsIn",
-           "ModelIn", "ModelOut", "RecordIn", "ReferenceOut", "ResultsOut", "WindowDetail",
-           "WindowOut"]
+__all__ = [
+    "BatchIn",
+    "ConfigIn",
+    "ErrorOut",
+    "IngestOut",
+    "LabelIn",
+    "LabelsIn",
+    "LabelsOut",
+    "ModelIn",
+    "ModelOut",
+    "RecordIn",
+    "ReferenceOut",
+    "ResultsOut",
+    "WindowDetail",
+    "WindowOut",
+]
 
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
 Value = float | int | bool | None

@@ -18,8 +18,8 @@ from typing import Any
 
 from driftwise.app.evaluation import Scheduling, evaluate_pending
 from driftwise.config.settings import ServiceSettings
-from driftwise.store import open_store
 from driftwise.store import evaluation as ev
+from driftwise.store import open_store
 
 __all__ = ["EvaluatorThread", "start_evaluator"]
 

@@ -152,7 +152,7 @@ def migrate(engine: Engine) -> None:
                 command.upgrade(_alembic_config(conn), "head")
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the store at {_safe(engine)}: "
-                         f"{str(exc.orig or exc).splitlines()[0]}") from None
+                         f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0]}") from None
 
 
 def _safe(engine: Engine) -> str:

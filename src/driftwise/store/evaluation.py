@@ -16,14 +16,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 
 from driftwise.store import schema as s
 from driftwise.store.db import reading, writing
 from driftwise.store.records import mark_window
 
-__all__ = ["Cursor", "WindowRecord", "claim", "commit_window", "commit_revision",
-           "dirty_windows", "release", "results", "window", "windows"]
+__all__ = [
+    "Cursor",
+    "WindowRecord",
+    "claim",
+    "commit_revision",
+    "commit_window",
+    "dirty_windows",
+    "release",
+    "results",
+    "window",
+    "windows",
+]
 
 
 @dataclass(frozen=True)

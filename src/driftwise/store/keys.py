@@ -13,6 +13,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -61,12 +62,10 @@ def create_key(engine: Engine, name: str, scopes: tuple[str, ...],
     return f"dw_{key_id}_{secret}", ApiKey(key_id, name, scopes, models, now, None)
 
 
-def _key(row: object) -> ApiKey:
-    models = getattr(row, "models")
-    return ApiKey(getattr(row, "id"), getattr(row, "name"),
-                  tuple(getattr(row, "scopes").split(",")),
-                  None if models is None else tuple(json.loads(models)),
-                  getattr(row, "created_at"), getattr(row, "revoked_at"))
+def _key(row: Any) -> ApiKey:
+    return ApiKey(row.id, row.name, tuple(row.scopes.split(",")),
+                  None if row.models is None else tuple(json.loads(row.models)),
+                  row.created_at, row.revoked_at)
 
 
 def find_key(engine: Engine, text: str) -> ApiKey | None:

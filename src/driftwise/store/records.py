@@ -167,7 +167,7 @@ def read_rows(engine: Engine, model_id: int, *, seq: tuple[int, int] | None = No
         if seq is not None:
             lo, hi = seq
             cond = and_(b.seq_start < hi, b.seq_start + b.rows > lo)
-            label_cond = s.records.c.seq.between(lo, hi - 1)
+            label_cond: Any = s.records.c.seq.between(lo, hi - 1)
         else:
             assert ts is not None
             lo_t, hi_t = ts
@@ -195,6 +195,6 @@ def mark_window(conn: Any, model_id: int, window: int, *, seq: tuple[int, int] |
                 ts: tuple[float, float] | None = None) -> None:
     """Record which window the rows fell in (so late labels find their window)."""
     r = s.records.c
-    cond = r.seq.between(seq[0], seq[1] - 1) if seq is not None else and_(
+    cond: Any = r.seq.between(seq[0], seq[1] - 1) if seq is not None else and_(
         r.ts >= ts[0], r.ts < ts[1], r.window.is_(None))  # type: ignore[index]
     conn.execute(update(s.records).where(r.model_id == model_id, cond).values(window=window))
