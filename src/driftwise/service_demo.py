@@ -6,8 +6,9 @@ starts the service on loopback, registers the model with its reference (the firs
 features, the model's probabilities, the true class), and replays traffic through the
 Python client, as a model server would: clean traffic from the reference period (rows
 the reference does not hold), then drifting traffic from May 1997 on (when the imputed
-Victorian columns end, a documented break), then an attack-like burst: one client key sending near-duplicate queries that walk
-towards the decision boundary. Windows are evaluated by the service as they close.
+Victorian columns end, a documented break), then an attack-like burst: one client key
+sending near-duplicate queries that walk towards the decision boundary. The service
+evaluates the windows as they close.
 """
 
 from __future__ import annotations
