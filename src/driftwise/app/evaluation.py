@@ -9,6 +9,7 @@ performance of windows whose labels arrived after they were evaluated.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -162,9 +163,11 @@ def _clean(metrics: dict[str, Any]) -> dict[str, Any]:
 class Evaluator:
     """One server's evaluation of every model it holds the lease of."""
 
-    def __init__(self, engine: Engine, owner: str, scheduling: Scheduling | None = None):
+    def __init__(self, engine: Engine, owner: str, scheduling: Scheduling | None = None,
+                 tracing: Any = None):
         self.engine, self.owner = engine, owner
         self.scheduling = scheduling or Scheduling()
+        self.tracing = tracing
 
     def pending(self) -> int:
         """One pass over the claimed models; returns how many windows were stored."""
@@ -209,7 +212,11 @@ class Evaluator:
                                  reference_version)
         if same:
             monitor.restore_stream_state(cursor.state)
-        metrics, state, record_evidence, status = self._run(monitor, cfg, rows, labels, label)
+        with self._span(name, cursor.next_window, rows.num_rows) as span:
+            metrics, state, record_evidence, status = self._run(monitor, cfg, rows, labels,
+                                                                label)
+            if span is not None:
+                span.set_attribute("driftwise.status", status)
         span = time_range
         if span is None and rows.num_rows:
             ts = rows["_ts"].to_numpy()
@@ -230,6 +237,12 @@ class Evaluator:
         return ev.Cursor(cursor.model_id, cursor.next_window + 1, next_values["next_seq"],
                          next_values["next_start"], config_version, reference_version, state,
                          cursor.records, cursor.max_ts)
+
+    def _span(self, model: str, window: int, rows: int) -> Any:
+        if self.tracing is None:
+            return contextlib.nullcontext()
+        return self.tracing.span("driftwise.evaluate", None, model=model, window=window,
+                                 rows=rows)
 
     def _bounds(self, cursor: ev.Cursor, cfg: MonitorConfig) -> (
             tuple[tuple[int, int] | None, tuple[float, float] | None, str] | None):
@@ -287,6 +300,7 @@ class Evaluator:
             ev.commit_revision(self.engine, self.owner, record, metrics)
 
 
-def evaluate_pending(engine: Engine, owner: str, scheduling: Scheduling | None = None) -> int:
+def evaluate_pending(engine: Engine, owner: str, scheduling: Scheduling | None = None,
+                     tracing: Any = None) -> int:
     """One evaluation pass (see the module docstring); returns windows stored."""
-    return Evaluator(engine, owner, scheduling).pending()
+    return Evaluator(engine, owner, scheduling, tracing).pending()

@@ -29,6 +29,7 @@ from driftwise.errors import (
 from driftwise.service import schemas as sc
 from driftwise.service.auth import Authority
 from driftwise.service.limits import BodyLimit
+from driftwise.service.tracing import Tracing
 from driftwise.store import evaluation as ev
 from driftwise.store import ready, registry
 
@@ -88,8 +89,10 @@ async def _json_items(request: Request, key: str) -> list[Any]:
 
 
 def create_app(settings: ServiceSettings, engine: Engine,
-               on_ingest: Callable[[], None] | None = None) -> Any:
+               on_ingest: Callable[[], None] | None = None,
+               tracing: Tracing | None = None) -> Any:
     """The ASGI app of ``driftwise serve`` over an opened store."""
+    trace = tracing or Tracing(None)
     authority = Authority(engine, settings.api_key.get_secret_value()
                           if settings.api_key else None)
     wake = on_ingest or (lambda: None)
@@ -196,7 +199,8 @@ def create_app(settings: ServiceSettings, engine: Engine,
               tags=["ingest"], responses=ERRORS, dependencies=[write])
     def post_record(name: str, body: sc.RecordIn, response: Response) -> sc.IngestOut:
         """One record. 201 when stored, 200 when it was already stored (a retry)."""
-        report = ingest.ingest_records(engine, name, [body.model_dump(exclude_none=True)])
+        with trace.span("driftwise.ingest", body.traceparent, model=name, records=1):
+            report = ingest.ingest_records(engine, name, [body.model_dump(exclude_none=True)])
         if report.refused:
             r = report.refused[0]
             status = 409 if r.field == "id" else 422
@@ -225,7 +229,11 @@ def create_app(settings: ServiceSettings, engine: Engine,
             items = await _json_items(request, "records")
         else:
             raise HTTPException(415, f"send {JSON}, {ARROW} or {PARQUET}, not {media!r}")
-        report = await run_in_threadpool(ingest.ingest_records, engine, name, items)
+        with trace.span("driftwise.ingest", None, model=name, records=len(items)) as span:
+            report = await run_in_threadpool(ingest.ingest_records, engine, name, items)
+            if span is not None:
+                span.set_attribute("driftwise.accepted", report.accepted)
+                span.set_attribute("driftwise.refused", len(report.refused))
         if items and not report.accepted and not report.duplicates:
             conflicts = all(r.field == "id" for r in report.refused)
             response.status_code = 409 if conflicts else 422

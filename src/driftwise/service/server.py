@@ -7,6 +7,7 @@ from typing import Any
 
 from driftwise.config.settings import ServiceSettings
 from driftwise.service.app import create_app
+from driftwise.service.tracing import Tracing
 from driftwise.service.worker import start_evaluator
 from driftwise.store import open_store
 
@@ -15,17 +16,22 @@ __all__ = ["build_app", "serve"]
 log = logging.getLogger("driftwise.serve")
 
 
-def build_app(settings: ServiceSettings) -> Any:
-    """The ASGI app with its evaluator started and stopped by the app's lifespan."""
+def build_app(settings: ServiceSettings, tracing: Tracing | None = None) -> Any:
+    """The ASGI app with its evaluator started and stopped by the app's lifespan.
+
+    ``tracing`` (tests: an SDK provider with an in-memory exporter) overrides the OTLP
+    exporter that ``DRIFTWISE_OTLP_ENDPOINT`` sets up.
+    """
     engine = open_store(settings.database_url, settings.data_dir)
-    holder: dict[str, Any] = {}
+    tracing = tracing or Tracing.from_endpoint(settings.otlp_endpoint)
+    holder: dict[str, Any] = {"tracing": tracing}
 
     def wake() -> None:
         evaluator = holder.get("evaluator")
         if evaluator is not None:
             evaluator.notify()
 
-    asgi = create_app(settings, engine, on_ingest=wake)
+    asgi = create_app(settings, engine, on_ingest=wake, tracing=tracing)
 
     async def lifespan_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -41,12 +47,13 @@ async def _lifespan(receive: Any, send: Any, settings: ServiceSettings,
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            holder["evaluator"] = start_evaluator(settings)
+            holder["evaluator"] = start_evaluator(settings, holder["tracing"])
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             evaluator = holder.pop("evaluator", None)
             if evaluator is not None:
                 evaluator.close()
+            holder["tracing"].shutdown()
             engine.dispose()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -18,6 +18,7 @@ from typing import Any
 
 from driftwise.app.evaluation import Scheduling, evaluate_pending
 from driftwise.config.settings import ServiceSettings
+from driftwise.service.tracing import Tracing
 from driftwise.store import evaluation as ev
 from driftwise.store import open_store
 
@@ -32,13 +33,16 @@ def scheduling(settings: ServiceSettings) -> Scheduling:
                       settings.window_idle_s, settings.lease_s)
 
 
-def _loop(settings: ServiceSettings, stop: Any, wake: Any, owner: str) -> None:
+def _loop(settings: ServiceSettings, stop: Any, wake: Any, owner: str,
+          tracing: Tracing | None = None) -> None:
     engine = open_store(settings.database_url, settings.data_dir, upgrade=False)
     rules = scheduling(settings)
+    own_tracing = tracing is None
+    tracing = tracing or Tracing.from_endpoint(settings.otlp_endpoint)
     try:
         while not stop.is_set():
             try:
-                done = evaluate_pending(engine, owner, rules)
+                done = evaluate_pending(engine, owner, rules, tracing)
             except Exception:
                 log.exception("evaluation pass failed; retrying")
                 done = 0
@@ -48,18 +52,20 @@ def _loop(settings: ServiceSettings, stop: Any, wake: Any, owner: str) -> None:
     finally:
         with contextlib.suppress(Exception):
             ev.release(engine, owner)
+        if own_tracing:
+            tracing.shutdown()
         engine.dispose()
 
 
 class EvaluatorThread:
     """The evaluator in a thread of this process."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, tracing: Tracing | None = None) -> None:
         self.stop, self.wake = threading.Event(), threading.Event()
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.thread = threading.Thread(target=_loop, name="driftwise-evaluator",
-                                       args=(settings, self.stop, self.wake, self.owner),
-                                       daemon=True)
+                                       args=(settings, self.stop, self.wake, self.owner,
+                                             tracing), daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -123,11 +129,13 @@ class EvaluatorProcess:
             self.process.terminate()
 
 
-def start_evaluator(settings: ServiceSettings) -> EvaluatorThread | EvaluatorProcess | None:
-    """Start the evaluator these settings ask for (``None`` when it is off)."""
+def start_evaluator(settings: ServiceSettings, tracing: Tracing | None = None) -> (
+        EvaluatorThread | EvaluatorProcess | None):
+    """Start the evaluator these settings ask for (``None`` when it is off). A thread
+    evaluator shares ``tracing``; a process one builds its own from the settings."""
     if settings.evaluator == "off":
         return None
     evaluator = EvaluatorProcess(settings) if settings.evaluator == "process" else \
-        EvaluatorThread(settings)
+        EvaluatorThread(settings, tracing)
     evaluator.start()
     return evaluator
