@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -24,9 +34,9 @@ needs_shared_data = pytest.mark.skipif(
 )
 
 
-def load_example(name: str) -> ModuleType:
-    """``examples/<name>/run.py`` as a module (the examples are scripts, not a package)."""
-    path = REPO / "examples" / name / "run.py"
+def load_example(name: str, script: str = "run.py") -> ModuleType:
+    """``examples/<name>/<script>`` as a module (the examples are scripts, not a package)."""
+    path = REPO / "examples" / name / script
     spec = importlib.util.spec_from_file_location(f"{name}_example", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -61,3 +71,182 @@ def drifted_pair() -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture
 def same_pair() -> tuple[pd.DataFrame, pd.DataFrame]:
     return make_pair(shift=0.0, seed=2)
+
+
+# -- a real `driftwise serve` -------------------------------------------------------------
+# ``live_server`` (the URL of a fresh server), ``start_server`` (a factory for tests that
+# kill, restart or configure servers) and ``live_server_session`` (one server shared by a
+# whole run; give each test its own model names). Every server is a child process
+# ``python -m driftwise serve`` on a free loopback port, stopped by its own PID.
+
+SERVE_DEFAULTS = {"DRIFTWISE_EVALUATOR": "thread", "DRIFTWISE_POLL_INTERVAL_S": "0.1"}
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 (now; a server started on it soon is very likely to
+    get it, and ``launch_server`` retries when it does not)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A ``driftwise serve`` child process."""
+
+    url: str
+    port: int
+    data_dir: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    started: list[LiveServer] | None = None  # where restarts are recorded (for cleanup)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        """What the server wrote (stdout and stderr)."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM (a clean shutdown), SIGKILL after ``timeout`` s; the exit status."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return self.kill()
+        self._reap_group()
+        return int(self.process.returncode)
+
+    def kill(self) -> int:
+        """SIGKILL (a crash); the exit status."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._reap_group()
+        return int(self.process.returncode)
+
+    def _reap_group(self) -> None:
+        # The server runs in a session of its own (its id is the server's PID): whatever it
+        # spawned (the evaluator process, multiprocessing's tracker) goes with it.
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+    def restart(self, env: dict[str, str | None] | None = None,
+                ready_timeout: float = 60.0) -> LiveServer:
+        """A new server on the same port and data dir (stop or kill this one first)."""
+        if self.alive():
+            self.stop()
+        merged: dict[str, str | None] = {**self.env, **(env or {})}
+        return launch_server(self.data_dir, port=self.port, env=merged,
+                             ready_timeout=ready_timeout, started=self.started)
+
+
+_LOGS = itertools.count()
+
+
+def launch_server(data_dir: Path, *, port: int | None = None,
+                  env: dict[str, str | None] | None = None,
+                  ready_timeout: float = 60.0, wait: bool = True,
+                  started: list[LiveServer] | None = None) -> LiveServer:
+    """Start ``python -m driftwise serve`` on loopback over ``data_dir`` and wait for
+    /readyz. ``env`` adds to (``None``: removes from) the defaults: no ``DRIFTWISE_*``
+    variable of this process, the evaluator in a thread, polling every 0.1 s. The server is
+    appended to ``started`` (and so is every restart of it)."""
+    import httpx
+
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    chosen: dict[str, str] = {k: v for k, v in os.environ.items()
+                              if not k.startswith("DRIFTWISE_")}
+    chosen.update(SERVE_DEFAULTS)
+    for key, value in (env or {}).items():
+        if value is None:
+            chosen.pop(key, None)
+        else:
+            chosen[key] = value
+    own_port = port is None
+    for _attempt in range(3):
+        bound = free_port() if own_port else port
+        assert bound is not None
+        log_path = data_dir.parent / f"{data_dir.name}.serve-{bound}-{next(_LOGS)}.log"
+        with log_path.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "driftwise", "serve", "--host", "127.0.0.1",
+                 "--port", str(bound), "--data-dir", str(data_dir)],
+                env=chosen, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                cwd=data_dir.parent, start_new_session=True)
+        server = LiveServer(f"http://127.0.0.1:{bound}", bound, data_dir, log_path, process,
+                            chosen, started)
+        if started is not None:
+            started.append(server)
+        if not wait:
+            return server
+        deadline = time.monotonic() + ready_timeout
+        while server.alive() and time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{server.url}/readyz", timeout=2.0).status_code == 200:
+                    return server
+            time.sleep(0.05)
+        if server.alive():
+            server.kill()
+            raise TimeoutError(f"driftwise serve not ready after {ready_timeout:g} s:\n"
+                               f"{server.log()[-3000:]}")
+        server.stop()
+        if not (own_port and "address already in use" in server.log().lower()):
+            raise RuntimeError(f"driftwise serve exited with {server.process.returncode}:\n"
+                               f"{server.log()[-3000:]}")
+    raise RuntimeError("driftwise serve found no free port in 3 tries")
+
+
+@pytest.fixture
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        Callable[..., LiveServer]]:
+    """A factory: ``start_server(env=None, data_dir=None, port=None, ready_timeout=60,
+    wait=True) -> LiveServer`` (``.url``, ``.pid``, ``.port``, ``.data_dir``, ``.stop()``,
+    ``.kill()``, ``.restart()``, ``.log()``). Every server it started is stopped at the
+    end of the test (also those made by ``restart``)."""
+    started: list[LiveServer] = []
+
+    def start(env: dict[str, str | None] | None = None, data_dir: Path | None = None,
+              port: int | None = None, ready_timeout: float = 60.0,
+              wait: bool = True) -> LiveServer:
+        folder = data_dir if data_dir is not None else \
+            tmp_path_factory.mktemp("driftwise-serve") / "data"
+        return launch_server(folder, port=port, env=env, ready_timeout=ready_timeout,
+                             wait=wait, started=started)
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def live_server(start_server: Callable[..., LiveServer]) -> str:
+    """The base URL of a fresh ``driftwise serve`` (its own data dir), stopped after."""
+    return start_server().url
+
+
+@pytest.fixture(scope="session")
+def live_server_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of one ``driftwise serve`` for the whole run (use unique model names)."""
+    server = launch_server(tmp_path_factory.mktemp("driftwise-serve-session") / "data")
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from driftwise.errors import DriftwiseError
 
@@ -19,10 +21,12 @@ PARQUET = "application/vnd.apache.parquet"
 
 
 class ApiError(DriftwiseError):
-    """The service answered with an error: its status and what it said."""
+    """The service answered with an error: its status, what it said (``detail``: the
+    answer's ``detail``, else the whole answer) and the field it named, if any."""
 
-    def __init__(self, status: int, detail: Any, method: str = "", path: str = "") -> None:
-        self.status, self.detail = status, detail
+    def __init__(self, status: int, detail: Any, method: str = "", path: str = "",
+                 field: str | None = None) -> None:
+        self.status, self.detail, self.field = status, detail, field
         super().__init__(f"{method} {path}: {status}: {detail}".strip())
 
 
@@ -35,12 +39,40 @@ def _httpx() -> Any:
     return httpx
 
 
+#: Record fields of a table body; a feature with one of these names is sent as
+#: ``features.<name>`` (the service reads any other column as a feature).
+FIELDS = ("id", "timestamp", "prediction", "probabilities", "latency_ms", "error",
+          "client_key", "traceparent", "trace_id")
+
+
+def plain(value: Any) -> Any:
+    """NumPy scalars and arrays, datetimes and nested mappings as JSON-ready values; a
+    missing value (NaN, pandas' NA and NaT) as ``None`` (JSON has no NaN: the service reads
+    null as missing)."""
+    if isinstance(value, float):  # also NumPy's float64
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, str | bool | int) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return None if type(value).__name__ == "NaTType" else value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        return plain(value.tolist())
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
 def _jsonable(record: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(record)
-    ts = out.get("timestamp")
-    if isinstance(ts, datetime):
-        out["timestamp"] = ts.isoformat()
-    return out
+    return {str(k): plain(v) for k, v in record.items()}
+
+
+def _segment(name: str) -> str:
+    """A model name as one path segment."""
+    return quote(str(name), safe="")
 
 
 class Client:
@@ -72,10 +104,14 @@ class Client:
         response = self._http.request(method, path, **kwargs)
         if response.status_code >= 400:
             try:
-                detail = response.json().get("detail", response.text)
+                answer = response.json()
             except ValueError:
-                detail = response.text
-            raise ApiError(response.status_code, detail, method, path)
+                answer = None
+            found = isinstance(answer, dict)
+            detail = answer.get("detail", answer) if found else response.text
+            field = answer.get("field") if found else None
+            raise ApiError(response.status_code, detail, method, path,
+                           field if isinstance(field, str) else None)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
@@ -128,16 +164,16 @@ class Client:
 
     def model(self, name: str) -> dict[str, Any]:
         """One model."""
-        return dict(self.request("GET", f"/v1/models/{name}"))
+        return dict(self.request("GET", f"/v1/models/{_segment(name)}"))
 
     def update_config(self, name: str, config: Mapping[str, Any]) -> dict[str, Any]:
         """A new configuration version."""
-        return dict(self.request("PUT", f"/v1/models/{name}/config",
+        return dict(self.request("PUT", f"/v1/models/{_segment(name)}/config",
                                  json={"config": dict(config)}))
 
     def delete_model(self, name: str) -> None:
         """Delete a model and everything stored for it."""
-        self.request("DELETE", f"/v1/models/{name}")
+        self.request("DELETE", f"/v1/models/{_segment(name)}")
 
     def upload_reference(self, name: str, data: Any) -> dict[str, Any]:
         """Upload the reference: a CSV/Parquet path, Parquet or CSV bytes, or a table
@@ -157,20 +193,20 @@ class Client:
             sink = io.BytesIO()
             pq.write_table(to_table(data), sink)
             body, media = sink.getvalue(), PARQUET
-        return dict(self.request("PUT", f"/v1/models/{name}/reference", content=body,
-                                 headers={"content-type": media}))
+        return dict(self.request("PUT", f"/v1/models/{_segment(name)}/reference",
+                                 content=body, headers={"content-type": media}))
 
     # -- ingest ---------------------------------------------------------------------
     def log(self, name: str, record: Mapping[str, Any]) -> dict[str, Any]:
         """Send one record (201 stored, 200 a retry of a stored one)."""
-        return dict(self.request("POST", f"/v1/models/{name}/records",
+        return dict(self.request("POST", f"/v1/models/{_segment(name)}/records",
                                  json=_jsonable(record)))
 
     def log_batch(self, name: str, records: Sequence[Mapping[str, Any]] | Any,
                   format: str = "json") -> dict[str, Any]:
         """Send many records: a list of record mappings (JSON), or a table sent as Arrow
         IPC (``format="arrow"``) or Parquet (``format="parquet"``)."""
-        path = f"/v1/models/{name}/records/batch"
+        path = f"/v1/models/{_segment(name)}/records/batch"
         if format == "json":
             return dict(self.request("POST", path, json={
                 "records": [_jsonable(r) for r in records]}))
@@ -196,20 +232,20 @@ class Client:
     def labels(self, name: str, labels: Mapping[str, Any] | Iterable[Mapping[str, Any]]
                ) -> dict[str, Any]:
         """Late labels: ``{record_id: label}`` or ``[{"id": ..., "label": ...}]``."""
-        items = [{"id": k, "label": v} for k, v in labels.items()] if isinstance(
-            labels, Mapping) else list(labels)
-        return dict(self.request("POST", f"/v1/models/{name}/labels",
+        items = [{"id": str(k), "label": plain(v)} for k, v in labels.items()] if \
+            isinstance(labels, Mapping) else [_jsonable(i) for i in labels]
+        return dict(self.request("POST", f"/v1/models/{_segment(name)}/labels",
                                  json={"labels": items}))
 
     # -- results --------------------------------------------------------------------
     def windows(self, name: str, *, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
         """Evaluated windows, oldest first."""
-        return list(self.request("GET", f"/v1/models/{name}/windows",
+        return list(self.request("GET", f"/v1/models/{_segment(name)}/windows",
                                  params={"limit": limit, "offset": offset}))
 
     def window(self, name: str, window: int) -> dict[str, Any]:
         """One window with every metric and its evidence."""
-        return dict(self.request("GET", f"/v1/models/{name}/windows/{window}"))
+        return dict(self.request("GET", f"/v1/models/{_segment(name)}/windows/{window}"))
 
     def results(self, name: str, metrics: Sequence[str] | None = None, *,
                 prefix: str | None = None, since: float | None = None,
@@ -220,14 +256,14 @@ class Client:
                            ("since", since), ("until", until)):
             if value is not None:
                 params[key] = value
-        return list(self.request("GET", f"/v1/models/{name}/results",
+        return list(self.request("GET", f"/v1/models/{_segment(name)}/results",
                                  params=params)["results"])
 
     def wait_windows(self, name: str, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:
         """Block until at least ``count`` windows are evaluated; return them."""
         deadline = time.monotonic() + timeout
         while True:
-            found = self.windows(name, limit=max(count, 1000))
+            found = self.windows(name, limit=min(max(count, 1000), 10_000))
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
@@ -236,8 +272,11 @@ class Client:
 
 
 def _flat(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A record as one table row: features as columns."""
-    row = {k: v for k, v in record.items() if k != "features"}
+    """A record as one table row: features as columns (``features.<name>`` for a feature
+    named like a record field)."""
+    row = {k: plain(v) for k, v in record.items() if k != "features"}
     for name, value in record.get("features", {}).items():
-        row[name if name not in row else f"features.{name}"] = value
+        key = f"features.{name}" if name in FIELDS or name in row or \
+            str(name).startswith("features.") else str(name)
+        row[key] = plain(value)
     return row
