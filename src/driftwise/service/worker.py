@@ -79,10 +79,12 @@ class EvaluatorThread:
         self.thread.join(timeout=30)
 
 
-def _child(settings: ServiceSettings, stop: Any, wake: Any, owner: str) -> None:
+def _child(settings: ServiceSettings, stop: Any, wake: Any, owner: str,
+           parent: int) -> None:
     _die_with_parent()
+    if os.getppid() != parent:
+        return  # the server died while this process was still importing
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us through `stop`
-    parent = os.getppid()
 
     def watch() -> None:
         while not stop.wait(1.0):
@@ -112,8 +114,8 @@ class EvaluatorProcess:
         self.stop, self.wake = context.Event(), context.Event()
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.process = context.Process(target=_child, name="driftwise-evaluator",
-                                       args=(settings, self.stop, self.wake, self.owner),
-                                       daemon=True)
+                                       args=(settings, self.stop, self.wake, self.owner,
+                                             os.getpid()), daemon=True)
 
     def start(self) -> None:
         self.process.start()
