@@ -114,7 +114,8 @@ class LiveServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self, timeout: float = 20.0) -> int:
-        """SIGTERM (a clean shutdown), SIGKILL after ``timeout`` s; the exit status."""
+        """SIGTERM (a clean shutdown), SIGKILL after ``timeout`` s; the exit status
+        (uvicorn re-raises SIGTERM once it has shut down cleanly: -15, or -9 when killed)."""
         if self.alive():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGTERM)
