@@ -1,0 +1,120 @@
+"""The fast path of record validation gives exactly what the general path gives.
+
+``prepare_batch`` first tries a path without a Pydantic model per record; on any record it
+is not sure of it gives up and the general path (per-record refusals) decides. A random
+mix of good and bad values checks that whenever the fast path answers, its table, ids,
+digests and times equal the general path's, and that the general path then refused nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from driftwise.app import records as rec
+
+LAYOUTS = {
+    "binary": rec.RecordLayout("binary", (("a", "numeric"), ("b", "numeric"),
+                                          ("c", "categorical"))),
+    "multiclass": rec.RecordLayout("multiclass", (("a", "numeric"), ("c", "categorical")),
+                                   ("x", "y")),
+    "regression": rec.RecordLayout("regression", (("a", "numeric"), ("c", "categorical"))),
+}
+
+NUMBERS: list[Any] = [0.0, -0.0, 1.5, -2.25, 1e308, 5e-324, 3, -7, 0, 2**53 + 1, 10**30, None]
+BAD_NUMBERS: list[Any] = [float("nan"), float("inf"), True, False, "1.5", "", [1], {"a": 1},
+                          10**400]
+TEXTS: list[Any] = ["u", "", "1.0", "é", 'q"uote', 4, 2.5, 1.0, True, False, None, "x" * 10_000]
+BAD_TEXTS: list[Any] = [float("nan"), float("-inf"), "x" * 10_001, [1], {"k": "v"}]
+TIMES: list[Any] = [None, "2026-03-01T12:00:00Z", "2026-03-01T12:00:00",
+                    "2026-03-01T12:00:00.123456+02:00", 1_772_000_000, 1_772_000_000.5,
+                    datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 1),
+                    datetime(2026, 3, 1, tzinfo=timezone(timedelta(hours=-5)))]
+BAD_TIMES: list[Any] = ["yesterday", "2026-13-01", float("inf"), True, [1]]
+TRACEPARENT = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+
+
+def _pick(rng: random.Random, good: list[Any], bad: list[Any], p_bad: float) -> Any:
+    return rng.choice(bad) if rng.random() < p_bad else rng.choice(good)
+
+
+def _record(rng: random.Random, layout: rec.RecordLayout, i: int, p_bad: float) -> Any:
+    if rng.random() < p_bad / 10:
+        return rng.choice([None, "r", 3, ["id"]])
+    features: dict[str, Any] = {
+        name: _pick(rng, NUMBERS, BAD_NUMBERS, p_bad) if kind == "numeric"
+        else _pick(rng, TEXTS, BAD_TEXTS, p_bad) for name, kind in layout.features}
+    if rng.random() < p_bad / 4:
+        features.pop(rng.choice(list(features)))
+    if rng.random() < p_bad / 4:
+        features["zz"] = 1.0
+    record: dict[str, Any] = {"id": rng.choice([f"r{i}", f"r{i}", "", "x" * 201, 7])
+                              if rng.random() < p_bad / 4 else f"r{i}",
+                              "features": features}
+    if layout.task == "binary":
+        proba = _pick(rng, [0.25, 0, 1, 1.0, None, {"1": 0.4}],
+                      [1.5, -0.1, True, "0.5", float("nan"), {"1": 0.2, "0": 0.8}], p_bad)
+    elif layout.task == "multiclass":
+        proba = _pick(rng, [{"x": 0.25, "y": 0.75}, {"x": 1}, {"y": 1.0, "x": 0}, None],
+                      [{"x": 0.5}, {"x": 0.5, "z": 0.5}, 0.5, {"x": True, "y": 0}], p_bad)
+    else:
+        proba = _pick(rng, [None], [0.5, {"x": 1.0}], p_bad)
+    optional: dict[str, Any] = {
+        "probabilities": proba,
+        "prediction": _pick(rng, NUMBERS, BAD_NUMBERS, p_bad) if layout.task == "regression"
+        else _pick(rng, TEXTS, BAD_TEXTS, p_bad),
+        "timestamp": _pick(rng, TIMES, BAD_TIMES, p_bad),
+        "latency_ms": _pick(rng, [None, 0, 0.0, 12, 3.5], [-1, -0.5, True, float("nan"),
+                                                           "3"], p_bad),
+        "error": _pick(rng, [False, True], [1, 0, None, "true"], p_bad),
+        "client_key": _pick(rng, [None, "acct-1", "", "k" * 200], ["k" * 201, 5], p_bad),
+        "traceparent": _pick(rng, [None, TRACEPARENT], [TRACEPARENT.upper(), "00-1-2-3",
+                                                        TRACEPARENT + "\n"], p_bad),
+        "trace_id": _pick(rng, [None, "c" * 32], ["c" * 31, "C" * 32], p_bad),
+    }
+    for key, value in optional.items():
+        if value is not None or rng.random() < 0.3:
+            if rng.random() < 0.7:
+                record[key] = value
+    if rng.random() < p_bad / 10:
+        record["extra"] = 1
+    return record
+
+
+@pytest.mark.parametrize("task", sorted(LAYOUTS))
+def test_fast_path_equals_general_path(task: str) -> None:
+    layout = LAYOUTS[task]
+    plain = rec._Plain(layout)
+    rng = random.Random(20261201)
+    answered = 0
+    for trial in range(3000):
+        p_bad = 0.0 if trial % 3 == 0 else rng.choice([0.02, 0.1, 0.3])
+        n = rng.randint(1, 6)
+        items = [_record(rng, layout, i, p_bad) for i in range(n)]
+        if rng.random() < 0.05 and isinstance(items[0], dict):
+            items.append(dict(items[0]))  # an id twice in one body
+        fast = plain.batch(items, 1_700_000_000.25)
+        if fast is None:
+            continue
+        answered += 1
+        slow = rec._prepare(layout, items, 1_700_000_000.25)
+        assert slow.refused == [] and slow.duplicates_in_body == 0, (items, slow.refused)
+        assert fast.ids == slow.ids
+        assert fast.digests == slow.digests, items
+        assert fast.timestamps == slow.timestamps
+        assert fast.table.schema == slow.table.schema
+        assert fast.table.equals(slow.table), items
+        assert fast.refused == [] and fast.duplicates_in_body == 0
+    assert answered > 1000  # the fast path is taken for good batches
+
+
+def test_prepare_batch_falls_back_with_refusals() -> None:
+    layout = LAYOUTS["binary"]
+    good = {"id": "g", "features": {"a": 1.0, "b": 2, "c": "u"}, "probabilities": 0.5}
+    bad = {"id": "b", "features": {"a": "zz", "b": 2, "c": "u"}, "probabilities": 0.5}
+    out = rec.prepare_batch(layout, [good, bad], received_at=1.0)
+    assert out.ids == ["g"]
+    assert [(r.index, r.id, r.field) for r in out.refused] == [(1, "b", "features.a")]
