@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, and_, case, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ from driftwise.store.db import reading, writing
 __all__ = ["IngestOutcome", "LabelOutcome", "ingest", "put_labels", "read_rows"]
 
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
+_ROWS = 1000  # index rows per multi-row INSERT (5 parameters each: SQLite allows 32766)
 _IPC = pa.ipc.IpcWriteOptions(compression="zstd")
 
 
@@ -99,24 +100,38 @@ def _ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
             return outcome
         n = len(keep)
         ts = [timestamps[i] for i in keep]
-        end = conn.execute(update(s.models).where(s.models.c.id == model_id).values(
-            next_seq=s.models.c.next_seq + n).returning(s.models.c.next_seq)).scalar_one()
+        low, high = min(ts), max(ts)
+        m = s.models.c
+        end = conn.execute(update(s.models).where(m.id == model_id).values(
+            next_seq=m.next_seq + n,
+            max_ts=case((or_(m.max_ts.is_(None), m.max_ts < high), high), else_=m.max_ts)
+        ).returning(m.next_seq)).scalar_one()
         start = end - n
         rows = table if n == table.num_rows else table.take(pa.array(keep, pa.int64()))
         rows = rows.add_column(0, "_seq", pa.array(range(start, end), pa.int64()))
-        low, high = min(ts), max(ts)
         conn.execute(insert(s.batches).values(
             model_id=model_id, seq_start=start, rows=n, min_ts=low, max_ts=high,
             received_at=time.time(), payload=_blob(rows)))
-        conn.execute(insert(s.records), [
-            {"model_id": model_id, "record_id": ids[i], "seq": start + j, "ts": ts[j],
-             "digest": digests[i]} for j, i in enumerate(keep)])
-        conn.execute(update(s.models).where(
-            s.models.c.id == model_id,
-            (s.models.c.max_ts.is_(None)) | (s.models.c.max_ts < high)).values(max_ts=high))
+        _insert_index(conn, [(model_id, ids[i], start + j, ts[j], digests[i])
+                             for j, i in enumerate(keep)])
         outcome.accepted = n
         outcome.seq_range = (start, end)
     return outcome
+
+
+def _insert_index(conn: Any, rows: Sequence[tuple[int, str, int, float, str]]) -> None:
+    """The index rows, ``_ROWS`` to a statement. Not an executemany: SQLite's steps once
+    per row and gives up the GIL at each step, so beside other busy request threads every
+    row waited for the GIL again while the write lock was held."""
+    r = s.records.c
+    columns = ", ".join(c.name for c in (r.model_id, r.record_id, r.seq, r.ts, r.digest))
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    one = "(" + ", ".join([mark] * 5) + ")"
+    for at in range(0, len(rows), _ROWS):
+        chunk = rows[at:at + _ROWS]
+        sql = f"INSERT INTO {s.records.name} ({columns}) VALUES " + \
+            ", ".join([one] * len(chunk))
+        conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
 
 
 def _upsert(conn: Any) -> Any:
