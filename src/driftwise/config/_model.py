@@ -226,5 +226,9 @@ def signature_model(name: str, target: Any, *, skip: tuple[str, ...] = (),
     from pydantic import create_model
 
     model: type[StrictModel] = create_model(name, __base__=StrictModel, __doc__=doc,
-                                            **fields)
+                                            __module__=__name__, **fields)
+    # Found by its name in this module, so that a configuration holding it pickles (the
+    # service stores fitted Monitors, their configuration included, as pickles).
+    if globals().setdefault(name, model) is not model:
+        raise AssertionError(f"two configuration models named {name!r}")
     return model
