@@ -58,7 +58,9 @@ class LiveServer:
                  port: int | None = None) -> None:
         self.data_dir, self.log_path = data_dir, log_path
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTWISE_")}
-        self.env.update({"DRIFTWISE_POLL_INTERVAL_S": "0.1", **(env or {})})
+        # A short lease: a server restarted after a SIGKILL takes over within seconds.
+        self.env.update({"DRIFTWISE_POLL_INTERVAL_S": "0.1", "DRIFTWISE_LEASE_S": "5",
+                         **(env or {})})
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
