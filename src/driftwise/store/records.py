@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +26,7 @@ __all__ = ["IngestOutcome", "LabelOutcome", "ingest", "put_labels", "read_rows"]
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
 _ROWS = 1000  # index rows per multi-row INSERT (5 parameters each: SQLite allows 32766)
 _IPC = pa.ipc.IpcWriteOptions(compression="zstd")
+_GROUP_ROWS = 20_000  # records one group commit takes at most (beyond its first request)
 
 
 @dataclass
@@ -34,6 +37,7 @@ class IngestOutcome:
     duplicates: int = 0
     conflicts: list[str] = field(default_factory=list)
     seq_range: tuple[int, int] | None = None
+    duplicate_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -62,15 +66,141 @@ def _blob(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
+@dataclass
+class _Job:
+    """One caller's batch waiting for a group commit."""
+
+    model_id: int
+    table: pa.Table
+    ids: Sequence[str]
+    digests: Sequence[str]
+    timestamps: Sequence[float]
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    outcome: IngestOutcome | None = None
+    error: BaseException | None = None
+
+
+class _Queue:
+    """The batches of one engine waiting for their commit, and whether one is running."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.jobs: list[_Job] = []
+        self.busy = False
+
+
+_QUEUES: weakref.WeakKeyDictionary[Engine, _Queue] = weakref.WeakKeyDictionary()
+_QUEUES_LOCK = threading.Lock()
+
+
+def _queue_of(engine: Engine) -> _Queue:
+    with _QUEUES_LOCK:
+        queue = _QUEUES.get(engine)
+        if queue is None:
+            queue = _QUEUES[engine] = _Queue()
+        return queue
+
+
 def ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
            digests: Sequence[str], timestamps: Sequence[float]) -> IngestOutcome:
-    """Keep the records of ``table`` whose ids are new, in one transaction.
+    """Keep the records of ``table`` whose ids are new; returns once they are committed.
 
     An id already stored with the same digest is a retry (counted, not stored again); with a
     different digest it is a conflict (reported, not stored). The transaction commits the
     blob, the index rows and the model's sequence counter together, so a crash leaves either
     all of a batch or none of it.
+
+    Group commit: while one thread of this process commits, the batches other threads hand
+    in meanwhile wait, and the first of them then commits all of them in one transaction
+    (one fsync, one blob) and answers each. Each caller gets the outcome of its own batch,
+    as if the batches had been stored one after the other in the order they came: batches
+    that share an id are never in one transaction.
     """
+    job = _Job(model_id, table, ids, digests, timestamps)
+    queue = _queue_of(engine)
+    with queue.lock:
+        queue.jobs.append(job)
+        job.lead = not queue.busy
+        queue.busy = True
+    if not job.lead:
+        job.done.wait()
+    if job.lead and job.outcome is None and job.error is None:
+        _lead(engine, queue)
+    if job.error is not None:
+        raise job.error
+    assert job.outcome is not None
+    return job.outcome
+
+
+def _lead(engine: Engine, queue: _Queue) -> None:
+    """Commit the waiting batches (this caller's first), then hand the lead on."""
+    with queue.lock:
+        jobs, rows = [], 0
+        while queue.jobs and (not jobs or rows + queue.jobs[0].table.num_rows
+                              <= _GROUP_ROWS):
+            jobs.append(queue.jobs.pop(0))
+            rows += jobs[-1].table.num_rows
+    try:
+        _commit_group(engine, jobs)
+    except BaseException as exc:
+        for job in jobs:
+            if job.outcome is None:
+                job.error = exc
+    finally:
+        with queue.lock:
+            if queue.jobs:
+                queue.jobs[0].lead = True
+                queue.jobs[0].done.set()
+            else:
+                queue.busy = False
+        for job in jobs:
+            job.done.set()
+
+
+def _commit_group(engine: Engine, jobs: list[_Job]) -> None:
+    """Store ``jobs`` in as few transactions as keep their order's meaning: one per model
+    and record layout, a new one where a batch repeats an id of the batches before it."""
+    while jobs:
+        first = jobs[0]
+        part, rest, seen = [first], [], set(first.ids)
+        for job in jobs[1:]:
+            same = job.model_id == first.model_id and job.table.schema == first.table.schema
+            if same and not rest and seen.isdisjoint(job.ids):
+                part.append(job)
+                seen.update(job.ids)
+            else:
+                rest.append(job)
+        _commit_part(engine, part)
+        jobs = rest
+
+
+def _commit_part(engine: Engine, part: list[_Job]) -> None:
+    if len(part) == 1:
+        job = part[0]
+        job.outcome = _ingest_retrying(engine, job.model_id, job.table, job.ids, job.digests,
+                                       job.timestamps)
+        return
+    table = pa.concat_tables([job.table for job in part])
+    ids = [rid for job in part for rid in job.ids]
+    digests = [d for job in part for d in job.digests]
+    stamps = [t for job in part for t in job.timestamps]
+    outcome = _ingest_retrying(engine, part[0].model_id, table, ids, digests, stamps)
+    duplicates, conflicts = set(outcome.duplicate_ids), set(outcome.conflicts)
+    seq = outcome.seq_range[0] if outcome.seq_range else 0
+    for job in part:
+        mine = IngestOutcome(duplicate_ids=[r for r in job.ids if r in duplicates],
+                             conflicts=[r for r in job.ids if r in conflicts])
+        mine.duplicates = len(mine.duplicate_ids)
+        mine.accepted = len(job.ids) - mine.duplicates - len(mine.conflicts)
+        if mine.accepted:
+            mine.seq_range = (seq, seq + mine.accepted)
+            seq += mine.accepted
+        job.outcome = mine
+
+
+def _ingest_retrying(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
+                     digests: Sequence[str], timestamps: Sequence[float]) -> IngestOutcome:
     for attempt in range(3):
         try:
             return _ingest(engine, model_id, table, ids, digests, timestamps)
@@ -86,6 +216,11 @@ def _ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
             digests: Sequence[str], timestamps: Sequence[float]) -> IngestOutcome:
     outcome = IngestOutcome()
     with writing(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            # Writers of one model queue here (as BEGIN IMMEDIATE queues them on SQLite), so
+            # no other transaction stores one of these ids between the check and the insert.
+            conn.execute(select(s.models.c.id).where(s.models.c.id == model_id)
+                         .with_for_update())
         existing = _existing(conn, model_id, ids)
         keep = []
         for i, (rid, digest) in enumerate(zip(ids, digests, strict=True)):
@@ -94,6 +229,7 @@ def _ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
                 keep.append(i)
             elif old == digest:
                 outcome.duplicates += 1
+                outcome.duplicate_ids.append(rid)
             else:
                 outcome.conflicts.append(rid)
         if not keep:
