@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from typing import Any
 
-from driftwise.config.settings import ServiceSettings
+from driftwise.config.settings import ServiceSettings, load_settings
+from driftwise.errors import UsageError
 from driftwise.service.app import create_app
 from driftwise.service.tracing import Tracing
 from driftwise.service.worker import start_evaluator
 from driftwise.store import open_store
 
-__all__ = ["build_app", "serve"]
+__all__ = ["app_from_environment", "build_app", "serve"]
 
 log = logging.getLogger("driftwise.serve")
 
@@ -59,13 +62,46 @@ async def _lifespan(receive: Any, send: Any, settings: ServiceSettings,
             return
 
 
+def app_from_environment() -> Any:
+    """The app of a uvicorn worker process (settings from ``DRIFTWISE_*``)."""
+    return build_app(load_settings(ServiceSettings))
+
+
+def _require_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                             "choose another --port (DRIFTWISE_PORT)") from None
+
+
 def serve(settings: ServiceSettings) -> None:
-    """Run the service until interrupted (Ctrl-C / SIGTERM stop it cleanly)."""
+    """Run the service until interrupted (Ctrl-C / SIGTERM stop it cleanly).
+
+    The store is opened and migrated before the port is bound, so a bad database URL or
+    an unreachable server fails at once with its reason. With ``workers`` > 1, uvicorn runs
+    that many processes, each with its own evaluator; the leases keep them from
+    evaluating a window twice.
+    """
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = build_app(settings)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _require_free(settings.host, settings.port)
+    options: dict[str, Any] = {"host": settings.host, "port": settings.port,
+                               "log_level": "warning", "lifespan": "on",
+                               "timeout_graceful_shutdown": 10}
     log.info("driftwise serve: http://%s:%d (store: %s)", settings.host, settings.port,
              settings.database_url or settings.data_dir)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                lifespan="on", timeout_graceful_shutdown=10)
+    if settings.workers > 1:
+        open_store(settings.database_url, settings.data_dir).dispose()  # migrate once
+        for name, value in (("HOST", settings.host), ("PORT", settings.port),
+                            ("DATA_DIR", settings.data_dir)):
+            os.environ[f"DRIFTWISE_{name}"] = str(value)
+        uvicorn.run("driftwise.service.server:app_from_environment", factory=True,
+                    workers=settings.workers, **options)
+        return
+    uvicorn.run(build_app(settings), **options)

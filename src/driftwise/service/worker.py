@@ -48,7 +48,8 @@ def _loop(settings: ServiceSettings, stop: Any, wake: Any, owner: str,
                 done = 0
             if not done:
                 wake.wait(settings.poll_interval_s)
-                wake.clear()
+                if wake is not stop:
+                    wake.clear()
     finally:
         with contextlib.suppress(Exception):
             ev.release(engine, owner)
@@ -79,22 +80,29 @@ class EvaluatorThread:
         self.thread.join(timeout=30)
 
 
-def _child(settings: ServiceSettings, stop: Any, wake: Any, owner: str,
-           parent: int) -> None:
+def _child(settings: ServiceSettings, owner: str) -> None:
     _die_with_parent()
-    if os.getppid() != parent:
-        return  # the server died while this process was still importing
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us through `stop`
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    # The parent stops us with SIGTERM (also what a terminal's Ctrl-C or `timeout` sends to
+    # the whole process group): finish the window at hand, release the leases, exit.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    parent = os.getppid()
 
     def watch() -> None:
         while not stop.wait(1.0):
             if os.getppid() != parent:
                 stop.set()
-                wake.set()
 
     threading.Thread(target=watch, daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    _loop(settings, stop, wake, owner)
+    # No shared lock with the parent (a multiprocessing.Event is one: a child killed while
+    # holding it would hang the parent); the child polls instead of being woken.
+    _loop(settings, stop, stop, owner)
 
 
 def _die_with_parent() -> None:
@@ -111,24 +119,24 @@ class EvaluatorProcess:
 
     def __init__(self, settings: ServiceSettings) -> None:
         context = mp.get_context("spawn")
-        self.stop, self.wake = context.Event(), context.Event()
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.process = context.Process(target=_child, name="driftwise-evaluator",
-                                       args=(settings, self.stop, self.wake, self.owner,
-                                             os.getpid()), daemon=True)
+                                       args=(settings, self.owner), daemon=True)
 
     def start(self) -> None:
         self.process.start()
 
     def notify(self) -> None:
-        self.wake.set()
+        """The child polls every ``poll_interval_s``; nothing to do."""
 
     def close(self) -> None:
-        self.stop.set()
-        self.wake.set()
-        self.process.join(timeout=30)
         if self.process.is_alive():
-            self.process.terminate()
+            with contextlib.suppress(OSError):
+                self.process.terminate()  # SIGTERM: a clean stop
+            self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
 
 
 def start_evaluator(settings: ServiceSettings, tracing: Tracing | None = None) -> (
