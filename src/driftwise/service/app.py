@@ -36,10 +36,11 @@ from driftwise.store import ready, registry
 __all__ = ["create_app"]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": sc.ErrorOut} for code in (401, 403, 404, 409, 413, 422)}
+    code: {"model": sc.ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422)}
 JSON = "application/json"
 ARROW = "application/vnd.apache.arrow.stream"
 PARQUET = "application/vnd.apache.parquet"
+MAX_INT = 2**31 - 1  # window numbers are 32-bit in the store; larger ones overflow a driver
 
 
 def _status(exc: DriftwiseError) -> int:
@@ -215,8 +216,13 @@ def create_app(settings: ServiceSettings, engine: Engine,
         ARROW: {"schema": {"type": "string", "format": "binary"}},
         PARQUET: {"schema": {"type": "string", "format": "binary"}}}}}
 
+    # When every record is refused the answer is 409 (all clashes) or 422 with the
+    # per-record refusals, an IngestOut; other errors of the route are an ErrorOut.
+    refusals: dict[int | str, dict[str, Any]] = {
+        code: {"model": sc.IngestOut | sc.ErrorOut} for code in (409, 422)}
+
     @app.post("/v1/models/{name}/records/batch", response_model=sc.IngestOut,
-              tags=["ingest"], responses=ERRORS, dependencies=[write],
+              tags=["ingest"], responses={**ERRORS, **refusals}, dependencies=[write],
               openapi_extra=batch_body)
     async def post_batch(name: str, request: Request, response: Response) -> sc.IngestOut:
         """Many records (JSON, Arrow IPC stream or Parquet). Good records are kept even
@@ -257,7 +263,8 @@ def create_app(settings: ServiceSettings, engine: Engine,
              tags=["results"], responses=ERRORS, dependencies=[read])
     def list_windows(name: str, since: float | None = None, until: float | None = None,
                      limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> (
+            list[dict[str, Any]]):
         """Evaluated windows, oldest first (``since``/``until``: evaluation time)."""
         model = registry.get_model(engine, name)
         return [_window_out(w) for w in ev.windows(engine, model.id, since=since,
@@ -265,7 +272,8 @@ def create_app(settings: ServiceSettings, engine: Engine,
 
     @app.get("/v1/models/{name}/windows/{window}", response_model=sc.WindowDetail,
              tags=["results"], responses=ERRORS, dependencies=[read])
-    def get_window(name: str, window: Annotated[int, Path(ge=0)]) -> dict[str, Any]:
+    def get_window(name: str, window: Annotated[int, Path(ge=0, le=MAX_INT)]
+                   ) -> dict[str, Any]:
         """One window: every metric by its dotted name, and its evidence."""
         model = registry.get_model(engine, name)
         found = ev.window(engine, model.id, window)
