@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint unit browser-deps bench clean
+.PHONY: setup demo test lint unit browser-deps db-deps bench clean
 
 $(STAMP): pyproject.toml setup.py src/driftwise/stream/_adwin.c src/driftwise/stats/_ks_ties.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,15 @@ lint: setup
 browser-deps:
 	@bash scripts/ensure-chromium.sh
 
+# PostgreSQL's server binaries for the store tests (Debian's postgresql when missing); the
+# tests start and stop their own throwaway servers.
+db-deps:
+	@bash scripts/ensure-postgres.sh > /dev/null
+
 unit: setup
 	$(BIN)/python -m pytest -n auto
 
-test: setup lint browser-deps unit
+test: setup lint browser-deps db-deps unit
 
 bench: setup
 	bash benchmarks/run.sh
