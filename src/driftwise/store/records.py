@@ -26,6 +26,9 @@ __all__ = ["IngestOutcome", "LabelOutcome", "ingest", "put_labels", "read_rows"]
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
 _ROWS = 1000  # index rows per multi-row INSERT (5 parameters each: SQLite allows 32766)
 _IPC = pa.ipc.IpcWriteOptions(compression="zstd")
+_IPC_PLAIN = pa.ipc.IpcWriteOptions()
+_COMPRESS_ROWS = 256  # smaller blobs are stored uncompressed: zstd's set-up per column
+# buffer costs ~0.6 ms, more than the whole blob otherwise takes, and saves little there
 _GROUP_ROWS = 20_000  # records one group commit takes at most (beyond its first request)
 
 
@@ -61,7 +64,8 @@ def _existing(conn: Any, model_id: int, ids: Sequence[str]) -> dict[str, str]:
 
 def _blob(table: pa.Table) -> bytes:
     sink = io.BytesIO()
-    with pa.ipc.new_stream(sink, table.schema, options=_IPC) as writer:
+    options = _IPC if table.num_rows >= _COMPRESS_ROWS else _IPC_PLAIN
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
         writer.write_table(table)
     return sink.getvalue()
 
