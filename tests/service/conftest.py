@@ -35,6 +35,7 @@ from pytest_postgresql.executors import PostgreSQLExecutor
 
 from driftwise.config.settings import ServiceSettings
 from driftwise.service.server import build_app
+from driftwise.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 ENSURE_POSTGRES = REPO / "scripts" / "ensure-postgres.sh"
@@ -110,27 +111,72 @@ def postgresql_server() -> Iterator[PostgreSQLExecutor]:
         shutil.rmtree(tools, ignore_errors=True)
 
 
-@pytest.fixture
-def postgresql_url(postgresql_server: PostgreSQLExecutor) -> Iterator[str]:
-    """A new, empty database on the session's server (dropped after the test)."""
+@contextlib.contextmanager
+def _database(server: PostgreSQLExecutor, template: str | None = None) -> Iterator[str]:
+    """A new database on ``server`` (a copy of ``template``), dropped on leaving; its URL."""
     import psycopg
 
-    server = postgresql_server
     name = f"dw_{os.getpid()}_{next(_databases)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(**_admin(server)) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://{server.user}@{server.host}:{server.port}/{name}"
-    with psycopg.connect(**_admin(server)) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield f"postgresql+psycopg://{server.user}@{server.host}:{server.port}/{name}"
+    finally:
+        with psycopg.connect(**_admin(server)) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _migrated(url: str) -> None:
+    open_store(url).dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_template(postgresql_server: PostgreSQLExecutor) -> Iterator[str]:
+    """A database migrated to the head, the template of each test's (a copy is 3x faster
+    than migrating)."""
+    with _database(postgresql_server) as url:
+        _migrated(url)
+        yield url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated to the head, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "driftwise.db"
+    _migrated(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def postgresql_url(postgresql_server: PostgreSQLExecutor,
+                   postgresql_template: str) -> Iterator[str]:
+    """A new database at the head migration on the session's server (dropped after)."""
+    with _database(postgresql_server, postgresql_template) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The store's database URL: a SQLite file in ``tmp_path``, or a PostgreSQL database."""
+    """The store's database URL, at the head migration and empty: a SQLite file in
+    ``tmp_path``, or a database of its own on the session's PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'driftwise.db'}"
+        path = tmp_path / "store" / "driftwise.db"
+        path.parent.mkdir()
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgresql_url")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like ``store_url`` but never migrated: no tables at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'new' / 'driftwise.db'}"
+        return
+    with _database(request.getfixturevalue("postgresql_server")) as url:
+        yield url
 
 
 ServiceFactory = Callable[..., TestClient]

@@ -51,8 +51,8 @@ def _count(engine: Engine, table: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def test_a_new_database_is_migrated_to_the_head_once(store_url: str) -> None:
-    engine = make_engine(store_url)
+def test_a_new_database_is_migrated_to_the_head_once(new_store_url: str) -> None:
+    engine = make_engine(new_store_url)
     try:
         assert ready(engine) == (False,
                                  f"store at migration None, expected {head_revision()}")
@@ -62,7 +62,7 @@ def test_a_new_database_is_migrated_to_the_head_once(store_url: str) -> None:
             assert current_revision(conn) == head_revision()
         assert set(s.metadata.tables) <= set(inspect(engine).get_table_names())
         migrate(engine)  # at the head already: nothing to do
-        open_store(store_url).dispose()
+        open_store(new_store_url).dispose()
         assert ready(engine) == (True, "ok")
     finally:
         engine.dispose()

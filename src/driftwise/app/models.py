@@ -148,9 +148,10 @@ def fitted_monitor(engine: Engine, model_id: int, config_version: int,
 
 def layout_of(engine: Engine, model: registry.ModelRow) -> RecordLayout:
     """The record layout of the model's current reference (409 when it has none)."""
-    key = (model.id, model.reference_version)
+    key = (str(engine.url), model.id, model.created_at, model.reference_version)
     if key not in _LAYOUTS:
-        found = registry.layout(engine, *key) if model.reference_version else None
+        found = registry.layout(engine, model.id, model.reference_version) \
+            if model.reference_version else None
         if found is None:
             raise ConflictError(f"model {model.name!r} has no reference yet: upload one "
                                 f"(PUT /v1/models/{model.name}/reference) before sending "
@@ -159,5 +160,7 @@ def layout_of(engine: Engine, model: registry.ModelRow) -> RecordLayout:
     return _LAYOUTS[key]
 
 
-# A reference version never changes once stored, so its layout can be kept.
-_LAYOUTS: dict[tuple[int, int], RecordLayout] = {}
+# A reference version never changes once stored, so its layout can be kept: by store and
+# by model creation too, since a model deleted and registered again can get its old id back
+# (SQLite reuses the highest id), and one process may serve several stores.
+_LAYOUTS: dict[tuple[str, int, float, int], RecordLayout] = {}
