@@ -40,6 +40,8 @@ def load_example(name: str, script: str = "run.py") -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"{name}_example", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # Registered, as an import would: Pydantic and FastAPI resolve annotations through it.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -79,7 +81,10 @@ def same_pair() -> tuple[pd.DataFrame, pd.DataFrame]:
 # whole run; give each test its own model names). Every server is a child process
 # ``python -m driftwise serve`` on a free loopback port, stopped by its own PID.
 
-SERVE_DEFAULTS = {"DRIFTWISE_EVALUATOR": "thread", "DRIFTWISE_POLL_INTERVAL_S": "0.1"}
+# One OpenMP thread: the evaluator's scikit-learn models otherwise spin on every core,
+# which on a small shared machine (or under pytest -n) makes each server crawl.
+SERVE_DEFAULTS = {"DRIFTWISE_EVALUATOR": "thread", "DRIFTWISE_POLL_INTERVAL_S": "0.1",
+                  "OMP_NUM_THREADS": "1"}
 
 
 def free_port() -> int:
@@ -135,18 +140,28 @@ class LiveServer:
         self._reap_group()
         return int(self.process.returncode)
 
+    def group(self) -> list[int]:
+        """Live processes of the server's group (the server, its evaluator process,
+        multiprocessing's tracker); exited ones that nobody reaped yet are not counted."""
+        found = []
+        for entry in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = entry.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.pid and fields[0] not in ("Z", "X"):
+                    found.append(int(entry.parent.name))
+        return found
+
     def _reap_group(self) -> None:
         # The server runs in a session of its own (its id is the server's PID): whatever it
-        # spawned (the evaluator process, multiprocessing's tracker) goes with it.
+        # spawned goes with it (the evaluator exits with its parent; this waits for that).
         deadline = time.monotonic() + 5.0
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(self.pid, 0)
-            except (ProcessLookupError, PermissionError):
+        while self.group():
+            if time.monotonic() > deadline:
+                for pid in self.group():
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, signal.SIGKILL)
                 return
             time.sleep(0.05)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
 
     def restart(self, env: dict[str, str | None] | None = None,
                 ready_timeout: float = 60.0) -> LiveServer:
@@ -167,7 +182,8 @@ def launch_server(data_dir: Path, *, port: int | None = None,
                   started: list[LiveServer] | None = None) -> LiveServer:
     """Start ``python -m driftwise serve`` on loopback over ``data_dir`` and wait for
     /readyz. ``env`` adds to (``None``: removes from) the defaults: no ``DRIFTWISE_*``
-    variable of this process, the evaluator in a thread, polling every 0.1 s. The server is
+    variable of this process, the evaluator in a thread, polling every 0.1 s, one OpenMP
+    thread (``SERVE_DEFAULTS``). The server is
     appended to ``started`` (and so is every restart of it)."""
     import httpx
 

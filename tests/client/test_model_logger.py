@@ -3,15 +3,17 @@ memory, retries until the service is back, and delivers every record exactly onc
 
 from __future__ import annotations
 
-import signal
+import io
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from driftwise.client import Client, ModelLogger
@@ -86,34 +88,50 @@ def test_the_queue_bound_drops_and_counts(make_records: Records) -> None:
     assert logger.stats.dropped == 1000 and logger.stats.sent == 0 and logger.pending == 0
 
 
-def _register(url: str, name: str, reference: pa.Table) -> None:
-    with Client(url) as client:
-        client.register_model(name, task="binary", columns=COLUMNS, config=WINDOWS)
-        client.upload_reference(name, reference)
+def _prepare_store(data_dir: Path, name: str, reference: pa.Table) -> None:
+    """Register ``name`` with its reference in the store at ``data_dir``, through the
+    service's app in this process (no server: the one under test starts later)."""
+    from fastapi.testclient import TestClient
+
+    from driftwise.config.settings import ServiceSettings
+    from driftwise.service.server import build_app
+
+    sink = io.BytesIO()
+    pq.write_table(reference, sink)
+    app = build_app(ServiceSettings(data_dir=data_dir, evaluator="off"))
+    with TestClient(app) as http:
+        made = http.post("/v1/models", json={"name": name, "task": "binary",
+                                             "columns": COLUMNS, "config": WINDOWS})
+        assert made.status_code == 201, made.text
+        put = http.put(f"/v1/models/{name}/reference", content=sink.getvalue(),
+                       headers={"content-type": "application/vnd.apache.parquet"})
+        assert put.status_code == 201, put.text
 
 
-def test_retries_deliver_everything_once_the_service_is_back(
-        start_server: Callable[..., LiveServer], reference: pa.Table,
+def test_retries_deliver_everything_once_the_service_is_up(
+        start_server: Callable[..., LiveServer], reference: pa.Table, tmp_path: Path,
         make_records: Records) -> None:
-    server = start_server()
-    _register(server.url, "late", reference)
-    assert server.stop() in (0, -signal.SIGTERM)  # a clean stop, not a SIGKILL
-    logger = ModelLogger("late", server.url, batch_size=50, flush_interval=0.05,
-                         backoff=0.05, max_backoff=0.5, max_retries=1000)
+    data_dir = tmp_path / "data"
+    _prepare_store(data_dir, "late", reference)
+    port = free_port()
+    logger = ModelLogger("late", f"http://127.0.0.1:{port}", batch_size=50,
+                         flush_interval=0.05, backoff=0.05, max_backoff=0.5,
+                         max_retries=1000)
     records = make_records(300, prefix="late-")
     assert all(_log(logger, r) for r in records)
     deadline = time.monotonic() + 10
-    while logger.stats.retries < 3:  # it is failing and retrying
+    while logger.stats.retries < 3:  # nothing listens yet: it is failing and retrying
         assert time.monotonic() < deadline
         time.sleep(0.02)
     assert logger.stats.sent == 0
-    again = server.restart()
+    server = start_server(data_dir=data_dir, port=port)  # the service comes up now
     assert logger.flush(timeout=60) is True
     assert (logger.stats.sent, logger.stats.dropped, logger.stats.rejected) == (300, 0, 0)
-    with Client(again.url) as client:
+    with Client(server.url) as client:
         assert client.model("late")["records"] == 300
         client.wait_windows("late", 3, timeout=60)
     assert logger.close() is True
+    assert logger.stats.duplicates == 0
 
 
 class LoseAnswers(httpx.BaseTransport):
@@ -182,6 +200,8 @@ def test_flush_and_close_deliver_exactly_once_despite_lost_answers(
         while len(check.results(binary_model, ["performance.accuracy"])) < 4:
             assert time.monotonic() < deadline
             time.sleep(0.1)
+    assert client.model(binary_model)["records"] == 500  # the logger left it open
+    client.close()
 
 
 def test_flush_does_not_wait_for_the_batching_interval(live_server_session: str,

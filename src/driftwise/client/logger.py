@@ -67,7 +67,8 @@ class ModelLogger:
     model : str
         The registered model's name.
     client : Client or str, optional
-        A :class:`Client`, or the service URL (default ``$DRIFTWISE_URL``).
+        A :class:`Client` (left open by :meth:`close`), or the service URL (default
+        ``$DRIFTWISE_URL``).
     api_key : str, optional
         A key with the ``ingest`` scope (when ``client`` is a URL).
     batch_size, flush_interval, max_queue, max_retries, backoff, max_backoff
@@ -96,6 +97,7 @@ class ModelLogger:
                  backoff: float = 0.2, max_backoff: float = 30.0, timeout: float = 10.0,
                  exit_timeout: float = 5.0):
         self.model = model
+        self._own_client = not isinstance(client, Client)
         self.client = client if isinstance(client, Client) else Client(client, api_key,
                                                                        timeout=timeout)
         self.batch_size, self.flush_interval = max(1, batch_size), flush_interval
@@ -295,18 +297,21 @@ class ModelLogger:
             return self.stats.dropped + self.stats.rejected == before
 
     def close(self, timeout: float = 30.0) -> bool:
-        """Flush, stop the thread and close the client; ``True`` when everything logged
+        """Flush, stop the thread and close the client it made (not one it was given);
+        ``True`` when everything logged
         was sent: nothing dropped, rejected or still pending. What is unsent after
-        ``timeout`` s (and up to two more for a send in progress) is dropped."""
+        ``timeout`` s (and up to two more seconds for a send in progress) is dropped."""
         if not self._stop.is_set():
             self.flush(timeout)
             self._stop.set()
             self._queue.put_nowait((_FLUSH, {}))  # wake the thread
-            self._thread.join(timeout=1.0)
-            if self._thread.is_alive():
+            grace = min(max(timeout, 0.1), 1.0)
+            self._thread.join(timeout=grace)  # a clean finish
+            if self._thread.is_alive():  # stuck in a retry or a slow request: give up
                 self._abandon.set()
-                self._thread.join(timeout=max(timeout, 1.0))
-            self.client.close()
+                self._thread.join(timeout=grace)
+            if self._own_client:
+                self.client.close()
         with self._lock:
             return self.stats.dropped == 0 and self.stats.rejected == 0 and \
                 self._pending == 0
