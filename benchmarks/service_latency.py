@@ -1,0 +1,212 @@
+"""Single-record ingest latency of ``driftwise serve`` at a fixed request rate, with and
+without windows being evaluated at the same time.
+
+Run from the repository root with driftwise's venv::
+
+    .venv/bin/python benchmarks/service_latency.py --backend sqlite|postgresql \
+        [--rate 200] [--seconds 30] [--phases idle,evaluating] [--windows 60]
+
+An open-loop load generator (asyncio + httpx, loopback only): request ``i`` is due at
+``t0 + i / rate`` and is sent then whether or not earlier ones have been answered (up to
+200 connections), so a slow answer does not hold the next requests back and hide its
+queueing. The latency of a request is measured from when it was due to when its answer
+arrived (what a model server calling at that rate sees); the time from sending to the
+answer is reported too. Each phase sends ``rate x seconds`` records after a 3-second
+warm-up at the same rate; each record is one ``POST /v1/models/{m}/records`` with the 20
+features, a timestamp, the probability and the latency, to a model whose windows never
+close during the run.
+
+Phases:
+
+- ``idle``: nothing else runs on the server.
+- ``evaluating``: another model holds ``--windows`` closed 10,000-row windows, stored
+  beforehand with the evaluator off; the server is restarted with the evaluator on
+  (``DRIFTWISE_EVALUATOR``, default ``process``), the phase starts once the first window
+  is evaluated, and the evaluator works through the others while the records arrive. The
+  result says how many windows were evaluated during the phase and what share of the
+  phase the evaluator was busy (from each window's ``evaluated_at`` and ``duration_s``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import service_common as sc
+
+LATENCY_MODEL = "latency"
+EVAL_MODEL = "evaluated"
+WINDOW = 10_000
+
+
+def _quantiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50_ms": None, "p90_ms": None, "p99_ms": None, "max_ms": None}
+    ordered = sorted(values)
+
+    def q(p: float) -> float:
+        return 1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    return {"p50_ms": q(0.50), "p90_ms": q(0.90), "p99_ms": q(0.99),
+            "max_ms": 1000 * ordered[-1]}
+
+
+async def _load(url: str, pool: sc.RecordPool, rate: float, count: int, tag: str
+                ) -> dict[str, Any]:
+    """Send ``count`` records at ``rate`` per second on a fixed schedule."""
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    latency: list[float] = []
+    service: list[float] = []
+    lateness: list[float] = []
+    errors: dict[str, int] = {}
+    path = f"/v1/models/{LATENCY_MODEL}/records"
+    headers = {"content-type": "application/json"}
+    bodies = [pool.single(i, f"{tag}-{i}") for i in range(count)]
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+        async def send(i: int, due: float) -> None:
+            sent = time.perf_counter()
+            lateness.append(sent - due)
+            try:
+                r = await http.post(path, content=bodies[i], headers=headers)
+                status = str(r.status_code)
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            done = time.perf_counter()
+            if status == "201":
+                latency.append(done - due)
+                service.append(done - sent)
+            else:
+                errors[status] = errors.get(status, 0) + 1
+
+        tasks = []
+        start = time.perf_counter() + 0.05
+        for i in range(count):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(i, due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return {"requests": count, "ok": len(latency), "errors": errors,
+            "achieved_rate": count / elapsed, "latency": _quantiles(latency),
+            "service_time": _quantiles(service),
+            "sender_lateness_p99_ms": _quantiles(lateness)["p99_ms"]}
+
+
+def run_phase(url: str, pool: sc.RecordPool, rate: float, seconds: float, tag: str
+              ) -> dict[str, Any]:
+    asyncio.run(_load(url, pool, rate, int(rate * 3), f"{tag}-warm"))
+    began = time.time()
+    result = asyncio.run(_load(url, pool, rate, int(rate * seconds), tag))
+    result["wall"] = (began, time.time())
+    return result
+
+
+def _preload(url: str, pool: sc.RecordPool, windows: int) -> None:
+    """``windows`` x 10,000 records for the evaluated model, two senders at a time."""
+    todo = list(range(windows))
+    lock = threading.Lock()
+
+    def sender() -> None:
+        with httpx.Client(base_url=url, timeout=300) as http:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    k = todo.pop()
+                body = pool.arrow_body(0, WINDOW, f"pre{k}")
+                r = http.post(f"/v1/models/{EVAL_MODEL}/records/batch", content=body,
+                              headers={"content-type": sc.ARROW})
+                r.raise_for_status()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _windows(url: str) -> list[dict[str, Any]]:
+    r = httpx.get(f"{url}/v1/models/{EVAL_MODEL}/windows", params={"limit": 10_000},
+                  timeout=60)
+    r.raise_for_status()
+    return list(r.json())
+
+
+def _evaluation_during(windows: list[dict[str, Any]], began: float, ended: float
+                       ) -> dict[str, Any]:
+    """Windows evaluated in [began, ended] and the share of it the evaluator was busy."""
+    busy = 0.0
+    inside = []
+    for w in windows:
+        stop, length = w["evaluated_at"], w["duration_s"]
+        lo, hi = max(began, stop - length), min(ended, stop)
+        if hi > lo:
+            busy += hi - lo
+        if began <= stop <= ended:
+            inside.append(length)
+    return {"windows_evaluated": len(inside), "busy_share": busy / (ended - began),
+            "window_duration_s_median": sc.median(inside)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--phases", default="idle,evaluating")
+    parser.add_argument("--windows", type=int, default=60,
+                        help="closed windows waiting for the evaluator (evaluating phase)")
+    parser.add_argument("--evaluator", choices=("process", "thread"), default="process")
+    args = parser.parse_args()
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    pool = sc.RecordPool.make(WINDOW)
+    result: dict[str, Any] = {"benchmark": "service_latency", "backend": args.backend,
+                              "rate": args.rate, "seconds": args.seconds,
+                              "evaluator": args.evaluator, "target_p99_ms": 20.0}
+    with tempfile.TemporaryDirectory(prefix="driftwise-bench-") as tmp:
+        data = Path(tmp) / "data"
+        with sc.store_url(args.backend, data) as db:
+            with sc.Server(data, db, evaluator="off") as server:
+                sc.setup_model(server.url, LATENCY_MODEL, 10_000_000, sc.reference_parquet())
+                sc.setup_model(server.url, EVAL_MODEL, WINDOW, sc.reference_parquet())
+            if "idle" in phases:
+                with sc.Server(data, db, evaluator=args.evaluator) as server:
+                    out = run_phase(server.url, pool, args.rate, args.seconds, "idle")
+                    out.pop("wall")
+                    result["idle"] = out
+                    print(f"latency {args.backend} idle: p99 {out['latency']['p99_ms']:.1f} ms",
+                          file=sys.stderr)
+            if "evaluating" in phases:
+                with sc.Server(data, db, evaluator="off") as server:
+                    _preload(server.url, pool, args.windows)
+                with sc.Server(data, db, evaluator=args.evaluator) as server:
+                    deadline = time.monotonic() + 120
+                    while not _windows(server.url) and time.monotonic() < deadline:
+                        time.sleep(0.2)
+                    out = run_phase(server.url, pool, args.rate, args.seconds, "evaluating")
+                    began, ended = out.pop("wall")
+                    windows = _windows(server.url)
+                    out.update(_evaluation_during(windows, began, ended))
+                    out["windows_waiting_at_end"] = args.windows - len(windows)
+                    result["evaluating"] = out
+                    print(f"latency {args.backend} evaluating: p99 "
+                          f"{out['latency']['p99_ms']:.1f} ms, evaluator busy "
+                          f"{100 * out['busy_share']:.0f}% of the phase", file=sys.stderr)
+    result["machine"] = sc.machine()
+    sc.emit(result)
+
+
+if __name__ == "__main__":
+    main()
