@@ -24,7 +24,7 @@ import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import port_for
 import pytest
 from fastapi.testclient import TestClient
 from pytest_postgresql.executors import PostgreSQLExecutor
+from service_helpers import ServiceFactory
 
 from driftwise.config.settings import ServiceSettings
 from driftwise.service.server import build_app
@@ -177,9 +178,6 @@ def new_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
         return
     with _database(request.getfixturevalue("postgresql_server")) as url:
         yield url
-
-
-ServiceFactory = Callable[..., TestClient]
 
 
 @pytest.fixture

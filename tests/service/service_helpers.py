@@ -13,6 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
+#: ``make_service(**settings)``, the fixture of conftest.py.
+ServiceFactory = Callable[..., TestClient]
+
 FEATURES = ("a", "b", "c")
 
 

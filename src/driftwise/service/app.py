@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from driftwise._version import __version__
 from driftwise.app import ingest, models
+from driftwise.app.records import error_field
 from driftwise.config.settings import ServiceSettings
 from driftwise.errors import (
     ConflictError,
@@ -113,7 +114,12 @@ def create_app(settings: ServiceSettings, engine: Engine,
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
+        loc = tuple(first.get("loc", ()))
+        if loc[:1] == ("body",):
+            where = ".".join(("body", error_field(exc.body, loc[1:],
+                                                  first.get("type") == "missing")))
+        else:
+            where = ".".join(str(p) for p in loc)
         return JSONResponse({"detail": [{k: e.get(k) for k in ("loc", "msg", "type")}
                                         for e in errors][:50],
                              "field": where or None}, status_code=422)
