@@ -64,7 +64,8 @@ class Sender(threading.Thread):
 
 def _store_counts(conn: Any, senders: list[Sender]) -> tuple[int, dict[str, int]]:
     """Straight from the database: per sent batch, how many of its ids are stored; also
-    checks every batch blob is whole and the counters agree."""
+    checks every stored blob is whole, the blobs' sequence numbers leave no gap and the
+    counters agree."""
     cur = conn.cursor()
     cur.execute("SELECT id, next_seq FROM models WHERE name = 'm'")
     model_id, next_seq = cur.fetchone()
@@ -76,7 +77,8 @@ def _store_counts(conn: Any, senders: list[Sender]) -> tuple[int, dict[str, int]
     expected = 0
     for seq_start, rows, payload in blobs:
         table = pa.ipc.open_stream(io.BytesIO(bytes(payload))).read_all()
-        assert table.num_rows == rows == BATCH
+        # One blob holds one request's batch, or several (group commit): whole ones.
+        assert table.num_rows == rows and rows % BATCH == 0, rows
         assert table["_seq"].to_pylist() == list(range(seq_start, seq_start + rows))
         assert seq_start == expected, "a gap or an overlap in the batches' sequence numbers"
         expected += rows

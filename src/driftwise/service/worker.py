@@ -80,8 +80,10 @@ class EvaluatorThread:
         self.thread.join(timeout=30)
 
 
-def _child(settings: ServiceSettings, owner: str) -> None:
+def _child(settings: ServiceSettings, owner: str, parent: int) -> None:
     _die_with_parent()
+    if os.getppid() != parent:
+        return  # the server died while this process was still importing
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: Any) -> None:
@@ -91,7 +93,6 @@ def _child(settings: ServiceSettings, owner: str) -> None:
     # the whole process group): finish the window at hand, release the leases, exit.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    parent = os.getppid()
 
     def watch() -> None:
         while not stop.wait(1.0):
@@ -121,7 +122,8 @@ class EvaluatorProcess:
         context = mp.get_context("spawn")
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.process = context.Process(target=_child, name="driftwise-evaluator",
-                                       args=(settings, self.owner), daemon=True)
+                                       args=(settings, self.owner, os.getpid()),
+                                       daemon=True)
 
     def start(self) -> None:
         self.process.start()
