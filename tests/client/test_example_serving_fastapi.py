@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 
 from driftwise.client import Client
@@ -73,3 +74,11 @@ def test_windows_get_estimated_then_realized_performance(live_server_session: st
             time.sleep(0.1)
         assert 0.5 < metrics["performance.roc_auc"] <= 1.0
         assert 0.0 <= metrics["estimated.roc_auc"] <= 1.0  # kept beside the realized one
+
+
+def test_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    example = load_example("serving_fastapi", "app.py")
+    with pytest.raises(SystemExit) as done:
+        example.main(["--help"])
+    assert done.value.code == 0
+    assert "--driftwise-url" in capsys.readouterr().out

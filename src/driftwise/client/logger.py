@@ -16,6 +16,7 @@ was lost is not stored twice: ``stats.duplicates`` counts such re-deliveries.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import queue
@@ -310,6 +311,13 @@ class ModelLogger:
             if self._thread.is_alive():  # stuck in a retry or a slow request: give up
                 self._abandon.set()
                 self._thread.join(timeout=grace)
+            if not self._thread.is_alive():  # a log() that raced with close: not sent
+                left = 0
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        left += self._queue.get_nowait()[0] != _FLUSH
+                if left:
+                    self._done(left, dropped=left)
             if self._own_client:
                 self.client.close()
         with self._lock:
