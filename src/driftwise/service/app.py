@@ -33,6 +33,7 @@ from driftwise.service.limits import BodyLimit
 from driftwise.service.tracing import Tracing
 from driftwise.store import evaluation as ev
 from driftwise.store import ready, registry
+from driftwise.store.keys import ApiKey
 
 __all__ = ["create_app"]
 
@@ -150,10 +151,11 @@ def create_app(settings: ServiceSettings, engine: Engine,
                                                 body.config))
 
     @app.get("/v1/models", response_model=list[sc.ModelOut], tags=["models"],
-             responses=ERRORS, dependencies=[read])
-    def list_models() -> list[sc.ModelOut]:
-        """Every registered model."""
-        return [_model_out(m) for m in registry.list_models(engine)]
+             responses=ERRORS)
+    def list_models(key: ApiKey | None = read) -> list[sc.ModelOut]:
+        """Every registered model the key may read."""
+        return [_model_out(m) for m in registry.list_models(engine)
+                if key is None or key.allows("read", m.name)]
 
     @app.get("/v1/models/{name}", response_model=sc.ModelOut, tags=["models"],
              responses=ERRORS, dependencies=[read])

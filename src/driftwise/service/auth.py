@@ -35,10 +35,11 @@ class Authority:
             self._any = (time.monotonic(), found)
         return found
 
-    def check(self, request: Request, scope: str, model: str | None) -> None:
-        """Raise 401/403 unless the request's key allows ``scope`` on ``model``."""
+    def check(self, request: Request, scope: str, model: str | None) -> keys.ApiKey | None:
+        """Raise 401/403 unless the request's key allows ``scope`` on ``model``; the stored
+        key presented (``None``: the admin key, or none needed)."""
         if not self._required():
-            return
+            return None
         text = _presented(request)
         if text is None:
             raise HTTPException(401, "an API key is required: send `Authorization: Bearer "
@@ -46,7 +47,7 @@ class Authority:
                                 headers={"WWW-Authenticate": "Bearer"})
         if self.admin_key is not None and hmac.compare_digest(text.encode(),
                                                               self.admin_key.encode()):
-            return
+            return None
         key = keys.find_key(self.engine, text)
         if key is None:
             raise HTTPException(401, "unknown or revoked API key",
@@ -54,11 +55,13 @@ class Authority:
         if not key.allows(scope, model):
             where = f" on model {model!r}" if model else ""
             raise HTTPException(403, f"this key ({key.id}) lacks the {scope!r} scope{where}")
+        return key
 
-    def scope(self, scope: str) -> Callable[[Request], None]:
-        """A FastAPI dependency checking ``scope`` (and the path's model, if any)."""
-        def dependency(request: Request) -> None:
-            self.check(request, scope, request.path_params.get("name"))
+    def scope(self, scope: str) -> Callable[[Request], keys.ApiKey | None]:
+        """A FastAPI dependency checking ``scope`` (and the path's model, if any); its value
+        is the key presented, as :meth:`check` returns it."""
+        def dependency(request: Request) -> keys.ApiKey | None:
+            return self.check(request, scope, request.path_params.get("name"))
         return dependency
 
 
