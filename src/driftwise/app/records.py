@@ -9,6 +9,7 @@ are kept (a retry of the whole batch is then harmless: ingest is idempotent by r
 from __future__ import annotations
 
 import hashlib
+import marshal
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -295,9 +296,15 @@ def _epoch(value: datetime) -> float:
 
 
 def _digest(row: Mapping[str, Any]) -> str:
-    """A digest of everything a record says (not when it arrived)."""
-    canonical = repr(sorted(row.items()))
-    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+    """A digest of everything a record says (not when it arrived): of its stored names and
+    values in the names' order, in marshal format 2 (the values are None, bool, float and
+    str; floats as their IEEE 754 bytes: ten times faster than their repr)."""
+    keys = tuple(sorted(row))
+    return _digest_of(keys, tuple(row[k] for k in keys))
+
+
+def _digest_of(keys: tuple[str, ...], values: tuple[Any, ...]) -> str:
+    return hashlib.blake2b(marshal.dumps((keys, values), 2), digest_size=16).hexdigest()
 
 
 def _validated(items: Sequence[Any]) -> tuple[dict[int, RecordIn], list[Refusal]]:
@@ -346,13 +353,12 @@ class _Plain:
         self.numeric = [(name, kind == "numeric") for name, kind in layout.features]
         self.proba = layout.probability_columns
         self.checker = _Columns(layout, 0.0)
-        # The digest is repr(sorted(payload.items())): the keys' order is fixed, so each
-        # record's repr is one %-format of its values in that order.
+        # The names a digest covers (``_ts`` only when the record gave its time) in
+        # their order, and where their values are in a row.
         self.digest_order = {}
         for with_ts in (False, True):
-            keys = sorted(n for n in self.names if with_ts or n != "_ts")
-            fmt = "[" + ", ".join(f"({k!r}, %r)" for k in keys) + "]"
-            self.digest_order[with_ts] = (fmt, [self.names.index(k) for k in keys])
+            keys = tuple(sorted(n for n in self.names if with_ts or n != "_ts"))
+            self.digest_order[with_ts] = (keys, [self.names.index(k) for k in keys])
 
     def batch(self, items: Sequence[Any], received: float) -> PreparedBatch | None:
         rows: list[list[Any]] = []
@@ -371,12 +377,11 @@ class _Plain:
             return None
         ids, digests, stamps = [], [], []
         for row, when in zip(rows, times, strict=True):
-            fmt, order = self.digest_order[when is not None]
+            keys, order = self.digest_order[when is not None]
             ts = received if when is None else _epoch(when)
             row[1] = ts
-            text = fmt % tuple([row[i] for i in order])
             ids.append(row[0])
-            digests.append(hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+            digests.append(_digest_of(keys, tuple([row[i] for i in order])))
             stamps.append(ts)
         schema = pa.schema([f for f in self.layout.schema() if f.name != "_seq"])
         columns = list(zip(*rows, strict=True))
