@@ -239,6 +239,32 @@ def test_late_labels_add_a_revision_and_keep_the_first(engine: Engine) -> None:
     assert window is not None and window.revision == 1
 
 
+def test_labels_stored_while_a_window_is_evaluated_mark_it_for_recomputation(
+        engine: Engine) -> None:
+    model = _model(engine)
+    _ingest(engine, model.id, records(10))
+    store_records.put_labels(engine, model.id, {"r1": "1"})
+    [cursor] = ev.claim(engine, "A", 60)
+    _, seen = store_records.read_rows(engine, model.id, seq=(0, 10))  # the evaluation reads
+    assert seen == {"r1": "1"}
+    # A label arrives before the window is stored: no window holds r3 yet to be marked.
+    assert store_records.put_labels(engine, model.id, {"r3": "0"}).windows_touched == []
+    assert ev.commit_window(engine, "A", cursor, _window(model.id), {"ops.rows": 10},
+                            {"next_window": 1, "next_seq": 10}, labels_seen=seen)
+    assert [w.seq for w in ev.dirty_windows(engine, model.id)] == [0]
+
+
+def test_a_window_evaluated_with_all_its_labels_is_not_recomputed(engine: Engine) -> None:
+    model = _model(engine)
+    _ingest(engine, model.id, records(10))
+    store_records.put_labels(engine, model.id, {"r1": "1"})
+    [cursor] = ev.claim(engine, "A", 60)
+    _, seen = store_records.read_rows(engine, model.id, seq=(0, 10))
+    assert ev.commit_window(engine, "A", cursor, _window(model.id), {"ops.rows": 10},
+                            {"next_window": 1, "next_seq": 10}, labels_seen=seen)
+    assert ev.dirty_windows(engine, model.id) == []
+
+
 def test_api_keys_are_found_by_their_secret_until_revoked(engine: Engine) -> None:
     assert not keys.has_keys(engine)
     text, key = keys.create_key(engine, "ingester", ("ingest",), ("m",))

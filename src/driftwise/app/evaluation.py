@@ -231,7 +231,7 @@ class Evaluator:
             "next_seq": seq_range[1] if seq_range else cursor.next_seq,
             "next_start": time_range[1] if time_range else cursor.next_start}
         if not ev.commit_window(self.engine, self.owner, cursor, record, metrics,
-                                next_values):
+                                next_values, labels):
             return None
         log.info("model %s: window %d (%s) %s", name, record.seq, label, status)
         return ev.Cursor(cursor.model_id, cursor.next_window + 1, next_values["next_seq"],

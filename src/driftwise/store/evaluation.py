@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 
 from driftwise.store import schema as s
 from driftwise.store.db import reading, writing
-from driftwise.store.records import mark_window
+from driftwise.store.records import labels_of, mark_window
 
 __all__ = [
     "Cursor",
@@ -130,9 +130,15 @@ def _metric_rows(model_id: int, window: int, revision: int,
 
 
 def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowRecord,
-                  metrics: Mapping[str, Any], next_cursor: Mapping[str, Any]) -> bool:
+                  metrics: Mapping[str, Any], next_cursor: Mapping[str, Any],
+                  labels_seen: Mapping[str, Any] | None = None) -> bool:
     """Store one evaluated window and advance the cursor, if ``owner`` still holds the
-    lease at ``cursor``'s position (``False``: another server did it; nothing stored)."""
+    lease at ``cursor``'s position (``False``: another server did it; nothing stored).
+
+    ``labels_seen``: the labels the evaluation read. Labels stored since then found no
+    window to mark for a recomputation (it was not stored yet), so the window is stored
+    marked when its labels differ from those.
+    """
     c = s.cursors.c
     with writing(engine) as conn:
         query = select(c.next_window, c.lease_owner).where(c.model_id == cursor.model_id)
@@ -141,6 +147,8 @@ def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowReco
         now = conn.execute(query).first()
         if now is None or now.next_window != cursor.next_window or now.lease_owner != owner:
             return False
+        dirty = labels_seen is not None and labels_of(
+            conn, record.model_id, seq=record.seq_range, ts=record.time_range) != labels_seen
         conn.execute(insert(s.windows).values(
             model_id=record.model_id, seq=record.seq, label=record.label,
             status=record.status, rows=record.rows,
@@ -150,7 +158,7 @@ def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowReco
             end_ts=record.time_range[1] if record.time_range else None,
             config_version=record.config_version, reference_version=record.reference_version,
             evaluated_at=record.evaluated_at, duration_s=record.duration_s, revision=0,
-            labels_dirty=False, evidence=json.dumps(record.evidence, allow_nan=False)))
+            labels_dirty=dirty, evidence=json.dumps(record.evidence, allow_nan=False)))
         rows = _metric_rows(record.model_id, record.seq, 0, metrics)
         if rows:
             conn.execute(insert(s.results), rows)

@@ -140,7 +140,8 @@ def ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
 def _lead(engine: Engine, queue: _Queue) -> None:
     """Commit the waiting batches (this caller's first), then hand the lead on."""
     with queue.lock:
-        jobs, rows = [], 0
+        jobs: list[_Job] = []
+        rows = 0
         while queue.jobs and (not jobs or rows + queue.jobs[0].table.num_rows
                               <= _GROUP_ROWS):
             jobs.append(queue.jobs.pop(0))
@@ -167,7 +168,8 @@ def _commit_group(engine: Engine, jobs: list[_Job]) -> None:
     and record layout, a new one where a batch repeats an id of the batches before it."""
     while jobs:
         first = jobs[0]
-        part, rest, seen = [first], [], set(first.ids)
+        part, seen = [first], set(first.ids)
+        rest: list[_Job] = []
         for job in jobs[1:]:
             same = job.model_id == first.model_id and job.table.schema == first.table.schema
             if same and not rest and seen.isdisjoint(job.ids):
@@ -322,18 +324,13 @@ def read_rows(engine: Engine, model_id: int, *, seq: tuple[int, int] | None = No
         if seq is not None:
             lo, hi = seq
             cond = and_(b.seq_start < hi, b.seq_start + b.rows > lo)
-            label_cond: Any = s.records.c.seq.between(lo, hi - 1)
         else:
             assert ts is not None
             lo_t, hi_t = ts
             cond = and_(b.min_ts < hi_t, b.max_ts >= lo_t)
-            label_cond = and_(s.records.c.ts >= lo_t, s.records.c.ts < hi_t)
         blobs = conn.execute(select(b.payload).where(b.model_id == model_id, cond)
                              .order_by(b.seq_start)).scalars().all()
-        found = conn.execute(select(s.labels.c.record_id, s.labels.c.value).join(
-            s.records, and_(s.records.c.model_id == s.labels.c.model_id,
-                            s.records.c.record_id == s.labels.c.record_id)).where(
-            s.labels.c.model_id == model_id, label_cond)).all()
+        labels = labels_of(conn, model_id, seq=seq, ts=ts)
     tables = [pa.ipc.open_stream(bytes(blob)).read_all() for blob in blobs]
     if not tables:
         return pa.table({}), {}
@@ -343,7 +340,23 @@ def read_rows(engine: Engine, model_id: int, *, seq: tuple[int, int] | None = No
     else:
         assert ts is not None
         mask = pc.and_(pc.greater_equal(table["_ts"], ts[0]), pc.less(table["_ts"], ts[1]))
-    return table.filter(mask), {rid: json.loads(v) for rid, v in found}
+    return table.filter(mask), labels
+
+
+def labels_of(conn: Any, model_id: int, *, seq: tuple[int, int] | None = None,
+              ts: tuple[float, float] | None = None) -> dict[str, Any]:
+    """The labels of the rows with ``seq`` in [lo, hi) or ``ts`` in [start, end)."""
+    r = s.records.c
+    if seq is not None:
+        cond: Any = r.seq.between(seq[0], seq[1] - 1)
+    else:
+        assert ts is not None
+        cond = and_(r.ts >= ts[0], r.ts < ts[1])
+    found = conn.execute(select(s.labels.c.record_id, s.labels.c.value).join(
+        s.records, and_(r.model_id == s.labels.c.model_id,
+                        r.record_id == s.labels.c.record_id)).where(
+        s.labels.c.model_id == model_id, cond)).all()
+    return {rid: json.loads(v) for rid, v in found}
 
 
 def mark_window(conn: Any, model_id: int, window: int, *, seq: tuple[int, int] | None = None,
