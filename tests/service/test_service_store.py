@@ -254,6 +254,24 @@ def test_labels_stored_while_a_window_is_evaluated_mark_it_for_recomputation(
     assert [w.seq for w in ev.dirty_windows(engine, model.id)] == [0]
 
 
+def test_labels_stored_during_a_recomputation_mark_the_window_again(engine: Engine) -> None:
+    model = _model(engine)
+    _ingest(engine, model.id, records(10))
+    [cursor] = ev.claim(engine, "A", 60)
+    assert ev.commit_window(engine, "A", cursor, _window(model.id), {"ops.rows": 10},
+                            {"next_window": 1, "next_seq": 10}, labels_seen={})
+    store_records.put_labels(engine, model.id, {"r1": "1"})
+    [dirty] = ev.dirty_windows(engine, model.id)
+    _, seen = store_records.read_rows(engine, model.id, seq=(0, 10))  # recomputation reads
+    store_records.put_labels(engine, model.id, {"r2": "0"})  # and a label comes meanwhile
+    assert ev.commit_revision(engine, "A", dirty, {"performance.accuracy": 1.0}, seen)
+    [again] = ev.dirty_windows(engine, model.id)
+    assert again.revision == 1
+    _, seen = store_records.read_rows(engine, model.id, seq=(0, 10))
+    assert ev.commit_revision(engine, "A", again, {"performance.accuracy": 0.5}, seen)
+    assert ev.dirty_windows(engine, model.id) == []
+
+
 def test_a_window_evaluated_with_all_its_labels_is_not_recomputed(engine: Engine) -> None:
     model = _model(engine)
     _ingest(engine, model.id, records(10))

@@ -297,7 +297,7 @@ class Evaluator:
             else:
                 metrics = {k: v for k, v in _clean(dict(result.metrics)).items()
                            if k.startswith(LABELLED)}
-            ev.commit_revision(self.engine, self.owner, record, metrics)
+            ev.commit_revision(self.engine, self.owner, record, metrics, labels)
 
 
 def evaluate_pending(engine: Engine, owner: str, scheduling: Scheduling | None = None,

@@ -181,8 +181,11 @@ def dirty_windows(engine: Engine, model_id: int, limit: int = 10) -> list[Window
 
 
 def commit_revision(engine: Engine, owner: str, record: WindowRecord,
-                    metrics: Mapping[str, Any]) -> bool:
-    """Store recomputed label-dependent metrics as the window's next revision."""
+                    metrics: Mapping[str, Any],
+                    labels_seen: Mapping[str, Any] | None = None) -> bool:
+    """Store recomputed label-dependent metrics as the window's next revision; it stays
+    marked for another when its labels changed since the recomputation read them
+    (``labels_seen``)."""
     w, c = s.windows.c, s.cursors.c
     with writing(engine) as conn:
         lease = conn.execute(select(c.lease_owner).where(c.model_id == record.model_id)
@@ -190,9 +193,11 @@ def commit_revision(engine: Engine, owner: str, record: WindowRecord,
         if lease != owner:
             return False
         revision = record.revision + 1
+        dirty = labels_seen is not None and labels_of(
+            conn, record.model_id, seq=record.seq_range, ts=record.time_range) != labels_seen
         done = conn.execute(update(s.windows).where(
             w.model_id == record.model_id, w.seq == record.seq, w.revision == record.revision
-        ).values(revision=revision, labels_dirty=False))
+        ).values(revision=revision, labels_dirty=dirty))
         if not done.rowcount:
             return False
         rows = _metric_rows(record.model_id, record.seq, revision, metrics)
