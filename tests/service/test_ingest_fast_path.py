@@ -1,9 +1,11 @@
-"""The fast path of record validation gives exactly what the general path gives.
+"""The fast paths of record validation give exactly what the general path gives.
 
 ``prepare_batch`` first tries a path without a Pydantic model per record; on any record it
 is not sure of it gives up and the general path (per-record refusals) decides. A random
 mix of good and bad values checks that whenever the fast path answers, its table, ids,
 digests and times equal the general path's, and that the general path then refused nothing.
+Arrow and Parquet bodies have a fast path of their own, column by column: random tables of
+many column types check it against the general path on the records made of their rows.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
+from driftwise.app import ingest
 from driftwise.app import records as rec
 
 LAYOUTS = {
@@ -118,3 +122,136 @@ def test_prepare_batch_falls_back_with_refusals() -> None:
     out = rec.prepare_batch(layout, [good, bad], received_at=1.0)
     assert out.ids == ["g"]
     assert [(r.index, r.id, r.field) for r in out.refused] == [(1, "b", "features.a")]
+
+
+def _column(rng: random.Random, n: int, kind: str) -> pa.Array:
+    """A random column for a field of ``kind`` (numeric, label, probability, ...)."""
+    def some(values: list[Any], p_null: float = 0.2) -> list[Any]:
+        return [None if rng.random() < p_null else rng.choice(values) for _ in range(n)]
+
+    if kind == "numeric":
+        choice = rng.choice(["f64", "f64", "f32", "i64", "u8", "bad"])
+        if choice == "f64":
+            extra = [float("nan"), float("inf")] if rng.random() < 0.2 else []
+            return pa.array(some([0.0, -0.0, 1.5, 1e300, -2.5, *extra]), pa.float64())
+        if choice == "f32":
+            return pa.array(some([0.1, 2.5, -1.0]), pa.float32())
+        if choice == "i64":
+            return pa.array(some([0, 3, -7, 2**53 + 1, 2**62]), pa.int64())
+        if choice == "u8":
+            return pa.array(some([0, 255]), pa.uint8())
+        return rng.choice([pa.array(some([True, False]), pa.bool_()),
+                           pa.array(some(["1.5", "x"]), pa.string())])
+    if kind == "label":
+        choice = rng.choice(["str", "str", "large", "i64", "bool", "bad"])
+        if choice == "str":
+            long = ["x" * 10_001] if rng.random() < 0.1 else []
+            return pa.array(some(["u", "", "é", "1.0", "x" * 10_000, *long]), pa.string())
+        if choice == "large":
+            return pa.array(some(["u", "v"]), pa.large_string())
+        if choice == "i64":
+            return pa.array(some([1, -2, 10**15]), pa.int64())
+        if choice == "bool":
+            return pa.array(some([True, False]), pa.bool_())
+        return rng.choice([pa.array(some([1.0, 2.5]), pa.float64()), pa.nulls(n)])
+    if kind == "probability":
+        values = [0.0, 0.25, 1.0] + ([1.5, -0.1] if rng.random() < 0.2 else [])
+        return rng.choice([pa.array(some(values, 0.1), pa.float64()),
+                           pa.array(some([0, 1], 0.1), pa.int32())])
+    if kind == "latency":
+        values = [0.0, 3.5, 12.0] + ([-1.0] if rng.random() < 0.2 else [])
+        return rng.choice([pa.array(some(values), pa.float64()),
+                           pa.array(some([0, 7]), pa.int32())])
+    if kind == "error":
+        return rng.choice([pa.array(some([True, False]), pa.bool_()),
+                           pa.array(some([0, 1]), pa.int8())])
+    if kind == "client":
+        long = ["k" * 201] if rng.random() < 0.1 else []
+        return pa.array(some(["acct", "", "k" * 200, *long]), pa.string())
+    if kind == "traceparent":
+        bad = [TRACEPARENT.upper()] if rng.random() < 0.2 else []
+        return pa.array(some([TRACEPARENT, *bad], 0.5), pa.string())
+    if kind == "trace_id":
+        bad = ["c" * 31] if rng.random() < 0.2 else []
+        return pa.array(some(["c" * 32, *bad], 0.5), pa.string())
+    assert kind == "timestamp"
+    choice = rng.choice(["us", "ms", "s", "naive", "ns", "iso", "epoch", "far"])
+    base = [1_772_000_000_000_000, 1_772_000_000_123_456, 0]
+    if choice == "us":
+        return pa.array(some(base), pa.timestamp("us", "UTC"))
+    if choice == "ms":
+        return pa.array(some([v // 1000 for v in base]), pa.timestamp("ms", "+05:00"))
+    if choice == "s":
+        return pa.array(some([v // 10**6 for v in base]), pa.timestamp("s", "Europe/Paris"))
+    if choice == "naive":
+        return pa.array(some(base), pa.timestamp("us"))
+    if choice == "ns":
+        return pa.array(some([v * 1000 for v in base]), pa.timestamp("ns", "UTC"))
+    if choice == "iso":
+        return pa.array(some(["2026-03-01T12:00:00Z", "2026-03-01T12:00:00", "nope"]))
+    if choice == "epoch":
+        return pa.array(some([1_772_000_000, 5]), pa.int64())
+    return pa.array(some([-62_000_000_000_000_000, 250_000_000_000_000_000]),
+                    pa.timestamp("us", "UTC"))
+
+
+def _table(rng: random.Random, layout: rec.RecordLayout, n: int) -> pa.Table:
+    columns: dict[str, pa.Array] = {}
+    ids = [f"r{i}" for i in range(n)]
+    if rng.random() < 0.1:
+        ids[-1] = rng.choice(["", "x" * 201, None, "r0"])
+    columns["id"] = pa.array(ids, pa.string())
+    for name, kind in layout.features:
+        columns[name] = _column(rng, n, "numeric" if kind == "numeric" else "label")
+    optional = {"timestamp": "timestamp", "latency_ms": "latency", "error": "error",
+                "client_key": "client", "traceparent": "traceparent",
+                "trace_id": "trace_id",
+                "prediction": "numeric" if layout.task == "regression" else "label"}
+    if layout.task == "binary":
+        optional["probabilities"] = "probability"
+    for field, kind in optional.items():
+        if rng.random() < 0.6:
+            columns[field] = _column(rng, n, kind)
+    if layout.task != "binary" and rng.random() < 0.2:
+        columns["probabilities"] = pa.nulls(n, pa.float64())
+    if rng.random() < 0.05:
+        columns["zz"] = pa.array([1.0] * n)
+    if rng.random() < 0.05:
+        columns[f"features.{layout.features[0][0]}"] = pa.array([1.0] * n)
+    return pa.table(columns)
+
+
+@pytest.mark.parametrize("task", sorted(LAYOUTS))
+def test_table_fast_path_equals_general_path(task: str) -> None:
+    layout = LAYOUTS[task]
+    plain = rec._Plain(layout)
+    rng = random.Random(7)
+    answered = 0
+    for _ in range(1500):
+        table = _table(rng, layout, rng.randint(1, 6))
+        fast = plain.table(table, 1_700_000_000.25)
+        if fast is None:
+            continue
+        answered += 1
+        rows = ingest._records(table)
+        slow = rec._prepare(layout, rows, 1_700_000_000.25)
+        assert slow.refused == [] and slow.duplicates_in_body == 0, (table, slow.refused)
+        assert fast.ids == slow.ids
+        assert fast.timestamps == slow.timestamps, table
+        assert fast.digests == slow.digests, table
+        assert fast.table.equals(slow.table), table
+    assert answered > 100
+
+
+def test_table_bodies_take_the_table_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = LAYOUTS["binary"]
+    table = pa.table({"id": ["a", "b"], "a": [1.0, 2.0], "b": [1, 2], "c": ["u", "v"],
+                      "probabilities": [0.5, 0.25]})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    rows = ingest.rows_of_table(sink.getvalue().to_pybytes(),
+                                "application/vnd.apache.arrow.stream")
+    monkeypatch.setattr(ingest, "_records", lambda _t: pytest.fail("rows were made"))
+    out = rec.prepare_batch(layout, rows, received_at=1.0)
+    assert out.ids == ["a", "b"] and out.refused == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,8 @@ from driftwise.app.records import Refusal, prepare_batch, prepare_labels
 from driftwise.errors import SchemaError
 from driftwise.store import records, registry
 
-__all__ = ["IngestReport", "LabelReport", "ingest_labels", "ingest_records", "rows_of_table"]
+__all__ = ["IngestReport", "LabelReport", "TableRows", "ingest_labels", "ingest_records",
+           "rows_of_table"]
 
 #: Stored record fields an Arrow/Parquet body may carry; any other column is a feature
 #: (``features.<name>`` is a feature too, for a feature named like a field).
@@ -65,11 +66,12 @@ def ingest_records(engine: Engine, name: str, items: Sequence[Any]) -> IngestRep
                                  prepared.digests, prepared.timestamps)
         report.accepted = outcome.accepted
         report.duplicates += outcome.duplicates
-        index = {rid: i for i, rid in enumerate(_ids(items))}
-        report.refused += [Refusal(index.get(rid, -1), rid, "id",
-                                   "already stored with a different payload")
-                           for rid in outcome.conflicts]
-        report.refused.sort(key=lambda r: r.index)
+        if outcome.conflicts:
+            index = {rid: i for i, rid in enumerate(_ids(items))}
+            report.refused += [Refusal(index.get(rid, -1), rid, "id",
+                                       "already stored with a different payload")
+                               for rid in outcome.conflicts]
+            report.refused.sort(key=lambda r: r.index)
     return report
 
 
@@ -86,7 +88,31 @@ def ingest_labels(engine: Engine, name: str, items: Sequence[Any]) -> LabelRepor
     return LabelReport(outcome.stored, outcome.unknown, refused, outcome.windows_touched)
 
 
-def rows_of_table(body: bytes, media_type: str) -> list[dict[str, Any]]:
+class TableRows(Sequence[dict[str, Any]]):
+    """The records of a table body, made from its rows only when they are read
+    (``prepare_batch`` takes a plainly valid table column by column, from
+    ``arrow_table``)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.arrow_table = table
+        self._rows: list[dict[str, Any]] | None = None
+
+    def _all(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = _records(self.arrow_table)
+        return self._rows
+
+    def __len__(self) -> int:
+        return int(self.arrow_table.num_rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._all())
+
+
+def rows_of_table(body: bytes, media_type: str) -> TableRows:
     """Records of an Arrow IPC stream or a Parquet body: one row per record, the columns
     named as the JSON fields, features as the other columns (or ``features.<name>``)."""
     try:
@@ -100,6 +126,10 @@ def rows_of_table(body: bytes, media_type: str) -> list[dict[str, Any]]:
                           ) from None
     if "id" not in table.column_names:
         raise SchemaError("the table has no `id` column (each record needs its id)")
+    return TableRows(table)
+
+
+def _records(table: pa.Table) -> list[dict[str, Any]]:
     feature_names = [n for n in table.column_names if n not in FIELDS]
     out: list[dict[str, Any]] = []
     for row in table.to_pylist():

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -331,6 +332,10 @@ def _validated(items: Sequence[Any]) -> tuple[dict[int, RecordIn], list[Refusal]
 
 
 _FIELDS = frozenset(RecordIn.model_fields)
+_TABLE_FIELDS = _FIELDS - {"features"}  # a table's other columns are features
+# Times a table may carry as Arrow timestamps (years 1900-9000: far from the ends of
+# Python's datetime range, where converting them to datetimes would fail).
+_MICROS = (-2_208_988_800 * 10**6, 221_845_392_000 * 10**6)
 _TRACEPARENT = re.compile(TRACEPARENT)
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _TIMES = TypeAdapter(list[AwareDatetime | NaiveDatetime | None],
@@ -386,6 +391,83 @@ class _Plain:
         schema = pa.schema([f for f in self.layout.schema() if f.name != "_seq"])
         columns = list(zip(*rows, strict=True))
         table = pa.table({name: pa.array(columns[i], type=schema.field(name).type)
+                          for i, name in enumerate(self.names)}, schema=schema)
+        return PreparedBatch(table, ids, digests, stamps)
+
+    def table(self, body: pa.Table, received: float) -> PreparedBatch | None:
+        """The fast path for an Arrow IPC or Parquet body, column by column: what the
+        records made of its rows would give (``None``: the general path decides)."""
+        try:
+            return self._table(body, received)
+        except (pa.ArrowException, _Bad, ValueError, TypeError, OverflowError):
+            return None
+
+    def _table(self, body: pa.Table, received: float) -> PreparedBatch | None:
+        names = body.column_names
+        n = body.num_rows
+        features = [c for c in names if c not in _TABLE_FIELDS]
+        if not n or len(set(names)) != len(names) or set(features) != self.known or \
+                any(c.startswith("features.") for c in names):
+            return None
+
+        def column(name: str) -> pa.ChunkedArray | None:
+            return body.column(name) if name in names else None
+
+        ids = _table_texts(column("id"), n, 200)
+        if ids is None or None in ids or "" in ids or len(set(ids)) != n:
+            return None
+        given, stamps = _table_times(column("timestamp"), n, received)
+        cols: list[list[Any]] = [ids, stamps]
+        for name, numeric in self.numeric:
+            values = _table_numbers(body.column(name)) if numeric else \
+                _table_labels(body.column(name))
+            if values is None:
+                return None
+            cols.append(values)
+        prediction = column("prediction")
+        values = ([None] * n if prediction is None else
+                  _table_numbers(prediction) if self.layout.task == "regression" else
+                  _table_labels(prediction))
+        if values is None:
+            return None
+        cols.append(values)
+        p = column("probabilities")
+        if self.layout.task == "binary":
+            values = [None] * n if p is None else _table_numbers(p)
+            if values is None or any(v is not None and not 0.0 <= v <= 1.0 for v in values):
+                return None
+            cols.append(values)
+        else:
+            if p is not None and p.null_count != n:
+                return None
+            cols += [[None] * n for _ in self.proba]
+        latency = column("latency_ms")
+        values = [None] * n if latency is None else _table_numbers(latency)
+        if values is None or any(v is not None and v < 0 for v in values):
+            return None
+        cols.append(values)
+        error = column("error")
+        if error is not None and not pa.types.is_boolean(error.type):
+            return None
+        cols.append([False] * n if error is None else
+                    [v is True for v in error.to_pylist()])
+        client = _table_texts(column("client_key"), n, 200)
+        traceparent = _table_texts(column("traceparent"), n, None)
+        trace_id = _table_texts(column("trace_id"), n, None)
+        if client is None or traceparent is None or trace_id is None or \
+                any(v is not None and not _TRACEPARENT.fullmatch(v) for v in traceparent) or \
+                any(v is not None and not _TRACE_ID.fullmatch(v) for v in trace_id):
+            return None
+        cols += [client, [a or b for a, b in zip(traceparent, trace_id, strict=True)]]
+        keys, order = self.digest_order[True]
+        short, _ = self.digest_order[False]
+        at = keys.index("_ts")
+        digests = [_digest_of(keys, values) if has else
+                   _digest_of(short, values[:at] + values[at + 1:])
+                   for has, values in zip(given, zip(*[cols[i] for i in order], strict=True),
+                                          strict=True)]
+        schema = pa.schema([f for f in self.layout.schema() if f.name != "_seq"])
+        table = pa.table({name: pa.array(cols[i], type=schema.field(name).type)
                           for i, name in enumerate(self.names)}, schema=schema)
         return PreparedBatch(table, ids, digests, stamps)
 
@@ -452,6 +534,64 @@ class _Plain:
         return row
 
 
+def _table_numbers(column: pa.ChunkedArray) -> list[float | None] | None:
+    """A numeric column's values as floats (``None``: not plainly finite numbers)."""
+    kind = column.type
+    if pa.types.is_integer(kind):
+        return [None if v is None else float(v) for v in column.to_pylist()]
+    if kind not in (pa.float64(), pa.float32()):
+        return None
+    values: list[float | None] = column.to_pylist()
+    if not all(v is None or math.isfinite(v) for v in values):
+        return None
+    return values
+
+
+def _table_labels(column: pa.ChunkedArray) -> list[str | None] | None:
+    """A categorical column's labels (the one label rule; ``None``: not plainly labels)."""
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        return [category_label(v) for v in column.to_pylist()]
+    return _table_texts(column, len(column), MAX_TEXT)
+
+
+def _table_texts(column: pa.ChunkedArray | None, n: int, longest: int | None
+                 ) -> list[str | None] | None:
+    """A text column's values, all at most ``longest`` characters (``None``: not plainly
+    such texts); an absent column is ``n`` nulls."""
+    if column is None:
+        return [None] * n
+    if column.type not in (pa.string(), pa.large_string()):
+        return None
+    values: list[str | None] = column.to_pylist()
+    if longest is not None and any(v is not None and len(v) > longest for v in values):
+        return None
+    return values
+
+
+def _table_times(column: pa.ChunkedArray | None, n: int, received: float
+                 ) -> tuple[list[bool], list[float]]:
+    """Whether each row gave its time, and its time (``received`` where it did not);
+    raises ``_Bad`` where the general path must decide."""
+    if column is None or column.null_count == n:
+        return [False] * n, [received] * n
+    kind = column.type
+    if pa.types.is_timestamp(kind) and kind.unit in ("s", "ms", "us"):
+        micros = pc.cast(pc.cast(column, pa.timestamp("us", kind.tz)), pa.int64())
+        low, high = pc.min_max(micros).values()
+        if low.as_py() < _MICROS[0] or high.as_py() > _MICROS[1]:
+            raise _Bad("timestamp", "far from the present")
+        values = micros.to_pylist()
+        return [v is not None for v in values], [received if v is None else v / 10**6
+                                                 for v in values]
+    try:
+        times = _TIMES.validate_python(column.to_pylist())
+    except ValidationError:
+        raise _Bad("timestamp", "not plainly a time") from None
+    return [t is not None for t in times], [received if t is None else _epoch(t)
+                                            for t in times]
+
+
 def _plain_number(value: Any) -> float | bool | None:
     """A finite number as a float, ``None`` for null; ``False``: not plainly a number."""
     kind = type(value)
@@ -480,6 +620,12 @@ def prepare_batch(layout: RecordLayout, items: Sequence[Any],
     payloads both are refused.
     """
     received = datetime.now(UTC).timestamp() if received_at is None else received_at
+    arrow = getattr(items, "arrow_table", None)  # the rows of an Arrow or Parquet body
+    if arrow is not None:
+        plain = _plain(layout).table(arrow, received)
+        if plain is not None:
+            return plain
+        items = list(items)
     plain = _plain(layout).batch(items, received) if items else None
     return plain if plain is not None else _prepare(layout, items, received)
 
