@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from service_helpers import ServiceFactory, records, register
+from sqlalchemy import text
 
 from driftwise.store import keys, open_store
+from driftwise.store.db import head_revision
 
 ADMIN = "admin-secret-for-tests"
 
@@ -125,3 +127,15 @@ def test_without_any_key_a_loopback_service_is_open(service: TestClient) -> None
     assert service.post("/v1/models", json={"name": "m", "task": "binary",
                                             "columns": {"probabilities": "p"}}
                         ).status_code == 201
+
+
+def test_readyz_is_503_while_the_store_is_not_at_the_head_migration(
+        service: TestClient, engine: Any) -> None:
+    assert service.get("/readyz").status_code == 200
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000_older'"))
+    answer = service.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["detail"] == \
+        f"store at migration 0000_older, expected {head_revision()}"
+    assert service.get("/healthz").status_code == 200
