@@ -269,3 +269,18 @@ def test_labels_of_unknown_ids_are_reported_and_bad_ones_refused(model: TestClie
         (2, ["ghost"], [])
     assert [(r["index"], r["id"], r["field"]) for r in report["refused"]] == \
         [(3, "r3", "label"), (4, "r4", "label"), (5, "r5", "extra")]
+
+
+def test_the_same_record_written_another_way_is_a_retry(model: TestClient) -> None:
+    sent = records(2)
+    sent[0]["timestamp"] = "2024-01-02T03:04:05Z"
+    sent[1]["timestamp"] = "2024-01-02T03:04:05"  # naive: UTC
+    for record in sent:
+        assert model.post("/v1/models/m/records", json=record).status_code == 201
+    again = [{**sent[0], "timestamp": "2024-01-02T04:04:05+01:00", "error": False,
+              "client_key": None},
+             {**sent[1], "timestamp": 1_704_164_645, "prediction": None}]
+    assert model.post(BATCH, json={"records": again}).json() == \
+        {"accepted": 0, "duplicates": 2, "refused": []}
+    later = {**sent[0], "timestamp": "2024-01-02T03:04:06Z"}
+    assert model.post(BATCH, json={"records": [later]}).status_code == 409
