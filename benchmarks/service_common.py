@@ -232,11 +232,12 @@ class Server:
     """``python -m driftwise serve`` on a free loopback port, in its own process group."""
 
     def __init__(self, data_dir: Path, database_url: str | None, evaluator: str = "off",
-                 poll_interval_s: float = 0.2) -> None:
+                 poll_interval_s: float = 0.2, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DRIFTWISE_EVALUATOR": evaluator,
-               "DRIFTWISE_POLL_INTERVAL_S": str(poll_interval_s)}
+               "DRIFTWISE_POLL_INTERVAL_S": str(poll_interval_s),
+               "DRIFTWISE_WORKERS": str(workers)}
         env.pop("DRIFTWISE_API_KEY", None)
         if database_url:
             env["DRIFTWISE_DATABASE_URL"] = database_url
@@ -264,9 +265,17 @@ class Server:
         raise SystemExit(f"driftwise serve not ready after {timeout:g} s")
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the server process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time (user + system) the server's processes (its process group: uvicorn
+        workers and the evaluator child too) have used so far."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid:  # the process group
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -3,7 +3,8 @@
 Run from the repository root with driftwise's venv::
 
     .venv/bin/python benchmarks/service_ingest.py --backend sqlite|postgresql \
-        [--seconds 20] [--repeats 3] [--threads 4] [--batch 1000] [--formats json,arrow]
+        [--seconds 20] [--repeats 3] [--threads 4] [--batch 1000] [--formats json,arrow] \
+        [--workers 1]
 
 It starts ``python -m driftwise serve`` on a free loopback port (evaluator off: this measures
 ingest alone; ``service_latency.py`` measures ingest beside evaluation) with a fresh store
@@ -100,16 +101,20 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--formats", default="json,arrow")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes (DRIFTWISE_WORKERS)")
     args = parser.parse_args()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     pool = sc.RecordPool.make(50 * args.batch + args.batch)
     result: dict[str, Any] = {"benchmark": "service_ingest", "backend": args.backend,
                               "batch": args.batch, "threads": args.threads,
+                              "workers": args.workers,
                               "seconds": args.seconds, "repeats": args.repeats,
                               "features": len(sc.FEATURES), "target_records_per_s": 50_000}
     with tempfile.TemporaryDirectory(prefix="driftwise-bench-") as tmp:
         data = Path(tmp) / "data"
-        with sc.store_url(args.backend, data) as db, sc.Server(data, db) as server:
+        with sc.store_url(args.backend, data) as db, \
+                sc.Server(data, db, workers=args.workers) as server:
             sc.setup_model(server.url, MODEL, 10_000, sc.reference_parquet())
             # Warm-up: connections, imports, SQLite pages and the layout cache.
             warm = run_once(server, pool, "json", args.batch, 2, 1.0, "warm")
