@@ -44,8 +44,8 @@ def records(n: int, *, start: int = 0, seed: int = 1, shift: float = 0.0,
             prefix: str = "r", timestamps: list[float] | None = None,
             **extra: Any) -> list[dict[str, Any]]:
     """``n`` JSON records drawn like the reference (``shift`` moves feature ``a``), ids
-    ``<prefix><start>``…; their labels are in each record's ``_label`` (popped by
-    :func:`labels_of`)."""
+    ``<prefix><start>``…, the same for the same arguments; the labels drawn with them are
+    kept for :func:`labels_of`."""
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=n) + shift, rng.normal(size=n)
     c = np.where(rng.random(n) < 0.6, "u", "v")
@@ -60,16 +60,22 @@ def records(n: int, *, start: int = 0, seed: int = 1, shift: float = 0.0,
         if timestamps is not None:
             record["timestamp"] = timestamps[i]
         out.append(record)
-        LABELS[record["id"]] = int(label[i])
+        LABELS[_key(record)] = int(label[i])
     return out
 
 
-LABELS: dict[str, int] = {}
+# The label drawn with each record, by its id and feature values (ids repeat across
+# draws).
+LABELS: dict[tuple[str, str], int] = {}
+
+
+def _key(record: Mapping[str, Any]) -> tuple[str, str]:
+    return record["id"], repr(sorted(record["features"].items()))
 
 
 def labels_of(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The true labels of ``batch`` (as drawn by :func:`records`)."""
-    return [{"id": r["id"], "label": LABELS[r["id"]]} for r in batch]
+    return [{"id": r["id"], "label": LABELS[_key(r)]} for r in batch]
 
 
 def register(client: TestClient, name: str = "m", *, windows: Mapping[str, Any] | None = None,
