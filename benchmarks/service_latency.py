@@ -6,15 +6,15 @@ Run from the repository root with driftwise's venv::
     .venv/bin/python benchmarks/service_latency.py --backend sqlite|postgresql \
         [--rate 200] [--seconds 30] [--phases idle,evaluating] [--windows 60]
 
-An open-loop load generator (asyncio + httpx, loopback only): request ``i`` is due at
-``t0 + i / rate`` and is sent then whether or not earlier ones have been answered (up to
-200 connections), so a slow answer does not hold the next requests back and hide its
-queueing. The latency of a request is measured from when it was due to when its answer
-arrived (what a model server calling at that rate sees); the time from sending to the
-answer is reported too. Each phase sends ``rate x seconds`` records after a 3-second
-warm-up at the same rate; each record is one ``POST /v1/models/{m}/records`` with the 20
-features, a timestamp, the probability and the latency, to a model whose windows never
-close during the run.
+An open-loop load generator (asyncio, plain HTTP/1.1 keep-alive connections on loopback):
+request ``i`` is due at ``t0 + i / rate`` and is sent then whether or not earlier ones have
+been answered (a new connection is opened when none is free, up to 256), so a slow answer
+does not hold the next requests back and hide its queueing. The latency of a request is
+measured from when it was due to when its answer arrived (what a model server calling at
+that rate sees); the time from sending to the answer is reported too. Each phase sends
+``rate x seconds`` records after a 3-second warm-up at the same rate; each record is one
+``POST /v1/models/{m}/records`` with the 20 features, a timestamp, the probability and the
+latency, to a model whose windows never close during the run.
 
 Phases:
 
@@ -60,48 +60,113 @@ def _quantiles(values: list[float]) -> dict[str, float | None]:
             "max_ms": 1000 * ordered[-1]}
 
 
+class _Connections:
+    """Keep-alive HTTP/1.1 connections to the server, opened when none is free (a bare
+    asyncio client: httpx's costs a few ms of CPU a request, taken from the server on a
+    machine of two cores)."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.host, self.port, self.limit = host, int(port), limit
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+        self.free = asyncio.Condition()
+
+    async def post(self, path: str, body: bytes) -> int:
+        """POST ``body`` (JSON); the answer's status."""
+        conn = await self._take()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        reader, writer = conn
+        try:
+            writer.write(head.encode() + body)
+            status_line = await reader.readline()
+            status = int(status_line.split()[1])
+            length, close = 0, False
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            if length:
+                await reader.readexactly(length)
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+            writer.close()
+            self.opened -= 1
+            raise
+        if close:
+            writer.close()
+            self.opened -= 1
+        else:
+            self.idle.append(conn)
+        async with self.free:
+            self.free.notify()
+        return status
+
+    async def _take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while not self.idle and self.opened >= self.limit:
+            async with self.free:
+                await self.free.wait()
+        if self.idle:
+            return self.idle.pop()
+        self.opened += 1
+        try:
+            return await asyncio.open_connection(self.host, self.port)
+        except OSError:
+            self.opened -= 1
+            raise
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
 async def _load(url: str, pool: sc.RecordPool, rate: float, count: int, tag: str
                 ) -> dict[str, Any]:
     """Send ``count`` records at ``rate`` per second on a fixed schedule."""
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     latency: list[float] = []
     service: list[float] = []
     lateness: list[float] = []
     errors: dict[str, int] = {}
     path = f"/v1/models/{LATENCY_MODEL}/records"
-    headers = {"content-type": "application/json"}
     bodies = [pool.single(i, f"{tag}-{i}") for i in range(count)]
+    connections = _Connections(url, 256)
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
-        async def send(i: int, due: float) -> None:
-            sent = time.perf_counter()
-            lateness.append(sent - due)
-            try:
-                r = await http.post(path, content=bodies[i], headers=headers)
-                status = str(r.status_code)
-            except httpx.HTTPError as exc:
-                status = type(exc).__name__
-            done = time.perf_counter()
-            if status == "201":
-                latency.append(done - due)
-                service.append(done - sent)
-            else:
-                errors[status] = errors.get(status, 0) + 1
+    async def send(i: int, due: float) -> None:
+        sent = time.perf_counter()
+        lateness.append(sent - due)
+        try:
+            status = str(await connections.post(path, bodies[i]))
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+            status = type(exc).__name__
+        done = time.perf_counter()
+        if status == "201":
+            latency.append(done - due)
+            service.append(done - sent)
+        else:
+            errors[status] = errors.get(status, 0) + 1
 
-        tasks = []
-        start = time.perf_counter() + 0.05
-        for i in range(count):
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(send(i, due)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
+    tasks = []
+    start = time.perf_counter() + 0.05
+    for i in range(count):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(i, due)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    connections.close()
     return {"requests": count, "ok": len(latency), "errors": errors,
             "achieved_rate": count / elapsed, "latency": _quantiles(latency),
             "service_time": _quantiles(service),
-            "sender_lateness_p99_ms": _quantiles(lateness)["p99_ms"]}
+            "sender_lateness_p99_ms": _quantiles(lateness)["p99_ms"],
+            "connections": connections.opened}
 
 
 def run_phase(url: str, pool: sc.RecordPool, rate: float, seconds: float, tag: str
