@@ -418,6 +418,7 @@ class _Plain:
             return None
         given, stamps = _table_times(column("timestamp"), n, received)
         cols: list[list[Any]] = [ids, stamps]
+        values: Any
         for name, numeric in self.numeric:
             values = _table_numbers(body.column(name)) if numeric else \
                 _table_labels(body.column(name))
@@ -469,7 +470,7 @@ class _Plain:
         schema = pa.schema([f for f in self.layout.schema() if f.name != "_seq"])
         table = pa.table({name: pa.array(cols[i], type=schema.field(name).type)
                           for i, name in enumerate(self.names)}, schema=schema)
-        return PreparedBatch(table, ids, digests, stamps)
+        return PreparedBatch(table, [str(i) for i in ids], digests, stamps)
 
     def _row(self, item: Any) -> list[Any] | None:
         """The stored values of one record in column order (``_ts`` filled in later), or

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
@@ -236,6 +236,7 @@ def create_app(settings: ServiceSettings, engine: Engine,
         """Many records (JSON, Arrow IPC stream or Parquet). Good records are kept even
         when others are refused: the answer lists each refused record and why."""
         media = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+        items: Sequence[Any]
         if media in (ARROW, PARQUET, "application/x-parquet"):
             items = await run_in_threadpool(ingest.rows_of_table, await request.body(),
                                             media)
