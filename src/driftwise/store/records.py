@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, and_, case, insert, or_, select, update
+from sqlalchemy import Engine, and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -58,12 +58,14 @@ def _existing(conn: Any, model_id: int, ids: Sequence[str]) -> dict[str, str]:
         return dict(_pg(conn, f"SELECT {r.record_id.name}, {r.digest.name} FROM "
                               f"{s.records.name} WHERE {r.model_id.name} = %s AND "
                               f"{r.record_id.name} = ANY(%s)", (model_id, list(ids))))
+    r = s.records.c
     found: dict[str, str] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        found.update((rid, digest) for rid, digest in conn.execute(
-            select(s.records.c.record_id, s.records.c.digest).where(
-                s.records.c.model_id == model_id, s.records.c.record_id.in_(chunk))))
+        found.update(_run(conn, f"SELECT {r.record_id.name}, {r.digest.name} FROM "
+                                f"{s.records.name} WHERE {r.model_id.name} = ? AND "
+                                f"{r.record_id.name} IN ({', '.join('?' * len(chunk))})",
+                          (model_id, *chunk)))
     return found
 
 
@@ -230,8 +232,7 @@ def _ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
         if conn.dialect.name == "postgresql":
             # Writers of one model queue here (as BEGIN IMMEDIATE queues them on SQLite), so
             # no other transaction stores one of these ids between the check and the insert.
-            conn.execute(select(s.models.c.id).where(s.models.c.id == model_id)
-                         .with_for_update())
+            _run(conn, _LOCK_MODEL, (model_id,))
         existing = _existing(conn, model_id, ids)
         keep = []
         for i, (rid, digest) in enumerate(zip(ids, digests, strict=True)):
@@ -248,17 +249,11 @@ def _ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
         n = len(keep)
         ts = [timestamps[i] for i in keep]
         low, high = min(ts), max(ts)
-        m = s.models.c
-        end = conn.execute(update(s.models).where(m.id == model_id).values(
-            next_seq=m.next_seq + n,
-            max_ts=case((or_(m.max_ts.is_(None), m.max_ts < high), high), else_=m.max_ts)
-        ).returning(m.next_seq)).scalar_one()
+        end = _run(conn, _BUMP, (n, high, high, model_id))[0][0]
         start = end - n
         rows = table if n == table.num_rows else table.take(pa.array(keep, pa.int64()))
         rows = rows.add_column(0, "_seq", pa.array(range(start, end), pa.int64()))
-        conn.execute(insert(s.batches).values(
-            model_id=model_id, seq_start=start, rows=n, min_ts=low, max_ts=high,
-            received_at=time.time(), payload=_blob(rows)))
+        _run(conn, _BATCH, (model_id, start, n, low, high, time.time(), _blob(rows)))
         _insert_index(conn, [(model_id, ids[i], start + j, ts[j], digests[i])
                              for j, i in enumerate(keep)])
         outcome.accepted = n
@@ -285,6 +280,28 @@ def _insert_index(conn: Any, rows: Sequence[tuple[int, str, int, float, str]]) -
         sql = f"INSERT INTO {s.records.name} ({columns}) VALUES " + \
             ", ".join([one] * len(chunk))
         conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
+
+
+# The ingest transaction's statements, sent straight to the driver: building and compiling
+# them through SQLAlchemy took longer than SQLite took to run them (a one-record ingest).
+_m, _b = s.models.c, s.batches.c
+_LOCK_MODEL = f"SELECT {_m.id.name} FROM {s.models.name} WHERE {_m.id.name} = ? FOR UPDATE"
+_BUMP = (f"UPDATE {s.models.name} SET {_m.next_seq.name} = {_m.next_seq.name} + ?, "
+         f"{_m.max_ts.name} = CASE WHEN {_m.max_ts.name} IS NULL OR {_m.max_ts.name} < ? "
+         f"THEN ? ELSE {_m.max_ts.name} END WHERE {_m.id.name} = ? "
+         f"RETURNING {_m.next_seq.name}")
+_BATCH_COLUMNS = (_b.model_id, _b.seq_start, _b.rows, _b.min_ts, _b.max_ts, _b.received_at,
+                  _b.payload)
+_BATCH = (f"INSERT INTO {s.batches.name} ({', '.join(c.name for c in _BATCH_COLUMNS)}) "
+          f"VALUES ({', '.join('?' * len(_BATCH_COLUMNS))})")
+
+
+def _run(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+    """One statement with ``?`` parameters; its rows (none for a statement without)."""
+    if conn.dialect.name == "postgresql":
+        return _pg(conn, sql.replace("?", "%s"), params)
+    result = conn.exec_driver_sql(sql, tuple(params))
+    return list(result.fetchall()) if result.returns_rows else []
 
 
 def _pg(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
