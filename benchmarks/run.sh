@@ -62,4 +62,22 @@ if [ "${BENCH_MMD:-1}" != 0 ]; then
     fi
     "$VENV_PY" benchmarks/mmd_bench.py || status=$?
 fi
+
+# The service (driftwise serve): batch ingest, single-record latency at 200 req/s and the
+# evaluation of a 10,000-row window, on SQLite and on a throwaway PostgreSQL; each script
+# prints one JSON line, kept in benchmarks/.results/service-<UTC time>/, and
+# service_report.py rewrites the service table of benchmarks/README.md from them.
+# BENCH_SERVICE=0 skips them; BENCH_SERVICE_BACKENDS chooses the stores.
+if [ "${BENCH_SERVICE:-1}" != 0 ]; then
+    service_out="benchmarks/.results/service-$(date -u +%Y%m%dT%H%M%SZ)"
+    mkdir -p "$service_out"
+    for backend in ${BENCH_SERVICE_BACKENDS:-sqlite postgresql}; do
+        for bench in ingest latency window; do
+            echo "bench: service $bench on $backend"
+            "$VENV_PY" "benchmarks/service_$bench.py" --backend "$backend" \
+                >"$service_out/$bench-$backend.json" || status=$?
+        done
+    done
+    "$VENV_PY" benchmarks/service_report.py "$service_out" || status=$?
+fi
 exit "$status"

@@ -4,7 +4,7 @@ without windows being evaluated at the same time.
 Run from the repository root with driftwise's venv::
 
     .venv/bin/python benchmarks/service_latency.py --backend sqlite|postgresql \
-        [--rate 200] [--seconds 30] [--phases idle,evaluating] [--windows 60]
+        [--rate 200] [--seconds 30] [--phases idle,evaluating] [--windows 120]
 
 An open-loop load generator (asyncio, plain HTTP/1.1 keep-alive connections on loopback):
 request ``i`` is due at ``t0 + i / rate`` and is sent then whether or not earlier ones have
@@ -231,7 +231,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--phases", default="idle,evaluating")
-    parser.add_argument("--windows", type=int, default=60,
+    parser.add_argument("--windows", type=int, default=120,
                         help="closed windows waiting for the evaluator (evaluating phase)")
     parser.add_argument("--evaluator", choices=("process", "thread"), default="process")
     args = parser.parse_args()
