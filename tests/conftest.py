@@ -267,3 +267,8 @@ def live_server_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         yield server.url
     finally:
         server.stop()
+
+
+# --doctest-modules would import every conftest.py as a module named "conftest" to look
+# for doctests, and the second one clashes with the first; they hold no doctests.
+collect_ignore_glob = ["conftest.py", "*/conftest.py"]
