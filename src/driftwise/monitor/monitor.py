@@ -48,6 +48,12 @@ def _as_config(config: MonitorConfig | Mapping[str, Any] | str | os.PathLike[str
     return parse_monitor_config(config)
 
 
+def _too_small(table: pa.Table, label: str, min_rows: int) -> MonitorResult:
+    reason = f"{table.num_rows} rows, fewer than windows.min_rows = {min_rows}"
+    return MonitorResult(label, table.num_rows, "insufficient_data", {},
+                         reasons={"window": reason})
+
+
 class Monitor:
     """Everything to watch for one model, configured once, run on each window.
 
@@ -248,9 +254,7 @@ class Monitor:
             table = self._join_labels(table, to_table(labels))
         label = name or f"window {table.num_rows} rows"
         if table.num_rows < cfg.min_rows:
-            reason = f"{table.num_rows} rows, fewer than windows.min_rows = {cfg.min_rows}"
-            return MonitorResult(label, table.num_rows, "insufficient_data", {},
-                                 reasons={"window": reason})
+            return _too_small(table, label, cfg.min_rows)
         metrics, reasons, report, slices = self._measure(table, label)
         self.streams_.update(metrics, reasons)
         self.alerts_.check_names(metrics)
@@ -265,9 +269,7 @@ class Monitor:
         table = to_table(window)
         label = name or f"window {table.num_rows} rows"
         if table.num_rows < cfg.min_rows:
-            return MonitorResult(label, table.num_rows, "insufficient_data", {},
-                                 reasons={"window": f"{table.num_rows} rows, fewer than "
-                                          f"windows.min_rows = {cfg.min_rows}"})
+            return _too_small(table, label, cfg.min_rows)
         metrics, reasons, report, slices = self._measure(table, label)
         return MonitorResult(label, table.num_rows, "ok", metrics, (), reasons, report, slices)
 
