@@ -115,6 +115,16 @@ def test_fast_path_equals_general_path(task: str) -> None:
     assert answered > 1000  # the fast path is taken for good batches
 
 
+def test_the_digest_is_of_the_names_and_values_in_marshal_format_2() -> None:
+    import hashlib
+    import marshal
+
+    keys, values = ("_id", "_ts", "f.a", "f.c"), ("r1", 1.5, -0.0, "é")
+    want = hashlib.blake2b(marshal.dumps((keys, values), 2), digest_size=16).hexdigest()
+    assert rec._digest_of(keys, values) == want
+    assert rec._digest(dict(zip(keys, values, strict=True))) == want
+
+
 def test_prepare_batch_falls_back_with_refusals() -> None:
     layout = LAYOUTS["binary"]
     good = {"id": "g", "features": {"a": 1.0, "b": 2, "c": "u"}, "probabilities": 0.5}

@@ -305,7 +305,14 @@ def _digest(row: Mapping[str, Any]) -> str:
 
 
 def _digest_of(keys: tuple[str, ...], values: tuple[Any, ...]) -> str:
-    return hashlib.blake2b(marshal.dumps((keys, values), 2), digest_size=16).hexdigest()
+    # marshal.dumps((keys, values), 2), the names' part made once per set of names
+    head = _HEADS.get(keys)
+    if head is None:
+        head = _HEADS[keys] = b"(\x02\x00\x00\x00" + marshal.dumps(keys, 2)
+    return hashlib.blake2b(head + marshal.dumps(values, 2), digest_size=16).hexdigest()
+
+
+_HEADS: dict[tuple[str, ...], bytes] = {}
 
 
 def _validated(items: Sequence[Any]) -> tuple[dict[int, RecordIn], list[Refusal]]:
@@ -366,6 +373,85 @@ class _Plain:
             self.digest_order[with_ts] = (keys, [self.names.index(k) for k in keys])
 
     def batch(self, items: Sequence[Any], received: float) -> PreparedBatch | None:
+        """Column by column when every record is plain and of one shape (the usual
+        batch), else record by record; ``None``: the general path decides."""
+        try:
+            found = self._columns(items, received)
+        except (_Bad, ValueError, TypeError, OverflowError):
+            found = None
+        return found if found is not None else self._rows(items, received)
+
+    def _columns(self, items: Sequence[Any], received: float) -> PreparedBatch | None:
+        n = len(items)
+        known = self.known
+        if not all(type(item) is dict and item.keys() <= _FIELDS for item in items):
+            return None
+        ids = [item.get("id") for item in items]
+        features = [item.get("features") for item in items]
+        if not all(type(rid) is str and 0 < len(rid) <= 200 for rid in ids) or \
+                len(set(ids)) != n or \
+                not all(type(f) is dict and f.keys() == known for f in features):
+            return None
+        times = _TIMES.validate_python([item.get("timestamp") for item in items])
+        given = [t is not None for t in times]
+        cols: list[list[Any]] = [ids, [received if t is None else _epoch(t) for t in times]]
+        for name, numeric in self.numeric:
+            values = [f[name] for f in features]
+            found = _list_numbers(values) if numeric else _list_labels(values)
+            if found is None:
+                return None
+            cols.append(found)
+        values = [item.get("prediction") for item in items]
+        found = _list_numbers(values) if self.layout.task == "regression" else \
+            _list_labels(values)
+        if found is None:
+            return None
+        cols.append(found)
+        values = [item.get("probabilities") for item in items]
+        if self.layout.task == "binary":
+            found = _list_numbers(values)
+            if found is None or any(v is not None and not 0.0 <= v <= 1.0 for v in found):
+                return None
+            cols.append(found)
+        elif any(v is not None for v in values):
+            return None  # class -> probability mappings: record by record
+        else:
+            cols += [[None] * n for _ in self.proba]
+        latency = _list_numbers([item.get("latency_ms") for item in items])
+        if latency is None or any(v is not None and v < 0 for v in latency):
+            return None
+        error = [item.get("error", False) for item in items]
+        client = [item.get("client_key") for item in items]
+        traceparent = [item.get("traceparent") for item in items]
+        trace_id = [item.get("trace_id") for item in items]
+        if not all(type(v) is bool for v in error) or \
+                not all(v is None or (type(v) is str and len(v) <= 200) for v in client) or \
+                not all(v is None or (type(v) is str and _TRACEPARENT.fullmatch(v))
+                        for v in traceparent) or \
+                not all(v is None or (type(v) is str and _TRACE_ID.fullmatch(v))
+                        for v in trace_id):
+            return None
+        cols += [latency, error, client,
+                 [a or b for a, b in zip(traceparent, trace_id, strict=True)]]
+        return self._finish(cols, given)
+
+    def _finish(self, cols: list[list[Any]], given: list[bool]) -> PreparedBatch:
+        """The prepared batch of stored columns (in ``names`` order); ``given``: whether
+        each record gave its time (its digest then covers ``_ts``)."""
+        keys, order = self.digest_order[True]
+        short, _ = self.digest_order[False]
+        at = keys.index("_ts")
+        digests = [_digest_of(keys, values) if has else
+                   _digest_of(short, values[:at] + values[at + 1:])
+                   for has, values in zip(given, zip(*[cols[i] for i in order], strict=True),
+                                          strict=True)]
+        schema = pa.schema([f for f in self.layout.schema() if f.name != "_seq"])
+        table = pa.table({name: pa.array(cols[i], type=schema.field(name).type)
+                          for i, name in enumerate(self.names)}, schema=schema)
+        return PreparedBatch(table, [str(i) for i in cols[0]], digests,
+                             [float(t) for t in cols[1]])
+
+    def _rows(self, items: Sequence[Any], received: float) -> PreparedBatch | None:
         rows: list[list[Any]] = []
         raw_times: list[Any] = []
         seen: set[str] = set()
@@ -460,17 +546,7 @@ class _Plain:
                 any(v is not None and not _TRACE_ID.fullmatch(v) for v in trace_id):
             return None
         cols += [client, [a or b for a, b in zip(traceparent, trace_id, strict=True)]]
-        keys, order = self.digest_order[True]
-        short, _ = self.digest_order[False]
-        at = keys.index("_ts")
-        digests = [_digest_of(keys, values) if has else
-                   _digest_of(short, values[:at] + values[at + 1:])
-                   for has, values in zip(given, zip(*[cols[i] for i in order], strict=True),
-                                          strict=True)]
-        schema = pa.schema([f for f in self.layout.schema() if f.name != "_seq"])
-        table = pa.table({name: pa.array(cols[i], type=schema.field(name).type)
-                          for i, name in enumerate(self.names)}, schema=schema)
-        return PreparedBatch(table, [str(i) for i in ids], digests, stamps)
+        return self._finish(cols, given)
 
     def _row(self, item: Any) -> list[Any] | None:
         """The stored values of one record in column order (``_ts`` filled in later), or
@@ -533,6 +609,35 @@ class _Plain:
             return None
         row += [latency, error, client, traceparent or trace_id]
         return row
+
+
+_NUMBER_TYPES = frozenset((float, int, type(None)))
+_LABEL_TYPES = frozenset((str, int, bool, float, type(None)))
+
+
+def _list_numbers(values: list[Any]) -> list[float | None] | None:
+    """JSON values of a numeric field as floats (``None``: not plainly finite numbers)."""
+    kinds = set(map(type, values))
+    if not kinds <= _NUMBER_TYPES:
+        return None
+    if int in kinds:
+        values = [float(v) if type(v) is int else v for v in values]
+    finite = values if type(None) not in kinds else [v for v in values if v is not None]
+    return values if all(map(math.isfinite, finite)) else None
+
+
+def _list_labels(values: list[Any]) -> list[str | None] | None:
+    """JSON values of a categorical field as labels (``None``: not plainly labels)."""
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        texts = values if type(None) not in kinds else [v for v in values if v is not None]
+        return values if max(map(len, texts), default=0) <= MAX_TEXT else None
+    if not kinds <= _LABEL_TYPES:
+        return None
+    if any((type(v) is float and not math.isfinite(v)) or
+           (type(v) is str and len(v) > MAX_TEXT) for v in values):
+        return None
+    return [category_label(v) for v in values]
 
 
 def _table_numbers(column: pa.ChunkedArray) -> list[float | None] | None:
