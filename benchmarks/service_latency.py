@@ -70,53 +70,66 @@ class _Connections:
         self.host, self.port, self.limit = host, int(port), limit
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.opened = 0
+        self.stale = 0  # kept-alive connections found closed (their request sent again)
         self.free = asyncio.Condition()
 
     async def post(self, path: str, body: bytes) -> int:
-        """POST ``body`` (JSON); the answer's status."""
-        conn = await self._take()
+        """POST ``body`` (JSON); the answer's status. A kept-alive connection the server
+        has closed meanwhile (uvicorn closes idle ones after 5 s) is replaced and the
+        request sent again on a new one, as HTTP clients do."""
         head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
-        reader, writer = conn
-        try:
-            writer.write(head.encode() + body)
-            status_line = await reader.readline()
-            status = int(status_line.split()[1])
-            length, close = 0, False
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.partition(b":")
-                name = name.strip().lower()
-                if name == b"content-length":
-                    length = int(value)
-                elif name == b"connection" and value.strip().lower() == b"close":
-                    close = True
-            if length:
-                await reader.readexactly(length)
-        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
-            writer.close()
-            self.opened -= 1
-            raise
-        if close:
-            writer.close()
-            self.opened -= 1
-        else:
-            self.idle.append(conn)
-        async with self.free:
-            self.free.notify()
-        return status
+        message = head.encode() + body
+        for attempt in range(2):
+            conn, reused = await self._take()
+            reader, writer = conn
+            try:
+                writer.write(message)
+                status_line = await reader.readline()
+                if not status_line and reused and attempt == 0:
+                    raise ConnectionResetError("closed while idle")
+                status = int(status_line.split()[1])
+                length, close = 0, False
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.partition(b":")
+                    name = name.strip().lower()
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"connection" and value.strip().lower() == b"close":
+                        close = True
+                if length:
+                    await reader.readexactly(length)
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+                writer.close()
+                self.opened -= 1
+                if reused and attempt == 0:
+                    self.stale += 1
+                    continue
+                raise
+            if close:
+                writer.close()
+                self.opened -= 1
+            else:
+                self.idle.append(conn)
+            async with self.free:
+                self.free.notify()
+            return status
+        raise ConnectionResetError("no answer")
 
-    async def _take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _take(self) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
+        """A connection (the most recently used idle one, else a new one) and whether it
+        was used before."""
         while not self.idle and self.opened >= self.limit:
             async with self.free:
                 await self.free.wait()
         if self.idle:
-            return self.idle.pop()
+            return self.idle.pop(), True
         self.opened += 1
         try:
-            return await asyncio.open_connection(self.host, self.port)
+            return await asyncio.open_connection(self.host, self.port), False
         except OSError:
             self.opened -= 1
             raise
@@ -166,7 +179,7 @@ async def _load(url: str, pool: sc.RecordPool, rate: float, count: int, tag: str
             "achieved_rate": count / elapsed, "latency": _quantiles(latency),
             "service_time": _quantiles(service),
             "sender_lateness_p99_ms": _quantiles(lateness)["p99_ms"],
-            "connections": connections.opened}
+            "connections": connections.opened, "stale_connections": connections.stale}
 
 
 def run_phase(url: str, pool: sc.RecordPool, rate: float, seconds: float, tag: str
