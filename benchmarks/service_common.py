@@ -277,6 +277,19 @@ class Server:
                 total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
 
+    def wait_quiet(self, timeout: float = 60.0, busy: float = 0.05) -> float:
+        """Wait until the server's processes use under ``busy`` of a CPU (the evaluator
+        child imports its libraries for some seconds after a start); the seconds waited."""
+        start = last = time.monotonic()
+        used = self.cpu_seconds()
+        calm = 0
+        while time.monotonic() - start < timeout and calm < 2:
+            time.sleep(0.5)
+            now, cpu = time.monotonic(), self.cpu_seconds()
+            calm = calm + 1 if cpu - used < busy * (now - last) else 0
+            last, used = now, cpu
+        return time.monotonic() - start
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)

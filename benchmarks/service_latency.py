@@ -18,7 +18,8 @@ latency, to a model whose windows never close during the run.
 
 Phases:
 
-- ``idle``: nothing else runs on the server.
+- ``idle``: nothing else runs on the server (the phase starts once the server's processes
+  are idle: its evaluator child takes some seconds of CPU to start).
 - ``evaluating``: another model holds ``--windows`` closed 10,000-row windows, stored
   beforehand with the evaluator off; the server is restarted with the evaluator on
   (``DRIFTWISE_EVALUATOR``, default ``process``), the phase starts once the first window
@@ -81,7 +82,7 @@ class _Connections:
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
         message = head.encode() + body
         for attempt in range(2):
-            conn, reused = await self._take()
+            conn, reused = await self._take(fresh=attempt > 0)
             reader, writer = conn
             try:
                 writer.write(message)
@@ -119,13 +120,14 @@ class _Connections:
             return status
         raise ConnectionResetError("no answer")
 
-    async def _take(self) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
-        """A connection (the most recently used idle one, else a new one) and whether it
-        was used before."""
+    async def _take(self, fresh: bool = False
+                    ) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bool]:
+        """A connection (the most recently used idle one, else, or when ``fresh``, a new
+        one) and whether it was used before."""
         while not self.idle and self.opened >= self.limit:
             async with self.free:
                 await self.free.wait()
-        if self.idle:
+        if self.idle and not fresh:
             return self.idle.pop(), True
         self.opened += 1
         try:
@@ -261,7 +263,9 @@ def main() -> None:
                 sc.setup_model(server.url, EVAL_MODEL, WINDOW, sc.reference_parquet())
             if "idle" in phases:
                 with sc.Server(data, db, evaluator=args.evaluator) as server:
+                    waited = server.wait_quiet()
                     out = run_phase(server.url, pool, args.rate, args.seconds, "idle")
+                    out["waited_for_quiet_s"] = waited
                     out.pop("wall")
                     result["idle"] = out
                     print(f"latency {args.backend} idle: p99 {out['latency']['p99_ms']:.1f} ms",

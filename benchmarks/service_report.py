@@ -127,7 +127,7 @@ def render(folder: Path) -> str:
         loads = sorted({str(d["machine"]["loadavg"][0]) for d in data.values()
                         if d and "machine" in d})
         lines.append("")
-        lines.append(f"Run on {machine['at']} with `benchmarks/run.sh` (results in "
+        lines.append(f"Run on {machine['at']} by `benchmarks/run.sh`'s service part (in "
                      f"`{folder}`): {machine['cpus']} CPUs, Python {machine['python']}, "
                      f"driftwise {machine['driftwise']}; 1-minute load average at the end "
                      f"of each run: {', '.join(loads)}.")
