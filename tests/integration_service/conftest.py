@@ -44,7 +44,9 @@ def _as_postgres(argv: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[dict[str, Any]]:
     """A PostgreSQL cluster of its own on a free loopback port (initdb + pg_ctl), stopped by
-    its postmaster's pid at the end of the session; skipped when the binaries are absent.
+    its postmaster's pid at the end of the session. The binaries are installed by
+    scripts/ensure-postgres.sh when missing; if they still are, the tests fail (a skip
+    would hide that the durability and two-server tests never ran).
 
     Its directory is made in the system's temporary directory, not under pytest's
     (private to root, and reset by any pytest session that starts meanwhile), so that the
@@ -52,9 +54,11 @@ def postgres() -> Iterator[dict[str, Any]]:
     """
     bin_dir = _pg_bin()
     if not (bin_dir / "initdb").exists():
-        pytest.skip(f"no PostgreSQL binaries in {bin_dir}")
+        pytest.fail(f"no PostgreSQL binaries in {bin_dir}: scripts/ensure-postgres.sh "
+                    "could not install them")
     if os.geteuid() == 0 and not shutil.which("runuser"):
-        pytest.skip("running as root without runuser to start PostgreSQL as postgres")
+        pytest.fail("running as root without runuser (util-linux) to start PostgreSQL as "
+                    "the postgres user")
     base = Path(tempfile.mkdtemp(prefix="driftwise-live-pg-"))
     data = base / "data"
     if os.geteuid() == 0:
