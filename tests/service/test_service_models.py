@@ -180,6 +180,41 @@ def test_a_model_registered_again_after_delete_has_its_new_layout(
     assert answer.json() == {"accepted": 3, "duplicates": 0, "refused": []}
 
 
+def test_records_checked_against_a_replaced_reference_are_checked_again(
+        service: TestClient) -> None:
+    """The ingest path keeps models in a cache; a new reference makes the store refuse a
+    batch validated against the old one, and the batch is validated again: records that
+    lack a feature the new reference has are refused, never stored under the old layout."""
+    register(service, reference=reference_table(300).drop(["a"]))
+    old = records(2, prefix="old")
+    for record in old:
+        del record["features"]["a"]
+    assert service.post("/v1/models/m/records/batch",
+                        json={"records": old}).json()["accepted"] == 2
+    uploaded = service.put("/v1/models/m/reference",
+                           content=parquet_bytes(reference_table(300)), headers=PARQUET)
+    assert uploaded.status_code == 201, uploaded.text
+    late = records(2, prefix="late")
+    for record in late:
+        del record["features"]["a"]
+    answer = service.post("/v1/models/m/records/batch", json={"records": late}).json()
+    assert answer["accepted"] == 0
+    assert {r["field"] for r in answer["refused"]} == {"features.a"}
+    single = service.post("/v1/models/m/records", json=late[0])
+    assert single.status_code == 422 and "features.a" in single.json()["detail"]
+    full = service.post("/v1/models/m/records", json=records(1, prefix="new")[0])
+    assert full.status_code == 201, full.text
+    assert service.get("/v1/models/m").json()["records"] == 3
+
+
+def test_records_for_a_deleted_model_are_refused_with_404(service: TestClient) -> None:
+    register(service)
+    assert service.post("/v1/models/m/records", json=records(1)[0]).status_code == 201
+    assert service.delete("/v1/models/m").status_code == 204
+    answer = service.post("/v1/models/m/records", json=records(1, prefix="x")[0])
+    assert answer.status_code == 404, answer.text
+
+
 @pytest.mark.parametrize(("method", "path", "body"), [
     ("get", "/v1/models/nope", None),
     ("put", "/v1/models/nope/config", {"config": {}}),

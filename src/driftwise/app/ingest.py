@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +15,7 @@ from sqlalchemy import Engine
 
 from driftwise.app.models import layout_of
 from driftwise.app.records import Refusal, prepare_batch, prepare_labels
-from driftwise.errors import SchemaError
+from driftwise.errors import ConflictError, SchemaError
 from driftwise.store import records, registry
 
 __all__ = ["IngestReport", "LabelReport", "TableRows", "ingest_labels", "ingest_records",
@@ -56,14 +58,30 @@ class LabelReport:
 
 
 def ingest_records(engine: Engine, name: str, items: Sequence[Any]) -> IngestReport:
-    """Validate and durably store records; returns once they are committed."""
-    model = registry.get_model(engine, name)
-    layout = layout_of(engine, model)
-    prepared = prepare_batch(layout, items)
-    report = IngestReport(duplicates=prepared.duplicates_in_body, refused=prepared.refused)
-    if prepared.ids:
-        outcome = records.ingest(engine, model.id, prepared.table, prepared.ids,
-                                 prepared.digests, prepared.timestamps)
+    """Validate and durably store records; returns once they are committed.
+
+    The model and its record layout come from a per-process cache: the store checks inside
+    the ingest transaction that the model is still the one the records were validated for
+    (same registration, same reference version) and refuses the batch otherwise, and then
+    the model is read again and the records validated again. So a one-record ingest costs
+    no lookup of its own, and never stores records against a replaced reference.
+    """
+    for _attempt in range(3):
+        model = _model(engine, name)
+        layout = layout_of(engine, model)
+        prepared = prepare_batch(layout, items)
+        if prepared.refused and _stale(engine, name, model):
+            continue  # refused against a replaced layout, perhaps: validate again
+        report = IngestReport(duplicates=prepared.duplicates_in_body, refused=prepared.refused)
+        if not prepared.ids:
+            return report
+        try:
+            outcome = records.ingest(engine, model.id, prepared.table, prepared.ids,
+                                     prepared.digests, prepared.timestamps,
+                                     expect=(model.created_at, model.reference_version))
+        except records.StaleModel:
+            _forget(engine, name)
+            continue
         report.accepted = outcome.accepted
         report.duplicates += outcome.duplicates
         if outcome.conflicts:
@@ -72,7 +90,50 @@ def ingest_records(engine: Engine, name: str, items: Sequence[Any]) -> IngestRep
                                        "already stored with a different payload")
                                for rid in outcome.conflicts]
             report.refused.sort(key=lambda r: r.index)
-    return report
+        return report
+    raise ConflictError(f"model {name!r} changed three times while these records were being "
+                        "stored (deleted, registered again or given a new reference): nothing "
+                        "was stored; send them again")
+
+
+# name -> model, per engine: read once, checked by the store at every ingest (see above).
+# Only models with a reference are kept (one without cannot take records, and the cached
+# row would hide the reference uploaded next); the dictionary is emptied past _MAX_MODELS.
+_MODELS: weakref.WeakKeyDictionary[Engine, dict[str, registry.ModelRow]] = \
+    weakref.WeakKeyDictionary()
+_MODELS_LOCK = threading.Lock()
+_MAX_MODELS = 10_000
+
+
+def _model(engine: Engine, name: str) -> registry.ModelRow:
+    with _MODELS_LOCK:
+        known = _MODELS.setdefault(engine, {})
+        model = known.get(name)
+    if model is None:
+        model = registry.get_model(engine, name)
+        if model.reference_version:
+            with _MODELS_LOCK:
+                if len(known) >= _MAX_MODELS:
+                    known.clear()
+                known[name] = model
+    return model
+
+
+def _stale(engine: Engine, name: str, model: registry.ModelRow) -> bool:
+    """Whether ``model`` is no longer the stored one (then it is forgotten). Asked before
+    refusing records: a refusal is not checked by the store, and may come from an old
+    layout."""
+    now = registry.get_model(engine, name)
+    if (now.id, now.created_at, now.reference_version) == \
+            (model.id, model.created_at, model.reference_version):
+        return False
+    _forget(engine, name)
+    return True
+
+
+def _forget(engine: Engine, name: str) -> None:
+    with _MODELS_LOCK:
+        _MODELS.get(engine, {}).pop(name, None)
 
 
 def _ids(items: Sequence[Any]) -> list[Any]:

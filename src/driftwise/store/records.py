@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from driftwise.store import schema as s
 from driftwise.store.db import reading, writing
 
-__all__ = ["IngestOutcome", "LabelOutcome", "ingest", "put_labels", "read_rows"]
+__all__ = ["IngestOutcome", "LabelOutcome", "StaleModel", "ingest", "put_labels", "read_rows"]
 
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
 _ROWS = 1000  # index rows per multi-row INSERT (5 parameters each: SQLite allows 32766)
@@ -41,6 +41,12 @@ class IngestOutcome:
     conflicts: list[str] = field(default_factory=list)
     seq_range: tuple[int, int] | None = None
     duplicate_ids: list[str] = field(default_factory=list)
+
+
+class StaleModel(Exception):
+    """The model a batch was validated for is no longer the stored one (deleted, registered
+    again, or given a new reference since): nothing of the batch was stored; validate it
+    against the model as it is now and send it again."""
 
 
 @dataclass
@@ -86,6 +92,7 @@ class _Job:
     ids: Sequence[str]
     digests: Sequence[str]
     timestamps: Sequence[float]
+    expect: tuple[float, int] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
     outcome: IngestOutcome | None = None
@@ -114,7 +121,8 @@ def _queue_of(engine: Engine) -> _Queue:
 
 
 def ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
-           digests: Sequence[str], timestamps: Sequence[float]) -> IngestOutcome:
+           digests: Sequence[str], timestamps: Sequence[float], *,
+           expect: tuple[float, int] | None = None) -> IngestOutcome:
     """Keep the records of ``table`` whose ids are new; returns once they are committed.
 
     An id already stored with the same digest is a retry (counted, not stored again); with a
@@ -127,8 +135,13 @@ def ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
     (one fsync, one blob) and answers each. Each caller gets the outcome of its own batch,
     as if the batches had been stored one after the other in the order they came: batches
     that share an id are never in one transaction.
+
+    ``expect``, the model's ``(created_at, reference_version)`` the batch was validated
+    against, is checked inside the transaction: when the stored model differs (or is gone)
+    nothing is stored and :class:`StaleModel` is raised. A caller may then validate with a
+    cached model and pay for no lookup of its own.
     """
-    job = _Job(model_id, table, ids, digests, timestamps)
+    job = _Job(model_id, table, ids, digests, timestamps, expect)
     queue = _queue_of(engine)
     with queue.lock:
         queue.jobs.append(job)
@@ -178,13 +191,18 @@ def _commit_group(engine: Engine, jobs: list[_Job]) -> None:
         part, seen = [first], set(first.ids)
         rest: list[_Job] = []
         for job in jobs[1:]:
-            same = job.model_id == first.model_id and job.table.schema == first.table.schema
+            same = (job.model_id == first.model_id and job.expect == first.expect
+                    and job.table.schema == first.table.schema)
             if same and not rest and seen.isdisjoint(job.ids):
                 part.append(job)
                 seen.update(job.ids)
             else:
                 rest.append(job)
-        _commit_part(engine, part)
+        try:
+            _commit_part(engine, part)
+        except Exception as exc:  # this part's callers get the error; the others go on
+            for job in part:
+                job.error = exc
         jobs = rest
 
 
@@ -192,13 +210,14 @@ def _commit_part(engine: Engine, part: list[_Job]) -> None:
     if len(part) == 1:
         job = part[0]
         job.outcome = _ingest_retrying(engine, job.model_id, job.table, job.ids, job.digests,
-                                       job.timestamps)
+                                       job.timestamps, job.expect)
         return
     table = pa.concat_tables([job.table for job in part])
     ids = [rid for job in part for rid in job.ids]
     digests = [d for job in part for d in job.digests]
     stamps = [t for job in part for t in job.timestamps]
-    outcome = _ingest_retrying(engine, part[0].model_id, table, ids, digests, stamps)
+    outcome = _ingest_retrying(engine, part[0].model_id, table, ids, digests, stamps,
+                               part[0].expect)
     duplicates, conflicts = set(outcome.duplicate_ids), set(outcome.conflicts)
     seq = outcome.seq_range[0] if outcome.seq_range else 0
     for job in part:
@@ -213,10 +232,11 @@ def _commit_part(engine: Engine, part: list[_Job]) -> None:
 
 
 def _ingest_retrying(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
-                     digests: Sequence[str], timestamps: Sequence[float]) -> IngestOutcome:
+                     digests: Sequence[str], timestamps: Sequence[float],
+                     expect: tuple[float, int] | None) -> IngestOutcome:
     for attempt in range(3):
         try:
-            return _ingest(engine, model_id, table, ids, digests, timestamps)
+            return _ingest(engine, model_id, table, ids, digests, timestamps, expect)
         except IntegrityError:
             # Another server stored one of these ids between our check and our insert:
             # run again, and that id is now a retry or a conflict like any other.
@@ -226,13 +246,18 @@ def _ingest_retrying(engine: Engine, model_id: int, table: pa.Table, ids: Sequen
 
 
 def _ingest(engine: Engine, model_id: int, table: pa.Table, ids: Sequence[str],
-            digests: Sequence[str], timestamps: Sequence[float]) -> IngestOutcome:
+            digests: Sequence[str], timestamps: Sequence[float],
+            expect: tuple[float, int] | None) -> IngestOutcome:
     outcome = IngestOutcome()
     with writing(engine) as conn:
         if conn.dialect.name == "postgresql":
             # Writers of one model queue here (as BEGIN IMMEDIATE queues them on SQLite), so
             # no other transaction stores one of these ids between the check and the insert.
-            _run(conn, _LOCK_MODEL, (model_id,))
+            found = _run(conn, _LOCK_MODEL, (model_id,))
+        else:
+            found = _run(conn, _MODEL_NOW, (model_id,))
+        if not found or (expect is not None and tuple(found[0]) != expect):
+            raise StaleModel(model_id)
         existing = _existing(conn, model_id, ids)
         keep = []
         for i, (rid, digest) in enumerate(zip(ids, digests, strict=True)):
@@ -285,7 +310,9 @@ def _insert_index(conn: Any, rows: Sequence[tuple[int, str, int, float, str]]) -
 # The ingest transaction's statements, sent straight to the driver: building and compiling
 # them through SQLAlchemy took longer than SQLite took to run them (a one-record ingest).
 _m, _b = s.models.c, s.batches.c
-_LOCK_MODEL = f"SELECT {_m.id.name} FROM {s.models.name} WHERE {_m.id.name} = ? FOR UPDATE"
+_MODEL_NOW = (f"SELECT {_m.created_at.name}, {_m.reference_version.name} FROM {s.models.name} "
+              f"WHERE {_m.id.name} = ?")
+_LOCK_MODEL = _MODEL_NOW + " FOR UPDATE"
 _BUMP = (f"UPDATE {s.models.name} SET {_m.next_seq.name} = {_m.next_seq.name} + ?, "
          f"{_m.max_ts.name} = CASE WHEN {_m.max_ts.name} IS NULL OR {_m.max_ts.name} < ? "
          f"THEN ? ELSE {_m.max_ts.name} END WHERE {_m.id.name} = ? "
