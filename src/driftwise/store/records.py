@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import io
 import json
 import threading
@@ -354,14 +355,18 @@ def put_labels(engine: Engine, model_id: int, labels: dict[str, str | float]) ->
     with writing(engine) as conn:
         windows: set[int] = set()
         known: set[str] = set()
+        unmarked: list[int] = []  # the seq of records with no window marked
+        r = s.records.c
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
-            for rid, window in conn.execute(select(s.records.c.record_id, s.records.c.window)
-                                            .where(s.records.c.model_id == model_id,
-                                                   s.records.c.record_id.in_(chunk))):
+            for rid, window, seq in conn.execute(select(r.record_id, r.window, r.seq).where(
+                    r.model_id == model_id, r.record_id.in_(chunk))):
                 known.add(rid)
                 if window is not None:
                     windows.add(window)
+                else:
+                    unmarked.append(seq)
+        windows.update(_row_windows(conn, model_id, unmarked))
         outcome.unknown = [rid for rid in ids if rid not in known]
         rows = [{"model_id": model_id, "record_id": rid, "value": json.dumps(labels[rid]),
                  "received_at": now} for rid in ids if rid in known]
@@ -426,8 +431,30 @@ def labels_of(conn: Any, model_id: int, *, seq: tuple[int, int] | None = None,
 
 def mark_window(conn: Any, model_id: int, window: int, *, seq: tuple[int, int] | None = None,
                 ts: tuple[float, float] | None = None) -> None:
-    """Record which window the rows fell in (so late labels find their window)."""
+    """Record which period window the rows fell in (so late labels find their window).
+
+    A row window (``seq``) needs no mark: its rows are those of its sequence range, which
+    the window row keeps (:func:`_row_windows` finds it from a record's ``seq``). Marking
+    its 10,000 index rows held the write lock for most of a window's commit."""
+    if seq is not None or ts is None:
+        return
     r = s.records.c
-    cond: Any = r.seq.between(seq[0], seq[1] - 1) if seq is not None else and_(
-        r.ts >= ts[0], r.ts < ts[1], r.window.is_(None))  # type: ignore[index]
-    conn.execute(update(s.records).where(r.model_id == model_id, cond).values(window=window))
+    conn.execute(update(s.records).where(r.model_id == model_id, r.ts >= ts[0], r.ts < ts[1],
+                                         r.window.is_(None)).values(window=window))
+
+
+def _row_windows(conn: Any, model_id: int, seqs: Sequence[int]) -> set[int]:
+    """The evaluated row windows whose sequence ranges hold some of ``seqs``."""
+    if not seqs:
+        return set()
+    w = s.windows.c
+    spans = sorted(conn.execute(select(w.seq_lo, w.seq_hi, w.seq).where(
+        w.model_id == model_id, w.seq_lo.is_not(None), w.seq_lo <= max(seqs),
+        w.seq_hi > min(seqs))).all())
+    starts = [lo for lo, _hi, _n in spans]
+    found = set()
+    for seq in seqs:
+        at = bisect.bisect_right(starts, seq) - 1
+        if at >= 0 and seq < spans[at][1]:
+            found.add(spans[at][2])
+    return found
