@@ -647,9 +647,10 @@ def _table_numbers(column: pa.ChunkedArray) -> list[float | None] | None:
         return [None if v is None else float(v) for v in column.to_pylist()]
     if kind not in (pa.float64(), pa.float32()):
         return None
+    if column.null_count < len(column) and \
+            not pc.all(pc.is_finite(column), skip_nulls=True).as_py():
+        return None  # NaN or an infinity somewhere: the general path names the record
     values: list[float | None] = column.to_pylist()
-    if not all(v is None or math.isfinite(v) for v in values):
-        return None
     return values
 
 
