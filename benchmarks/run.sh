@@ -77,6 +77,9 @@ if [ "${BENCH_SERVICE:-1}" != 0 ]; then
             "$VENV_PY" "benchmarks/service_$bench.py" --backend "$backend" \
                 >"$service_out/$bench-$backend.json" || status=$?
         done
+        echo "bench: service ingest on $backend, 2 workers"
+        "$VENV_PY" benchmarks/service_ingest.py --backend "$backend" --workers 2 \
+            >"$service_out/ingest2-$backend.json" || status=$?
     done
     "$VENV_PY" benchmarks/service_report.py "$service_out" || status=$?
 fi

@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/service_report.py RESULTS_DIR [--no-readme]
 
-``RESULTS_DIR`` holds ``{ingest,latency,window}-{sqlite,postgresql}.json`` (what
+``RESULTS_DIR`` holds ``{ingest,ingest2,latency,window}-{sqlite,postgresql}.json``
+(``ingest2``: the ingest benchmark with two uvicorn workers; what
 ``benchmarks/run.sh`` writes); the table is printed and written between
 ``<!-- service:start -->`` and ``<!-- service:end -->`` in ``benchmarks/README.md``.
 """
@@ -42,6 +43,10 @@ ROWS: list[tuple[str, str, str, tuple[str, ...], str, float, str]] = [
      ("json", "records_per_s_median"), "records/s", 50_000, "min"),
     ("Batch ingest, Arrow IPC body", "ingest", ">= 50,000 records/s",
      ("arrow", "records_per_s_median"), "records/s", 50_000, "min"),
+    ("Batch ingest, JSON body, 2 workers (`DRIFTWISE_WORKERS=2`)", "ingest2",
+     ">= 50,000 records/s", ("json", "records_per_s_median"), "records/s", 50_000, "min"),
+    ("Batch ingest, Arrow IPC body, 2 workers", "ingest2", ">= 50,000 records/s",
+     ("arrow", "records_per_s_median"), "records/s", 50_000, "min"),
     ("Single-record ingest p99 at 200 req/s", "latency", "<= 20 ms",
      ("idle", "latency", "p99_ms"), "ms", 20.0, "max"),
     ("Single-record ingest p99 at 200 req/s, windows being evaluated", "latency",
@@ -70,7 +75,7 @@ def _verdict(value: float | None, target: float, kind: str) -> str:
 
 
 def render(folder: Path) -> str:
-    data = {(b, k): _load(folder, b, k) for b in ("ingest", "latency", "window")
+    data = {(b, k): _load(folder, b, k) for b in ("ingest", "ingest2", "latency", "window")
             for k in BACKENDS}
     lines = ["| target | limit | SQLite | PostgreSQL | SQLite vs limit | PostgreSQL vs limit |",
              "|---|---|---:|---:|---|---|"]
