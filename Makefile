@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint unit browser-deps db-deps bench clean
+.PHONY: setup demo test lint unit browser-deps db-deps prom-deps bench clean
 
 $(STAMP): pyproject.toml setup.py src/driftwise/stream/_adwin.c src/driftwise/stats/_ks_ties.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,10 +30,15 @@ browser-deps:
 db-deps:
 	@bash scripts/ensure-postgres.sh > /dev/null
 
+# Prometheus and Alertmanager for the integration tests (Debian's packages when missing);
+# the tests start and stop their own servers.
+prom-deps:
+	@bash scripts/ensure-prometheus.sh
+
 unit: setup
 	$(BIN)/python -m pytest -n auto
 
-test: setup lint browser-deps db-deps unit
+test: setup lint browser-deps db-deps prom-deps unit
 
 bench: setup
 	bash benchmarks/run.sh

@@ -108,6 +108,10 @@ def window_table(cfg: MonitorConfig, rows: pa.Table, labels: dict[str, Any]) -> 
     return pa.table(columns)
 
 
+#: Upper bounds (seconds) of the model-server latency histogram (Prometheus' defaults).
+LATENCY_BOUNDS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
 def ops_metrics(rows: pa.Table) -> dict[str, Any]:
     """Operational health of a window from what the model server reported."""
     out: dict[str, Any] = {"ops.rows": rows.num_rows}
@@ -123,6 +127,14 @@ def ops_metrics(rows: pa.Table) -> dict[str, Any]:
     for q in (50, 90, 99):
         out[f"ops.latency_ms.p{q}"] = float(np.percentile(latency, q)) if latency.size \
             else None
+    # The window's share of the model-server latency histogram of /metrics: counts at or
+    # under each bound (seconds), the count and the sum; summed over windows there.
+    seconds = latency / 1000.0
+    for bound in LATENCY_BOUNDS_S:
+        out[f"ops.latency_seconds.bucket.{bound:g}"] = int(np.count_nonzero(seconds <= bound))
+    out["ops.latency_seconds.count"] = int(seconds.size)
+    out["ops.latency_seconds.sum"] = float(seconds.sum())
+    out["ops.errors"] = int(pc.sum(pc.cast(rows["_error"], pa.int64())).as_py() or 0)
     proba = [n for n in rows.column_names if n == "_p" or n.startswith("_p.")]
     if proba:
         matrix = np.column_stack([rows[n].to_numpy(zero_copy_only=False).astype(float)

@@ -13,13 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic_core import from_json
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from driftwise._version import __version__
-from driftwise.app import ingest, models
+from driftwise.app import ingest, models, prometheus
 from driftwise.app.records import error_field
 from driftwise.config.settings import ServiceSettings
 from driftwise.errors import (
@@ -152,6 +152,20 @@ def create_app(settings: ServiceSettings, engine: Engine,
         ok, why = ready(engine)
         return JSONResponse({"status": "ready"} if ok else {"detail": why},
                             status_code=200 if ok else 503)
+
+    # -- Prometheus --------------------------------------------------------------------
+    scrape = Depends(authority.scope("metrics"))
+
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                              "description": "Prometheus text format 0.0.4"},
+                        **ERRORS})
+    async def metrics(key: ApiKey | None = scrape) -> Response:
+        """Every model's newest window and totals, for Prometheus (docs/alerts.md). A key
+        needs the ``metrics`` (or ``read``) scope; one limited to some models sees those."""
+        only = None if key is None else key.models
+        body, media = await run_in_threadpool(prometheus.render, engine, only)
+        return Response(body, media_type=media)
 
     # -- models ----------------------------------------------------------------------
     @app.post("/v1/models", status_code=201, response_model=sc.ModelOut, tags=["models"],

@@ -24,7 +24,9 @@ from driftwise.store.db import reading, writing
 __all__ = ["SCOPES", "ApiKey", "create_key", "find_key", "has_keys", "list_keys",
            "revoke_key"]
 
-SCOPES = ("ingest", "read", "admin")
+SCOPES = ("ingest", "read", "metrics", "admin")
+# What each scope also grants: admin everything, read the metrics exposition too.
+_IMPLIES = {"admin": frozenset(SCOPES), "read": frozenset({"read", "metrics"})}
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,9 @@ class ApiKey:
     revoked_at: float | None
 
     def allows(self, scope: str, model: str | None) -> bool:
-        """Whether the key may act in ``scope`` (admin implies all) on ``model``."""
-        if scope not in self.scopes and "admin" not in self.scopes:
+        """Whether the key may act in ``scope`` (admin implies all, read implies metrics)
+        on ``model``."""
+        if not any(scope == s or scope in _IMPLIES.get(s, ()) for s in self.scopes):
             return False
         return model is None or self.models is None or model in self.models
 
