@@ -297,8 +297,8 @@ def _store() -> Any:
 def keys_create(name: Annotated[str, typer.Argument(help="What the key is for.",
                                                     show_default=False)],
                 scope: Annotated[list[str], typer.Option(
-                    "--scope", help="ingest, read, metrics (a Prometheus scrape) or admin "
-                             "(repeat for several).")],
+                    "--scope", help="ingest, read, metrics (a Prometheus scrape), alerts "
+                             "(acknowledge, silence, resolve) or admin (repeat for several).")],
                 model: Annotated[list[str] | None, typer.Option(
                     "--model", help="Limit the key to this model (repeat); default: all.")]
                 = None) -> None:

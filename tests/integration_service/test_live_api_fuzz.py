@@ -57,15 +57,21 @@ def _binary(_ctx: Any, value: Any) -> bytes:
     return str(value).encode()
 
 
+# An alert rule that opens an alert at the first window, for the alert routes.
+ALWAYS = {"name": "rows", "metric": "ops.rows", "condition": ">= 1", "severity": "warning"}
+
+
 def _populated_app(data_dir: Path) -> Any:
     """The service (no evaluator) over a store holding model ``m``: a reference, 1,200
-    records, one evaluated window (evaluated here, by one pass of the evaluator)."""
+    records, one evaluated window (evaluated here, by one pass of the evaluator) and the
+    alert it opened."""
     app = build_app(ServiceSettings(data_dir=data_dir, evaluator="off", database_url=None,
                                     api_key=None))
     with TestClient(app) as client:
         r = client.post("/v1/models", json={"name": "m", "task": "binary",
                                             "columns": MODEL_COLUMNS,
-                                            "config": {"windows": {"rows": 1000}}})
+                                            "config": {"windows": {"rows": 1000},
+                                                       "alerts": [ALWAYS]}})
         assert r.status_code == 201, r.text
         r = client.put("/v1/models/m/reference", content=_parquet(reference(n=1500)),
                        headers={"content-type": PARQUET})
@@ -115,6 +121,15 @@ def _explicit(operation: Any) -> list[Any]:
             {"path_parameters": {"name": "m", "window": 0}}],
         "GET /v1/models/{name}/results": [
             {"path_parameters": m, "query": {"prefix": "drift.", "revisions": "true"}}],
+        "GET /v1/models/{name}/alerts/{alert_id}": [
+            {"path_parameters": {"name": "m", "alert_id": 1}}],
+        "POST /v1/models/{name}/alerts/{alert_id}/acknowledge": [
+            {"path_parameters": {"name": "m", "alert_id": 1}, "body": {"by": "fuzz"}}],
+        "POST /v1/models/{name}/alerts/{alert_id}/silence": [
+            {"path_parameters": {"name": "m", "alert_id": 1},
+             "body": {"by": "fuzz", "for_s": 60}}],
+        "POST /v1/models/{name}/alerts/{alert_id}/resolve": [
+            {"path_parameters": {"name": "m", "alert_id": 1}, "body": {"by": "fuzz"}}],
     }
     return [operation.Case(**kwargs) for kwargs in bodies.get(operation.label, [])]
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine
 
+from driftwise.app.alerting import lifecycle_rules, window_transition
 from driftwise.app.models import fitted_monitor
 from driftwise.config.monitor import MonitorConfig, parse_monitor_config
 from driftwise.errors import DriftwiseError
@@ -242,8 +243,10 @@ class Evaluator:
             "config_version": config_version, "reference_version": reference_version,
             "next_seq": seq_range[1] if seq_range else cursor.next_seq,
             "next_start": time_range[1] if time_range else cursor.next_start}
+        alerting = window_transition(lifecycle_rules(cfg), record.seq,
+                                     record.evaluated_at, metrics) if cfg.alerts else None
         if not ev.commit_window(self.engine, self.owner, cursor, record, metrics,
-                                next_values, labels):
+                                next_values, labels, alerting=alerting):
             return None
         log.info("model %s: window %d (%s) %s", name, record.seq, label, status)
         return ev.Cursor(cursor.model_id, cursor.next_window + 1, next_values["next_seq"],

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
 from driftwise._version import __version__
+from driftwise.app.alerting import lifecycle_rules
 from driftwise.app.records import RecordLayout
 from driftwise.config.monitor import MonitorConfig, parse_monitor_config
 from driftwise.data import read_path
@@ -52,7 +53,9 @@ def config_mapping(name: str, task: str | None, columns: Mapping[str, Any] | Non
 
 
 def _validated(mapping: Mapping[str, Any]) -> MonitorConfig:
-    return parse_monitor_config(mapping, "config")
+    cfg = parse_monitor_config(mapping, "config")
+    lifecycle_rules(cfg)  # an alert whose clear condition overlaps its firing one: 422
+    return cfg
 
 
 def register_model(engine: Engine, name: str, task: str | None,

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from driftwise import __version__
 from driftwise.app.evaluation import LATENCY_BOUNDS_S
 from driftwise.monitor.metric_names import entries
+from driftwise.store.alerts import open_counts
 from driftwise.store.exposition import ModelFigures, figures
 
 __all__ = ["DURATION_BOUNDS_S", "render"]
@@ -112,12 +113,14 @@ def render(engine: Engine, only: Collection[str] | None = None) -> tuple[bytes, 
 
     models = [f for f in figures(engine, DURATION_BOUNDS_S, (_LATENCY_PREFIX, _ERRORS))
               if only is None or f.name in only]
+    opened = open_counts(engine)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(list(_families(models))))
+    registry.register(_Collector(list(_families(models, opened))))
     return generate_latest(registry), CONTENT_TYPE_PLAIN_0_0_4
 
 
-def _families(models: list[ModelFigures]) -> Iterable[_Family]:
+def _families(models: list[ModelFigures], opened: Mapping[str, Mapping[str, int]]
+              ) -> Iterable[_Family]:
     info = _Family("build_info", "gauge", "driftwise's version (always 1).")
     info.add({"version": __version__}, 1)
     count = _Family("models", "gauge", "Registered models.")
@@ -146,6 +149,9 @@ def _families(models: list[ModelFigures]) -> Iterable[_Family]:
     window = _Family("last_window", "gauge", "Number of the newest evaluated window.")
     alerts = _Family("alerts_firing", "gauge",
                      "Alert rules firing in the newest window, by severity.")
+    open_alerts = _Family("alerts_open", "gauge",
+                          "Open alerts (the lifecycle's: opened, not yet resolved), by "
+                          "severity.")
     per_feature = {suffix: _Family(suffix, "gauge", doc) for suffix, doc, _s, _f in _FEATURE}
     per_model = {suffix: _Family(suffix, "gauge", doc) for suffix, doc, _m in _MODEL}
     prediction = _Family("prediction_drift", "gauge",
@@ -181,6 +187,9 @@ def _families(models: list[ModelFigures]) -> Iterable[_Family]:
                     LATENCY_BOUNDS_S],
                    int(lat.get(f"{_LATENCY_PREFIX}count", 0)),
                    lat.get(f"{_LATENCY_PREFIX}sum", 0.0))
+        for severity in SEVERITIES:
+            open_alerts.add({**who, "severity": severity},
+                            opened.get(f.name, {}).get(severity, 0))
         if f.latest_window is None:
             continue
         metrics = f.latest
@@ -213,7 +222,7 @@ def _families(models: list[ModelFigures]) -> Iterable[_Family]:
             confidence.add({**who, "quantile": quantile}, metrics.get(metric))
 
     yield from counters.values()
-    yield from (duration, latency, last, window, alerts)
+    yield from (duration, latency, last, window, alerts, open_alerts)
     yield from per_model.values()
     yield from per_feature.values()
     yield from (prediction, realized, realized_low, realized_high, estimated, stream_value,

@@ -260,12 +260,24 @@ class AlertRule(_NamedByMetric):
     condition: str
     severity: Literal[SEVERITIES] = "warning"  # type: ignore[valid-type]
     for_windows: PositiveInt = Field(1, alias="for")
-
+    # The alert's lifecycle in the service (driftwise.act.lifecycle; docs/alerts.md): the
+    # looser condition that resolves it (default: the condition's negation), for how many
+    # windows in a row, and how long after it resolved a new firing reopens it.
+    clear: str | None = None
+    clear_for: PositiveInt = 1
+    cooldown_s: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
 
     @field_validator("condition", mode="after")
     @classmethod
     def _readable(cls, value: str) -> str:
         parse_condition(value)
+        return value
+
+    @field_validator("clear", mode="after")
+    @classmethod
+    def _readable_clear(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_condition(value)
         return value
 
     @property

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from driftwise._version import __version__
-from driftwise.app import ingest, models, prometheus
+from driftwise.app import alerting, ingest, models, prometheus
 from driftwise.app.records import error_field
 from driftwise.config.settings import ServiceSettings
 from driftwise.errors import (
@@ -32,6 +33,7 @@ from driftwise.service import schemas as sc
 from driftwise.service.auth import Authority
 from driftwise.service.limits import BodyLimit
 from driftwise.service.tracing import Tracing
+from driftwise.store import alerts as alerting_store
 from driftwise.store import evaluation as ev
 from driftwise.store import ready, registry
 from driftwise.store.keys import ApiKey
@@ -333,6 +335,83 @@ def create_app(settings: ServiceSettings, engine: Engine,
         points = ev.results(engine, model.id, windows=chosen, metrics=metric, prefix=prefix,
                             all_revisions=revisions)
         return {"model": name, "results": points}
+
+    # -- alerts ----------------------------------------------------------------------
+    respond = Depends(authority.scope("alerts"))
+    see = Depends(authority.scope("read"))
+
+    def _alert_out(row: Any) -> dict[str, Any]:
+        return {"model": row.model, "alert_id": row.alert_id, "rule": row.rule,
+                "severity": row.severity, "state": row.state, "opened_at": row.opened_at,
+                "updated_at": row.updated_at, "alert": row.body}
+
+    @app.get("/v1/alerts", response_model=list[sc.AlertOut], tags=["alerts"],
+             responses=ERRORS)
+    def list_all_alerts(key: ApiKey | None = see,
+                        state: Literal["open", "resolved"] | None = None,
+                        severity: Literal["warning", "critical"] | None = None,
+                        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+                        offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> (
+            list[dict[str, Any]]):
+        """Alerts of every model (those of its models, for a key limited to some), newest
+        first."""
+        rows = alerting_store.list_alerts(engine, state=state, severity=severity,
+                                          limit=limit, offset=offset)
+        allowed = None if key is None else key.models
+        return [_alert_out(r) for r in rows if allowed is None or r.model in allowed]
+
+    @app.get("/v1/models/{name}/alerts", response_model=list[sc.AlertOut], tags=["alerts"],
+             responses=ERRORS, dependencies=[read])
+    def list_model_alerts(name: str, state: Literal["open", "resolved"] | None = None,
+                          severity: Literal["warning", "critical"] | None = None,
+                          limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+                          offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> (
+            list[dict[str, Any]]):
+        """The model's alerts, newest first."""
+        model = registry.get_model(engine, name)
+        return [_alert_out(r) for r in alerting_store.list_alerts(
+            engine, model_id=model.id, state=state, severity=severity, limit=limit,
+            offset=offset)]
+
+    @app.get("/v1/models/{name}/alerts/{alert_id}", response_model=sc.AlertDetail,
+             tags=["alerts"], responses=ERRORS, dependencies=[read])
+    def get_alert(name: str, alert_id: Annotated[int, Path(ge=1, le=MAX_INT)]
+                  ) -> dict[str, Any]:
+        """One alert and its incident trail."""
+        model = registry.get_model(engine, name)
+        row = alerting_store.alert(engine, model.id, alert_id)
+        if row is None:
+            raise NotFoundError(f"model {name!r} has no alert {alert_id}")
+        return {**_alert_out(row), "events": alerting_store.events(engine, model.id,
+                                                                   alert_id)}
+
+    def _action(action: str) -> Any:
+        def handler(name: str, alert_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+                    body: sc.AlertActionIn) -> dict[str, Any]:
+            model = registry.get_model(engine, name)
+            until = body.until
+            if action == "silence":
+                if (until is None) == (body.for_s is None):
+                    raise HTTPException(422, "silence: send `until` (Unix time) or `for_s` "
+                                        "(seconds), one of them")
+                if body.for_s is not None:
+                    until = time.time() + body.for_s
+            elif until is not None or body.for_s is not None:
+                raise HTTPException(422, f"{action}: `until` and `for_s` are for a silence")
+            row = alerting.act(engine, model.id, alert_id, action, body.by, until)
+            return {**_alert_out(row), "events": alerting_store.events(engine, model.id,
+                                                                       alert_id)}
+        handler.__doc__ = {"acknowledge": "Take ownership: the alert stops notifying until "
+                                          "it closes.",
+                           "silence": "Stop the alert notifying until a time.",
+                           "resolve": "Close the alert by hand, whatever its metric says."
+                           }[action]
+        return handler
+
+    for action in ("acknowledge", "silence", "resolve"):
+        app.post(f"/v1/models/{{name}}/alerts/{{alert_id}}/{action}",
+                 response_model=sc.AlertDetail, tags=["alerts"], responses=ERRORS,
+                 dependencies=[respond], name=f"alert_{action}")(_action(action))
 
     _document_bodies(app)
     return BodyLimit(app, settings.max_body_bytes)

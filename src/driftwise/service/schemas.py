@@ -141,3 +141,33 @@ class ErrorOut(BaseModel):
 
     detail: str | list[Any]
     field: str | None = None
+
+
+class AlertOut(BaseModel):
+    """One alert: an incident of one rule (its lifecycle facts in ``alert``)."""
+
+    model: str
+    alert_id: int
+    rule: str
+    severity: str
+    state: str  # open | resolved
+    opened_at: float
+    updated_at: float
+    alert: dict[str, Any]
+
+
+class AlertDetail(AlertOut):
+    """An alert with its incident trail (every event, oldest first)."""
+
+    events: list[dict[str, Any]]
+
+
+class AlertActionIn(BaseModel):
+    """Who acts on an alert; for a silence, until when (``until``, Unix time) or for how
+    long (``for_s``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: Annotated[str, Field(min_length=1, max_length=200)]
+    until: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    for_s: Annotated[float, Field(gt=0, le=366 * 86_400, allow_inf_nan=False)] | None = None

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, or_, select, update
 
 from driftwise.store import schema as s
+from driftwise.store.alerts import Transition, advance
 from driftwise.store.db import reading, writing
 from driftwise.store.records import labels_of, mark_window
 
@@ -131,13 +132,15 @@ def _metric_rows(model_id: int, window: int, revision: int,
 
 def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowRecord,
                   metrics: Mapping[str, Any], next_cursor: Mapping[str, Any],
-                  labels_seen: Mapping[str, Any] | None = None) -> bool:
+                  labels_seen: Mapping[str, Any] | None = None,
+                  alerting: Transition | None = None) -> bool:
     """Store one evaluated window and advance the cursor, if ``owner`` still holds the
     lease at ``cursor``'s position (``False``: another server did it; nothing stored).
 
     ``labels_seen``: the labels the evaluation read. Labels stored since then found no
     window to mark for a recomputation (it was not stored yet), so the window is stored
-    marked when its labels differ from those.
+    marked when its labels differ from those. ``alerting``: the window's step of the alert
+    lifecycle, run on the stored state in this same transaction.
     """
     c = s.cursors.c
     with writing(engine) as conn:
@@ -167,6 +170,8 @@ def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowReco
         values = dict(next_cursor)
         values["state"] = json.dumps(values.get("state", {}))
         conn.execute(update(s.cursors).where(c.model_id == cursor.model_id).values(**values))
+        if alerting is not None:
+            advance(conn, cursor.model_id, alerting)
     return True
 
 

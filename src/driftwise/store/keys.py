@@ -24,9 +24,11 @@ from driftwise.store.db import reading, writing
 __all__ = ["SCOPES", "ApiKey", "create_key", "find_key", "has_keys", "list_keys",
            "revoke_key"]
 
-SCOPES = ("ingest", "read", "metrics", "admin")
-# What each scope also grants: admin everything, read the metrics exposition too.
-_IMPLIES = {"admin": frozenset(SCOPES), "read": frozenset({"read", "metrics"})}
+SCOPES = ("ingest", "read", "metrics", "alerts", "admin")
+# What each scope also grants: admin everything, read the metrics exposition too; alerts
+# (acknowledge, silence, resolve) reading too.
+_IMPLIES = {"admin": frozenset(SCOPES), "read": frozenset({"read", "metrics"}),
+            "alerts": frozenset({"alerts", "read", "metrics"})}
 
 
 @dataclass(frozen=True)

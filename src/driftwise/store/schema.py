@@ -118,6 +118,9 @@ cursors = Table(
     Column("state", Text, nullable=False, default="{}"),
     Column("lease_owner", String(64)),
     Column("lease_until", Float, nullable=False, default=0.0),
+    # The alert lifecycle's state (driftwise.act.lifecycle.AlertState as JSON), advanced
+    # in the transaction that stores each window and by the human actions.
+    Column("alerting", Text, nullable=False, default="{}", server_default="{}"),
 )
 
 windows = Table(
@@ -162,4 +165,32 @@ api_keys = Table(
     Column("models", Text),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
+)
+
+# One row per alert (an incident of one rule): its lifecycle facts as JSON (``body``: the
+# Alert's to_dict), and the columns it is looked up by.
+alerts = Table(
+    "alerts", metadata, _model_fk(),
+    Column("alert_id", Integer, primary_key=True),
+    Column("rule", String(200), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),  # open | resolved
+    Column("opened_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_alerts_state", "state", "severity"),
+)
+
+# Everything that happened to an alert, in order: the incident trail.
+alert_events = Table(
+    "alert_events", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("alert_id", Integer, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("window", Integer, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("notify", Boolean, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_alert_events_alert", "model_id", "alert_id", "id"),
 )
