@@ -6,7 +6,7 @@ to one SIGKILLed half-way through a window and restarted. Every window must come
 identical in all three: every metric (the CUSUM's alarms over ``drift.dataset.share``
 included), the alert evidence of a ``for: 2`` rule (its streak must survive the restart to
 fire on the second drifted window), and, read from the store, the persisted state of the
-stream detector and the alert streaks.
+stream detector and the alert streaks, and the alert the lifecycle opened with its trail.
 """
 
 from __future__ import annotations
@@ -58,6 +58,16 @@ def _collect(client: Client) -> list[dict[str, Any]]:
     return out
 
 
+def _alerts(client: Client) -> list[Any]:
+    """The alerts and their trails, without their times (which differ between runs)."""
+    out = []
+    for a in client.request("GET", "/v1/models/m/alerts"):
+        detail = client.request("GET", f"/v1/models/m/alerts/{a['alert_id']}")
+        out.append((a["alert_id"], a["rule"], a["state"], detail["alert"]["opened_window"],
+                    [(e["kind"], e["window"]) for e in detail["events"]]))
+    return out
+
+
 def _cursor_state(data_dir: Path) -> dict[str, Any]:
     with sqlite3.connect(data_dir / "driftwise.db") as conn:
         (state,) = conn.execute("SELECT state FROM cursors").fetchone()
@@ -80,7 +90,12 @@ def test_restart_between_and_within_windows_changes_no_result(servers: Any,
         register(client, "m", CONFIG)
         _send(client, range(WINDOWS))
         uninterrupted = _collect(client)
+        alerts_a = _alerts(client)
     a.sigterm()
+    # One alert, opened on the second drifted window and firing on to the last.
+    assert alerts_a == [(1, "drift twice", "open", DRIFT_FROM + 1,
+                         [("opened", DRIFT_FROM + 1)] + [("still_firing", w) for w in
+                                                         range(DRIFT_FROM + 2, WINDOWS)])]
 
     # The run is worth comparing: the drift, the stream alarms and the streak all happen.
     metrics = [w["metrics"] for w in uninterrupted]
@@ -105,6 +120,7 @@ def test_restart_between_and_within_windows_changes_no_result(servers: Any,
     with b.client() as client:
         _send(client, range(DRIFT_FROM + 1, WINDOWS))
         restarted = _collect(client)
+        alerts_b = _alerts(client)
     b.sigterm()
 
     # C: SIGKILL with half of a window stored, restart, the rest.
@@ -122,6 +138,7 @@ def test_restart_between_and_within_windows_changes_no_result(servers: Any,
         assert client.log_batch("m", half[WINDOW // 2:])["accepted"] == WINDOW - WINDOW // 2
         _send(client, range(DRIFT_FROM + 2, WINDOWS))
         killed = _collect(client)
+        alerts_c = _alerts(client)
     c.sigterm()
 
     for name, run in (("SIGTERM", restarted), ("SIGKILL", killed)):
@@ -131,3 +148,4 @@ def test_restart_between_and_within_windows_changes_no_result(servers: Any,
             assert got == expected, f"{name}: window {w}"
     assert _cursor_state(b_dir) == state_a
     assert _cursor_state(c_dir) == state_a
+    assert alerts_b == alerts_a and alerts_c == alerts_a
