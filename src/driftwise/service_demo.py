@@ -71,8 +71,11 @@ def _model_and_data() -> tuple[Any, pa.Table, dict[str, pa.Table], str]:
         return pa.table(cols)
 
     later = np.random.default_rng(1).permutation(np.flatnonzero(period >= 4))  # May 1997 on
-    phases = {"clean": frame(clean_rows[:4 * WINDOW]),
-              "drifting": frame(later[:4 * WINDOW])}
+    # Four windows of each; the shipped sample (every 4th row) has fewer clean rows than
+    # 4 x WINDOW, so its windows are smaller.
+    size = min(WINDOW, len(clean_rows) // 4)
+    phases = {"clean": frame(clean_rows[:4 * size]),
+              "drifting": frame(later[:4 * size])}
     return model, frame(ref_rows).drop_columns(["day"]), phases, source
 
 
@@ -131,8 +134,13 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
-def _summary(client: Any, phases: list[tuple[str, int]]) -> Table:
-    table = Table(title=f"Windows of {MODEL} ({WINDOW} records each), evaluated by the service")
+def _window_of(phases: dict[str, pa.Table]) -> int:
+    """The demo's window size: a quarter of the clean phase."""
+    return int(phases["clean"].num_rows) // 4
+
+
+def _summary(client: Any, phases: list[tuple[str, int]], window: int) -> Table:
+    table = Table(title=f"Windows of {MODEL} ({window} records each), evaluated by the service")
     for header in ("window", "traffic", "status", "dataset drift", "drifted columns (effect)",
                    "est. accuracy", "mean confidence", "p99 latency ms"):
         table.add_column(header)
@@ -185,8 +193,9 @@ def run_service_demo(console: Console, *, port: int = 0, data_dir: Path | None =
                 raise RuntimeError(f"the demo service did not start: {err[-2000:]}"
                                    ) from None
             _replay(console, client, model, reference, phases)
-            console.print(_summary(client, [("clean", 4 * WINDOW), ("drifting", 4 * WINDOW),
-                                            ("attack", WINDOW)]))
+            window = _window_of(phases)
+            console.print(_summary(client, [("clean", 4 * window), ("drifting", 4 * window),
+                                            ("attack", window)], window))
             console.print(
                 "Expected: clean windows without drift; drifting windows flag vicprice, "
                 "vicdemand and transfer (the imputed Victorian data end in May 1997); the "
@@ -211,7 +220,7 @@ def _replay(console: Console, client: Any, model: Any, reference: pa.Table,
     client.register_model(MODEL, task="binary", columns={
         "features": FEATURES, "probabilities": "p_up", "prediction": None,
         "target": "label"}, config={"model": {"positive_class": "UP"},
-                                     "windows": {"rows": WINDOW}})
+                                     "windows": {"rows": _window_of(phases)}})
     ref = client.upload_reference(MODEL, reference)
     console.print(f"Registered {MODEL}; reference version {ref['version']}, "
                   f"{ref['rows']:,} rows (fitted once, stored)")
@@ -222,8 +231,11 @@ def _replay(console: Console, client: Any, model: Any, reference: pa.Table,
             client.log_batch(MODEL, records[start:start + 250])
         sent += len(records)
         console.print(f"Replayed {len(records):,} {name} records")
-    attack = _attack(model, phases["clean"], WINDOW)
+    window = _window_of(phases)
+    attack = _attack(model, phases["clean"], window)
     for start in range(0, len(attack), 100):
         client.log_batch(MODEL, attack[start:start + 100])
     console.print(f"Replayed {len(attack)} attack-like queries from one client key")
-    client.wait_windows(MODEL, 9, timeout=120)
+    sent += len(attack)
+    # Every window of what was sent: four clean, four drifting, the attack.
+    client.wait_windows(MODEL, sent // window, timeout=120)
