@@ -25,9 +25,27 @@ from driftwise.act.lifecycle import (
 from driftwise.config.monitor import MonitorConfig
 from driftwise.errors import NotFoundError
 from driftwise.store import alerts as store
-from driftwise.store.alerts import AlertChange, Transition
+from driftwise.store.alerts import AlertChange, RouteFor, Transition
 
-__all__ = ["act", "lifecycle_rules", "window_transition"]
+__all__ = ["act", "lifecycle_rules", "routing", "window_transition"]
+
+_RANK = {"warning": 0, "critical": 1}
+
+
+def routing(routes: Sequence[Any], model: str) -> RouteFor | None:
+    """Which of ``routes`` (AlertRoute settings) an alert change of ``model`` goes to:
+    those of its model and severity, when the event notifies (not while the alert is
+    acknowledged or silenced; never for ``still_firing``)."""
+    if not routes:
+        return None
+
+    def route_for(change: AlertChange) -> list[str]:
+        if not change.event.get("notify"):
+            return []
+        rank = _RANK.get(change.severity, 0)
+        return [r.name for r in routes if rank >= _RANK[r.min_severity]
+                and (r.models is None or model in r.models)]
+    return route_for
 
 
 def lifecycle_rules(cfg: MonitorConfig) -> list[LifecycleRule]:
@@ -64,7 +82,7 @@ def window_transition(rules: Sequence[LifecycleRule], window: int, at: float,
 
 
 def act(engine: Engine, model_id: int, alert_id: int, action: str, by: str,
-        until: float | None = None) -> store.AlertRow:
+        until: float | None = None, routes: Sequence[Any] = ()) -> store.AlertRow:
     """Acknowledge, silence (until ``until``) or resolve alert ``alert_id`` by hand; the
     alert as it then stands. Unknown alert: ``NotFoundError``; one already resolved or
     acknowledged: ``ConflictError``."""
@@ -85,7 +103,7 @@ def act(engine: Engine, model_id: int, alert_id: int, action: str, by: str,
             state, event = resolve_by_hand(state, row.rule, alert_id, by, now)
         return state.to_dict(), _changes(state, [event])
 
-    store.act(engine, model_id, transition)
+    store.act(engine, model_id, transition, routing(routes, row.model))
     done = store.alert(engine, model_id, alert_id)
     assert done is not None
     return done

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine
 
-from driftwise.app.alerting import lifecycle_rules, window_transition
+from driftwise.app.alerting import lifecycle_rules, routing, window_transition
 from driftwise.app.models import fitted_monitor
 from driftwise.config.monitor import MonitorConfig, parse_monitor_config
 from driftwise.errors import DriftwiseError
@@ -49,6 +49,7 @@ class Scheduling:
     lateness_s: float = 0.0
     idle_s: float = 30.0
     lease_s: float = 60.0
+    routes: tuple[Any, ...] = ()  # AlertRoute settings: where notifying alerts go
 
 
 def floor_period(ts: float, period: str) -> float:
@@ -246,7 +247,8 @@ class Evaluator:
         alerting = window_transition(lifecycle_rules(cfg), record.seq,
                                      record.evaluated_at, metrics) if cfg.alerts else None
         if not ev.commit_window(self.engine, self.owner, cursor, record, metrics,
-                                next_values, labels, alerting=alerting):
+                                next_values, labels, alerting=alerting,
+                                route_for=routing(self.scheduling.routes, name)):
             return None
         log.info("model %s: window %d (%s) %s", name, record.seq, label, status)
         return ev.Cursor(cursor.model_id, cursor.next_window + 1, next_values["next_seq"],

@@ -11,7 +11,15 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from driftwise.config._model import describe
@@ -40,6 +48,20 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class AlertRoute(BaseModel):
+    """One destination of alerts: a JSON webhook (HMAC-signed when it has a secret) or a
+    Slack-compatible incoming webhook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+    type: Literal["webhook", "slack"]
+    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
+    secret: SecretStr | None = None
+    min_severity: Literal["warning", "critical"] = "warning"
+    models: list[str] | None = None  # None: every model
 
 
 class ServiceSettings(CommonSettings):
@@ -77,6 +99,15 @@ class ServiceSettings(CommonSettings):
     otlp_endpoint: str | None = Field(
         None, description="OTLP/HTTP endpoint for OpenTelemetry spans (needs "
                           "driftwise[otel]).")
+    alert_routes: list[AlertRoute] = Field(
+        default_factory=list, description="Where alerts are delivered (JSON list of "
+        "routes: docs/alerts.md), through a persisted outbox with retries.")
+    alert_retry_base_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = Field(
+        1.0, description="First retry delay of an alert delivery (doubling, with jitter).")
+    alert_retry_max_s: Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)] = Field(
+        300.0, description="Longest delay between two delivery attempts.")
+    alert_max_attempts: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        50, description="Attempts before a delivery is given up (kept, marked failed).")
 
     @field_validator("host")
     @classmethod

@@ -35,7 +35,7 @@ from driftwise.service.limits import BodyLimit
 from driftwise.service.tracing import Tracing
 from driftwise.store import alerts as alerting_store
 from driftwise.store import evaluation as ev
-from driftwise.store import ready, registry
+from driftwise.store import outbox, ready, registry
 from driftwise.store.keys import ApiKey
 
 __all__ = ["create_app"]
@@ -383,7 +383,8 @@ def create_app(settings: ServiceSettings, engine: Engine,
         if row is None:
             raise NotFoundError(f"model {name!r} has no alert {alert_id}")
         return {**_alert_out(row), "events": alerting_store.events(engine, model.id,
-                                                                   alert_id)}
+                                                                   alert_id),
+                "deliveries": outbox.deliveries(engine, model.id, alert_id)}
 
     def _action(action: str) -> Any:
         def handler(name: str, alert_id: Annotated[int, Path(ge=1, le=MAX_INT)],
@@ -398,7 +399,8 @@ def create_app(settings: ServiceSettings, engine: Engine,
                     until = time.time() + body.for_s
             elif until is not None or body.for_s is not None:
                 raise HTTPException(422, f"{action}: `until` and `for_s` are for a silence")
-            row = alerting.act(engine, model.id, alert_id, action, body.by, until)
+            row = alerting.act(engine, model.id, alert_id, action, body.by, until,
+                               settings.alert_routes)
             return {**_alert_out(row), "events": alerting_store.events(engine, model.id,
                                                                        alert_id)}
         handler.__doc__ = {"acknowledge": "Take ownership: the alert stops notifying until "

@@ -160,6 +160,7 @@ class AlertDetail(AlertOut):
     """An alert with its incident trail (every event, oldest first)."""
 
     events: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]] = []
 
 
 class AlertActionIn(BaseModel):

@@ -22,7 +22,7 @@ from driftwise.service.tracing import Tracing
 from driftwise.store import evaluation as ev
 from driftwise.store import open_store
 
-__all__ = ["EvaluatorThread", "start_evaluator"]
+__all__ = ["DeliveryThread", "EvaluatorThread", "start_delivery", "start_evaluator"]
 
 log = logging.getLogger("driftwise.evaluator")
 
@@ -30,7 +30,7 @@ log = logging.getLogger("driftwise.evaluator")
 def scheduling(settings: ServiceSettings) -> Scheduling:
     """The window rules of these settings."""
     return Scheduling(settings.window_rows, settings.window_lateness_s,
-                      settings.window_idle_s, settings.lease_s)
+                      settings.window_idle_s, settings.lease_s, tuple(settings.alert_routes))
 
 
 def _loop(settings: ServiceSettings, stop: Any, wake: Any, owner: str,
@@ -151,3 +151,47 @@ def start_evaluator(settings: ServiceSettings, tracing: Tracing | None = None) -
         EvaluatorThread(settings, tracing)
     evaluator.start()
     return evaluator
+
+
+class DeliveryThread:
+    """The alert sender: posts due outbox deliveries every ``poll_interval_s`` (every
+    server may run one: the outbox is leased, so no delivery is sent by two at once)."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="driftwise-delivery",
+                                       daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        from driftwise.app.delivery import deliver_pending
+
+        s = self.settings
+        engine = open_store(s.database_url, s.data_dir, upgrade=False)
+        try:
+            while not self.stop.is_set():
+                try:
+                    deliver_pending(engine, s.alert_routes, base_s=s.alert_retry_base_s,
+                                    max_s=s.alert_retry_max_s,
+                                    max_attempts=s.alert_max_attempts)
+                except Exception:
+                    log.exception("alert delivery pass failed; retrying")
+                self.stop.wait(min(s.poll_interval_s, s.alert_retry_base_s))
+        finally:
+            engine.dispose()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+def start_delivery(settings: ServiceSettings) -> DeliveryThread | None:
+    """The alert sender of these settings (none without routes)."""
+    if not settings.alert_routes:
+        return None
+    sender = DeliveryThread(settings)
+    sender.start()
+    return sender

@@ -19,8 +19,9 @@ from sqlalchemy import Engine, func, insert, select, update
 from driftwise.errors import NotFoundError
 from driftwise.store import schema as s
 from driftwise.store.db import reading, writing
+from driftwise.store.outbox import enqueue
 
-__all__ = ["AlertChange", "AlertRow", "Transition", "act", "advance", "alert", "events",
+__all__ = ["AlertChange", "AlertRow", "RouteFor", "Transition", "act", "advance", "alert", "events",
            "list_alerts", "open_counts"]
 
 
@@ -55,9 +56,15 @@ class AlertRow:
     body: dict[str, Any]
 
 
-def advance(conn: Any, model_id: int, transition: Transition) -> Sequence[AlertChange]:
+#: The routes an alert change is delivered to (names; none: not delivered).
+RouteFor = Callable[[AlertChange], Sequence[str]]
+
+
+def advance(conn: Any, model_id: int, transition: Transition,
+            route_for: RouteFor | None = None) -> Sequence[AlertChange]:
     """Apply ``transition`` to the model's lifecycle state within the caller's write
-    transaction (which holds the model's cursor); store the state, the alerts and events."""
+    transaction (which holds the model's cursor); store the state, the alerts and events,
+    and a delivery per route ``route_for`` names (the outbox: written with the event)."""
     c = s.cursors.c
     query = select(c.alerting).where(c.model_id == model_id)
     if conn.dialect.name == "postgresql":
@@ -69,6 +76,12 @@ def advance(conn: Any, model_id: int, transition: Transition) -> Sequence[AlertC
     conn.execute(update(s.cursors).where(c.model_id == model_id).values(
         alerting=json.dumps(state, allow_nan=False)))
     _store(conn, model_id, changes)
+    if route_for is not None:
+        for change in changes:
+            routes = route_for(change)
+            if routes:
+                enqueue(conn, model_id, change.alert_id, routes,
+                        {"event": change.event, "alert": change.body})
     return changes
 
 
@@ -92,10 +105,11 @@ def _store(conn: Any, model_id: int, changes: Sequence[AlertChange]) -> None:
             body=json.dumps(event, allow_nan=False)))
 
 
-def act(engine: Engine, model_id: int, transition: Transition) -> Sequence[AlertChange]:
+def act(engine: Engine, model_id: int, transition: Transition,
+        route_for: RouteFor | None = None) -> Sequence[AlertChange]:
     """A human action (acknowledge, silence, resolve) as a transaction of its own."""
     with writing(engine) as conn:
-        return advance(conn, model_id, transition)
+        return advance(conn, model_id, transition, route_for)
 
 
 def _row(model: str, r: Any) -> AlertRow:

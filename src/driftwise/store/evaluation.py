@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, or_, select, update
 
 from driftwise.store import schema as s
-from driftwise.store.alerts import Transition, advance
+from driftwise.store.alerts import RouteFor, Transition, advance
 from driftwise.store.db import reading, writing
 from driftwise.store.records import labels_of, mark_window
 
@@ -133,7 +133,8 @@ def _metric_rows(model_id: int, window: int, revision: int,
 def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowRecord,
                   metrics: Mapping[str, Any], next_cursor: Mapping[str, Any],
                   labels_seen: Mapping[str, Any] | None = None,
-                  alerting: Transition | None = None) -> bool:
+                  alerting: Transition | None = None,
+                  route_for: RouteFor | None = None) -> bool:
     """Store one evaluated window and advance the cursor, if ``owner`` still holds the
     lease at ``cursor``'s position (``False``: another server did it; nothing stored).
 
@@ -171,7 +172,7 @@ def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowReco
         values["state"] = json.dumps(values.get("state", {}))
         conn.execute(update(s.cursors).where(c.model_id == cursor.model_id).values(**values))
         if alerting is not None:
-            advance(conn, cursor.model_id, alerting)
+            advance(conn, cursor.model_id, alerting, route_for)
     return True
 
 

@@ -194,3 +194,36 @@ alert_events = Table(
     Column("body", Text, nullable=False),
     Index("ix_alert_events_alert", "model_id", "alert_id", "id"),
 )
+
+# Alert deliveries waiting, done or given up (one per notifying event and route), written
+# in the transaction that produced the event, so an event is never lost between the store
+# and a receiver that is down; and every attempt made.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("alert_id", Integer, nullable=False),
+    Column("route", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # the event and the alert, as JSON
+    Column("created_at", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_until", Float, nullable=False, default=0.0),
+    Column("delivered_at", Float),
+    Column("last_error", Text),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_alert", "model_id", "alert_id"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigInteger().with_variant(Integer(), "sqlite"),
+           ForeignKey("outbox.id", ondelete="CASCADE"), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Index("ix_delivery_attempts_outbox", "outbox_id"),
+)
