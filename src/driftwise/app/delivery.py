@@ -13,6 +13,11 @@ Routes:
   in constant time and refuses old timestamps (a replay). ``X-Driftwise-Delivery`` is the
   delivery's id, the same on every retry: a receiver can drop duplicates by it.
 - ``slack``: ``{"text": ...}``, what a Slack-compatible incoming webhook takes.
+- ``alertmanager``: ``POST <url>/api/v2/alerts`` with one alert: labels ``alertname`` (the
+  rule), ``model``, ``severity``, ``alert_id``, ``source="driftwise"``; ``startsAt`` when it
+  opened, ``endsAt`` when it resolved. Alertmanager resolves an alert that is not sent again
+  within its ``resolve_timeout``, so open alerts are sent again every ``alert_refresh_s``
+  (:func:`refresh_alertmanager`).
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ import logging
 import random
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from driftwise.store import alerts as alerts_store
 from driftwise.store import outbox
 
-__all__ = ["deliver_pending", "render", "signature"]
+__all__ = ["deliver_pending", "refresh_alertmanager", "render", "signature"]
 
 log = logging.getLogger("driftwise.delivery")
 
@@ -46,6 +53,8 @@ def render(route: Any, delivery: outbox.Delivery, now: float) -> tuple[bytes, di
     event, alert = delivery.body["event"], delivery.body["alert"]
     headers = {"content-type": "application/json", "user-agent": "driftwise",
                "x-driftwise-delivery": str(delivery.id)}
+    if route.type == "alertmanager":
+        return json.dumps([_alertmanager_alert(delivery.model, alert)]).encode(), headers
     if route.type == "slack":
         value = event.get("value")
         text = (f"[{event['severity'].upper()}] {delivery.model}: alert {delivery.alert_id} "
@@ -65,6 +74,52 @@ def render(route: Any, delivery: outbox.Delivery, now: float) -> tuple[bytes, di
         headers["x-driftwise-signature"] = signature(route.secret.get_secret_value(), stamp,
                                                      body)
     return body, headers
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _alertmanager_alert(model: str, alert: Mapping[str, Any]) -> dict[str, Any]:
+    """One alert in Alertmanager's v2 API form."""
+    value = alert.get("last_value")
+    out: dict[str, Any] = {
+        "labels": {"alertname": alert["rule"], "model": model,
+                   "severity": alert["severity"], "alert_id": str(alert["id"]),
+                   "source": "driftwise"},
+        "annotations": {"summary": f"{model}: {alert['rule']} ({alert['severity']})",
+                        "description": f"driftwise alert {alert['id']} of model {model}, "
+                                       f"opened at window {alert['opened_window']}; last "
+                                       f"value {value}"},
+        "startsAt": _iso(float(alert["opened_at"]))}
+    if alert.get("resolved_at") is not None:
+        out["endsAt"] = _iso(float(alert["resolved_at"]))
+    return out
+
+
+def refresh_alertmanager(engine: Engine, routes: Sequence[Any], client: Any) -> int:
+    """Send every open alert again to the Alertmanager routes (best effort: a failure is
+    logged, the next refresh tries again); the alerts sent."""
+    targets = [r for r in routes if r.type == "alertmanager"]
+    if not targets:
+        return 0
+    rank = {"warning": 0, "critical": 1}
+    sent = 0
+    for route in targets:
+        batch = [_alertmanager_alert(a.model, a.body) for a in
+                 alerts_store.list_alerts(engine, state="open", limit=10_000)
+                 if rank.get(a.severity, 0) >= rank[route.min_severity]
+                 and (route.models is None or a.model in route.models)]
+        if not batch:
+            continue
+        try:
+            answer = client.post(route.url.rstrip("/") + "/api/v2/alerts", json=batch)
+            answer.raise_for_status()
+            sent += len(batch)
+        except Exception as exc:  # best effort: the next refresh tries again
+            log.warning("refreshing %d open alerts at %s failed: %s", len(batch),
+                        route.name, exc)
+    return sent
 
 
 def _retry_delay(attempts: int, base: float, most: float) -> float:
@@ -95,8 +150,10 @@ def deliver_pending(engine: Engine, routes: Sequence[Any], *, base_s: float, max
                 error = f"route {delivery.route!r} is no longer configured"
             else:
                 body, headers = render(route, delivery, time.time())
+                url = route.url.rstrip("/") + "/api/v2/alerts" \
+                    if route.type == "alertmanager" else route.url
                 try:
-                    answer = http.post(route.url, content=body, headers=headers)
+                    answer = http.post(url, content=body, headers=headers)
                     status = answer.status_code
                     if not 200 <= status < 300:
                         error = f"HTTP {status}: {answer.text[:200]}"

@@ -51,13 +51,14 @@ def _is_loopback(host: str) -> bool:
 
 
 class AlertRoute(BaseModel):
-    """One destination of alerts: a JSON webhook (HMAC-signed when it has a secret) or a
-    Slack-compatible incoming webhook."""
+    """One destination of alerts: a JSON webhook (HMAC-signed when it has a secret), a
+    Slack-compatible incoming webhook, or an Alertmanager (its base URL; alerts go to its
+    v2 API)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-    type: Literal["webhook", "slack"]
+    type: Literal["webhook", "slack", "alertmanager"]
     url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
     secret: SecretStr | None = None
     min_severity: Literal["warning", "critical"] = "warning"
@@ -108,6 +109,10 @@ class ServiceSettings(CommonSettings):
         300.0, description="Longest delay between two delivery attempts.")
     alert_max_attempts: Annotated[int, Field(ge=1, le=10_000)] = Field(
         50, description="Attempts before a delivery is given up (kept, marked failed).")
+    alert_refresh_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = Field(
+        60.0, description="How often open alerts are sent again to Alertmanager routes "
+                          "(Alertmanager resolves an alert not re-sent within its "
+                          "resolve_timeout, 5 min by default).")
 
     @field_validator("host")
     @classmethod

@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -167,20 +168,28 @@ class DeliveryThread:
         self.thread.start()
 
     def _run(self) -> None:
-        from driftwise.app.delivery import deliver_pending
+        import httpx
+
+        from driftwise.app.delivery import deliver_pending, refresh_alertmanager
 
         s = self.settings
         engine = open_store(s.database_url, s.data_dir, upgrade=False)
+        http = httpx.Client(timeout=10.0, follow_redirects=False)
+        refreshed = time.monotonic()
         try:
             while not self.stop.is_set():
                 try:
                     deliver_pending(engine, s.alert_routes, base_s=s.alert_retry_base_s,
                                     max_s=s.alert_retry_max_s,
-                                    max_attempts=s.alert_max_attempts)
+                                    max_attempts=s.alert_max_attempts, client=http)
+                    if time.monotonic() - refreshed >= s.alert_refresh_s:
+                        refreshed = time.monotonic()
+                        refresh_alertmanager(engine, s.alert_routes, http)
                 except Exception:
                     log.exception("alert delivery pass failed; retrying")
                 self.stop.wait(min(s.poll_interval_s, s.alert_retry_base_s))
         finally:
+            http.close()
             engine.dispose()
 
     def close(self) -> None:
