@@ -83,4 +83,13 @@ if [ "${BENCH_SERVICE:-1}" != 0 ]; then
     done
     "$VENV_PY" benchmarks/service_report.py "$service_out" || status=$?
 fi
+# Alert quality on the shared real data (false pages without change, detection delay with
+# one): docs/alerts.md holds its table. BENCH_ALERTS=0 skips it.
+if [ "${BENCH_ALERTS:-1}" != 0 ] && [ -d ../shared/data ]; then
+    echo "bench: alert quality"
+    mkdir -p benchmarks/.results
+    "$VENV_PY" benchmarks/alert_quality.py \
+        --json "benchmarks/.results/alert-quality-$(date -u +%Y%m%dT%H%M%SZ).jsonl" \
+        || status=$?
+fi
 exit "$status"
