@@ -303,3 +303,10 @@ def test_api_keys_are_found_by_their_secret_until_revoked(engine: Engine) -> Non
     assert [k.revoked_at is not None for k in keys.list_keys(engine)] == [True]
     with pytest.raises(NotFoundError):
         keys.revoke_key(engine, key.id)
+
+
+def test_a_store_url_is_logged_without_its_password() -> None:
+    from driftwise.service.server import _shown
+
+    shown = _shown("postgresql+psycopg://bob:s3cret@db.internal:5432/driftwise")
+    assert "s3cret" not in shown and shown.startswith("postgresql+psycopg://bob:***@")

@@ -158,7 +158,9 @@ def deliver_pending(engine: Engine, routes: Sequence[Any], *, base_s: float, max
                     if not 200 <= status < 300:
                         error = f"HTTP {status}: {answer.text[:200]}"
                 except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
+                    # The route's URL can hold a token (Slack's do): never in the log or the
+                    # stored attempt, which readers of the API see.
+                    error = f"{type(exc).__name__}: {exc}".replace(url, f"<{route.name}>")
             ok = error is None
             attempts = delivery.attempts + 1
             retry_at = None if ok or attempts >= max_attempts else \

@@ -71,6 +71,17 @@ def app_from_environment() -> Any:
     return build_app(load_settings(ServiceSettings))
 
 
+def _shown(url: str) -> str:
+    """A store URL fit for a log: its password masked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unreadable database URL>"
+
+
 def _require_free(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family) as probe:
@@ -99,7 +110,7 @@ def serve(settings: ServiceSettings) -> None:
                                "log_level": "warning", "lifespan": "on",
                                "timeout_graceful_shutdown": 10}
     log.info("driftwise serve: http://%s:%d (store: %s)", settings.host, settings.port,
-             settings.database_url or settings.data_dir)
+             _shown(settings.database_url) if settings.database_url else settings.data_dir)
     if settings.workers > 1:
         open_store(settings.database_url, settings.data_dir).dispose()  # migrate once
         for name, value in (("HOST", settings.host), ("PORT", settings.port),
