@@ -10,27 +10,11 @@ if [[ -x "$CHROMIUM" && -x "$CHROMEDRIVER" ]]; then
     exit 0
 fi
 
-if [[ "$(id -u)" -eq 0 ]]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-else
-    echo "ensure-chromium: $CHROMIUM or $CHROMEDRIVER is missing and installing needs root." >&2
-    echo "ensure-chromium: run as root: apt-get install chromium chromium-driver" >&2
-    exit 1
-fi
-
+# shellcheck source=scripts/_apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
+need_root ensure-chromium "apt-get install chromium chromium-driver"
 echo "ensure-chromium: installing chromium and chromium-driver (Debian packages)..." >&2
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-if ! "${SUDO[@]}" apt-get update -qq >"$log" 2>&1 \
-    || ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
-        chromium chromium-driver >>"$log" 2>&1; then
-    cat "$log" >&2
-    echo "ensure-chromium: apt-get failed; see the output above." >&2
-    exit 1
-fi
+apt_install ensure-chromium chromium chromium-driver
 
 for binary in "$CHROMIUM" "$CHROMEDRIVER"; do
     if [[ ! -x "$binary" ]]; then

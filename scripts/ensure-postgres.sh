@@ -29,34 +29,18 @@ if find_pg_ctl; then
     exit 0
 fi
 
-if [[ "$(id -u)" -eq 0 ]]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-else
-    echo "ensure-postgres: pg_ctl is missing and installing PostgreSQL needs root." >&2
-    echo "ensure-postgres: run as root: apt-get install postgresql" >&2
-    exit 1
-fi
+# shellcheck source=scripts/_apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
+need_root ensure-postgres "apt-get install postgresql"
 
 echo "ensure-postgres: installing postgresql (Debian package)..." >&2
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
 # No main cluster: it would start a server on port 5432 that nothing here uses.
 "${SUDO[@]}" mkdir -p /etc/postgresql-common
 if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
     echo "create_main_cluster = false" | "${SUDO[@]}" tee \
         /etc/postgresql-common/createcluster.conf >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-if ! "${SUDO[@]}" apt-get update -qq >"$log" 2>&1 \
-    || ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        postgresql >>"$log" 2>&1; then
-    cat "$log" >&2
-    echo "ensure-postgres: apt-get failed; see the output above." >&2
-    exit 1
-fi
+apt_install ensure-postgres postgresql
 
 if ! find_pg_ctl; then
     echo "ensure-postgres: installed postgresql but pg_ctl is still missing." >&2

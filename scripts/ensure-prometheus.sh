@@ -17,43 +17,19 @@ if have_all; then
     exit 0
 fi
 
-if [[ "$(id -u)" -eq 0 ]]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-else
-    echo "ensure-prometheus: Prometheus is missing and installing it needs root." >&2
-    echo "ensure-prometheus: run as root: apt-get install prometheus prometheus-alertmanager" >&2
-    exit 1
-fi
+# shellcheck source=scripts/_apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
+need_root ensure-prometheus "apt-get install prometheus prometheus-alertmanager"
 
 echo "ensure-prometheus: installing prometheus and prometheus-alertmanager (Debian)..." >&2
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-export DEBIAN_FRONTEND=noninteractive
 # policy-rc.d exit 101: the packages' post-install scripts start no service here.
 policy=/usr/sbin/policy-rc.d
-made_policy=0
 if [[ ! -e "$policy" ]]; then
     printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
     "${SUDO[@]}" chmod +x "$policy"
-    made_policy=1
+    trap '"${SUDO[@]}" rm -f "$policy"' EXIT
 fi
-status=0
-if ! "${SUDO[@]}" apt-get update -qq >"$log" 2>&1 \
-    || ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        prometheus prometheus-alertmanager >>"$log" 2>&1; then
-    status=1
-fi
-if [[ "$made_policy" -eq 1 ]]; then
-    "${SUDO[@]}" rm -f "$policy"
-fi
-if [[ "$status" -ne 0 ]]; then
-    cat "$log" >&2
-    echo "ensure-prometheus: apt-get failed; see the output above." >&2
-    exit 1
-fi
+apt_install ensure-prometheus prometheus prometheus-alertmanager
 # Debian's packages start their daemons where a service manager runs: stop those, the
 # tests use their own.
 for unit in prometheus prometheus-alertmanager prometheus-node-exporter; do

@@ -338,16 +338,20 @@ def create_app(settings: ServiceSettings, engine: Engine,
 
     # -- alerts ----------------------------------------------------------------------
     respond = Depends(authority.scope("alerts"))
-    see = Depends(authority.scope("read"))
 
     def _alert_out(row: Any) -> dict[str, Any]:
         return {"model": row.model, "alert_id": row.alert_id, "rule": row.rule,
                 "severity": row.severity, "state": row.state, "opened_at": row.opened_at,
                 "updated_at": row.updated_at, "alert": row.body}
 
+    def _alert_detail(model_id: int, row: Any) -> dict[str, Any]:
+        return {**_alert_out(row),
+                "events": alerting_store.events(engine, model_id, row.alert_id),
+                "deliveries": outbox.deliveries(engine, model_id, row.alert_id)}
+
     @app.get("/v1/alerts", response_model=list[sc.AlertOut], tags=["alerts"],
              responses=ERRORS)
-    def list_all_alerts(key: ApiKey | None = see,
+    def list_all_alerts(key: ApiKey | None = read,
                         state: Literal["open", "resolved"] | None = None,
                         severity: Literal["warning", "critical"] | None = None,
                         limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
@@ -382,9 +386,7 @@ def create_app(settings: ServiceSettings, engine: Engine,
         row = alerting_store.alert(engine, model.id, alert_id)
         if row is None:
             raise NotFoundError(f"model {name!r} has no alert {alert_id}")
-        return {**_alert_out(row), "events": alerting_store.events(engine, model.id,
-                                                                   alert_id),
-                "deliveries": outbox.deliveries(engine, model.id, alert_id)}
+        return _alert_detail(model.id, row)
 
     def _action(action: str) -> Any:
         def handler(name: str, alert_id: Annotated[int, Path(ge=1, le=MAX_INT)],
@@ -401,8 +403,7 @@ def create_app(settings: ServiceSettings, engine: Engine,
                 raise HTTPException(422, f"{action}: `until` and `for_s` are for a silence")
             row = alerting.act(engine, model.id, alert_id, action, body.by, until,
                                settings.alert_routes)
-            return {**_alert_out(row), "events": alerting_store.events(engine, model.id,
-                                                                       alert_id)}
+            return _alert_detail(model.id, row)
         handler.__doc__ = {"acknowledge": "Take ownership: the alert stops notifying until "
                                           "it closes.",
                            "silence": "Stop the alert notifying until a time.",

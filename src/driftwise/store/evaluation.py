@@ -244,7 +244,8 @@ def window(engine: Engine, model_id: int, seq: int) -> WindowRecord | None:
     return None if row is None else _window(row)
 
 
-def _value(kind: str, value: float | None) -> Any:
+def metric_value(kind: str, value: float | None) -> Any:
+    """A stored metric as the Monitor gave it (``kind``: b bool, i int, f float, n None)."""
     if value is None or kind == "n":
         return None
     if kind == "b":
@@ -274,7 +275,7 @@ def results(engine: Engine, model_id: int, *, windows: Sequence[int] | None = No
     latest: dict[tuple[int, str], dict[str, Any]] = {}
     for row in rows:
         item = {"window": row.window, "revision": row.revision, "metric": row.metric,
-                "value": _value(row.kind, row.value)}
+                "value": metric_value(row.kind, row.value)}
         if all_revisions:
             out.append(item)
         else:

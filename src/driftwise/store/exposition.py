@@ -15,6 +15,7 @@ from sqlalchemy import Engine, case, func, select
 
 from driftwise.store import schema as s
 from driftwise.store.db import reading
+from driftwise.store.evaluation import metric_value
 
 __all__ = ["ModelFigures", "figures"]
 
@@ -58,7 +59,7 @@ def figures(engine: Engine, duration_bounds: Sequence[float],
         buckets = [func.sum(case((w.duration_s <= bound, 1), else_=0)) for bound in
                    duration_bounds]
         evaluated = {row[0]: row[1:] for row in conn.execute(
-            select(w.model_id, func.count(), func.sum(w.duration_s), func.max(w.seq), *buckets)
+            select(w.model_id, func.count(), func.sum(w.duration_s), *buckets)
             .group_by(w.model_id)).all()}
         newest = select(w.model_id, func.max(w.seq).label("seq")).group_by(w.model_id) \
             .subquery()
@@ -77,7 +78,7 @@ def figures(engine: Engine, duration_bounds: Sequence[float],
                 .group_by(r.model_id, r.metric)).all()
     out: dict[int, ModelFigures] = {}
     for model_id, name, task, records in models:
-        count, seconds, _last, *within = evaluated.get(model_id, (0, 0.0, None))
+        count, seconds, *within = evaluated.get(model_id, (0, 0.0))
         out[model_id] = ModelFigures(
             name, task, int(records), int(batches.get(model_id, 0)),
             int(labels.get(model_id, 0)), int(count or 0), float(seconds or 0.0),
@@ -91,17 +92,10 @@ def figures(engine: Engine, duration_bounds: Sequence[float],
     for model_id, metric, _revision, value, kind in metric_rows:
         f = out.get(model_id)
         if f is not None:  # ordered by revision: the newest revision's value wins
-            f.latest[metric] = _value(kind, value)
+            f.latest[metric] = metric_value(kind, value)
     for model_id, metric, total in sums:
         f = out.get(model_id)
         if f is not None and total is not None:
             f.summed[metric] = float(total)
     return list(out.values())
 
-
-def _value(kind: str, value: float | None) -> Any:
-    if value is None or kind == "n":
-        return None
-    if kind == "b":
-        return bool(value)
-    return value
