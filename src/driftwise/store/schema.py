@@ -227,3 +227,44 @@ delivery_attempts = Table(
     Column("error", Text),
     Index("ix_delivery_attempts_outbox", "outbox_id"),
 )
+
+# Dashboard sign-ins: a session cookie's token, or a one-time login link, each stored as a
+# SHA-256 digest and tied to the API key it stands for (``key_id`` NULL: the service's
+# DRIFTWISE_API_KEY). A link is spent (``used_at``) by the first request that presents it.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("key_id", String(16)),
+    Column("kind", String(8), nullable=False),  # session | link
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Index("ix_sessions_expiry", "expires_at"),
+)
+
+# The fleet's incidents: an alert on a model opens one unless an alert of one of its
+# upstream models opened shortly before, in which case it joins that one (DESIGN job 8).
+incidents = Table(
+    "incidents", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("root_model", String(200), nullable=False),
+    Column("state", String(16), nullable=False),  # open | resolved
+    Column("opened_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_incidents_state", "state", "opened_at"),
+)
+
+# Which alerts an incident holds (an alert belongs to one incident).
+incident_alerts = Table(
+    "incident_alerts", metadata,
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("alert_id", Integer, primary_key=True),
+    Column("incident_id", BigInteger().with_variant(Integer(), "sqlite"),
+           ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),  # root | downstream
+    Column("joined_at", Float, nullable=False),
+    Index("ix_incident_alerts_incident", "incident_id"),
+)
