@@ -54,7 +54,7 @@ def lifecycle_rules(cfg: MonitorConfig) -> list[LifecycleRule]:
     return [LifecycleRule.from_alert_rule(rule, clear_condition=rule.clear,
                                           clear_for=rule.clear_for,
                                           cooldown_s=rule.cooldown_s)
-            for rule in cfg.alerts]
+            for rule in cfg.alert_rules]
 
 
 def _state(stored: Mapping[str, Any]) -> AlertState:

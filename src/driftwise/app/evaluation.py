@@ -245,7 +245,7 @@ class Evaluator:
             "next_seq": seq_range[1] if seq_range else cursor.next_seq,
             "next_start": time_range[1] if time_range else cursor.next_start}
         alerting = window_transition(lifecycle_rules(cfg), record.seq,
-                                     record.evaluated_at, metrics) if cfg.alerts else None
+                                     record.evaluated_at, metrics) if cfg.alert_rules else None
         if not ev.commit_window(self.engine, self.owner, cursor, record, metrics,
                                 next_values, labels, alerting=alerting,
                                 route_for=routing(self.scheduling.routes, name)):
@@ -289,7 +289,7 @@ class Evaluator:
             dict[str, Any], dict[str, Any], dict[str, Any], str]:
         ops = ops_metrics(rows)
         try:
-            result = monitor.run(window_table(cfg, rows, labels), name=label)
+            result = monitor.run(window_table(cfg, rows, labels), name=label, extra=ops)
         except DriftwiseError as exc:
             return ops, monitor.stream_state(), {"status": "failed", "error": str(exc)}, \
                 "failed"

@@ -5,19 +5,20 @@ same from every uvicorn worker and every server on one database, and no counter 
 with a process. Names follow Prometheus' conventions: a ``driftwise_`` prefix, base units
 (seconds, ratios in [0, 1]), ``_total`` on counters. Labels are bounded: ``model``,
 ``feature`` (the reference's columns), ``metric`` and ``detector`` (names from the model's
-configuration), ``severity``, ``quantile`` — never a record id, a client key or a segment
+configuration), ``slo``, ``severity``, ``quantile`` — never a record id, a client key or a segment
 value. docs/alerts.md lists every family and its cardinality.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
 
 from driftwise import __version__
 from driftwise.app.evaluation import LATENCY_BOUNDS_S
+from driftwise.app.slo import SLOStatus, fleet_slos
 from driftwise.monitor.metric_names import entries
 from driftwise.store.alerts import open_counts
 from driftwise.store.exposition import ModelFigures, figures
@@ -115,8 +116,39 @@ def render(engine: Engine, only: Collection[str] | None = None) -> tuple[bytes, 
               if only is None or f.name in only]
     opened = open_counts(engine)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(list(_families(models, opened))))
+    registry.register(_Collector([*_families(models, opened),
+                                  *_slo_families(fleet_slos(engine, only))]))
     return generate_latest(registry), CONTENT_TYPE_PLAIN_0_0_4
+
+
+def _slo_families(slos: Mapping[str, Sequence[SLOStatus]]) -> Iterable[_Family]:
+    """Each SLO's standing (label ``slo``: the names in the models' configurations)."""
+    families = {
+        "target": _Family("slo_target_ratio", "gauge",
+                          "Share of windows the SLO requires to meet its objective."),
+        "met": _Family("slo_objective_met", "gauge",
+                       "1 when the newest window with the metric met the SLO's objective."),
+        "compliance": _Family("slo_compliance_ratio", "gauge",
+                              "Share of the compliance period's windows that met it."),
+        "remaining": _Family("slo_error_budget_remaining_ratio", "gauge",
+                             "Share of the error budget left over the compliance period "
+                             "(negative once overspent)."),
+        "burn": _Family("slo_burn_rate", "gauge",
+                        "Error-budget burn rate over the SLO's newest burn_windows windows "
+                        "(1 spends the budget exactly over the period)."),
+        "windows": _Family("slo_period_windows", "gauge",
+                           "Windows of the compliance period that have the metric."),
+    }
+    for model, statuses in slos.items():
+        for st in statuses:
+            who = {"model": model, "slo": st.name}
+            families["target"].add(who, st.target)
+            families["met"].add(who, st.latest_met)
+            families["compliance"].add(who, st.compliance)
+            families["remaining"].add(who, st.budget_remaining)
+            families["burn"].add(who, st.burn_rate)
+            families["windows"].add(who, st.windows)
+    return families.values()
 
 
 def _families(models: list[ModelFigures], opened: Mapping[str, Mapping[str, int]]

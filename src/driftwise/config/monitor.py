@@ -8,6 +8,7 @@ documented with a complete example in ``docs/monitor.md``; its JSON Schema is
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -291,6 +292,69 @@ class AlertRule(_NamedByMetric):
         return parse_condition(self.condition)[1]
 
 
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "==": operator.eq, "!=": operator.ne}
+_NEGATION = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+class SLO(_NamedByMetric):
+    """A service-level objective on a window metric: each window is good when ``metric``
+    meets ``objective`` (e.g. ``ops.latency_ms.p99`` ``<= 100``, ``performance.precision``
+    ``>= 0.85``, ``estimated.roc_auc`` ``>= 0.8``), and ``target`` of the windows of the
+    compliance period (the last ``period_windows``) must be good. A window that misses it
+    raises the SLO's breach alert (rule ``slo:<name>``, ``critical`` unless set, with the
+    lifecycle's ``for``, ``clear_for`` and ``cooldown_s``); the error budget and its burn
+    rate are reported by the service (docs/alerts.md)."""
+
+    name: str = ""
+    metric: str
+    objective: str
+    target: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] = 0.95
+    period_windows: Annotated[int, Field(ge=2, le=10_000)] = 28
+    # The short window of the burn rate (Google SRE Workbook, ch. 5: a fast window next to
+    # the budget's period shows a budget spent quickly).
+    burn_windows: Annotated[int, Field(ge=1, le=10_000)] = 4
+    severity: Literal[SEVERITIES] = "critical"  # type: ignore[valid-type]
+    for_windows: PositiveInt = Field(1, alias="for")
+    clear_for: PositiveInt = 1
+    cooldown_s: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
+
+    @field_validator("objective", mode="after")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        if isinstance(parse_condition(value)[1], bool):
+            raise ValueError(f"an SLO's objective compares a number, not true/false: "
+                             f"{value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _periods(self) -> SLO:
+        if self.burn_windows > self.period_windows:
+            raise ValueError(f"burn_windows ({self.burn_windows}) cannot exceed "
+                             f"period_windows ({self.period_windows})")
+        return self
+
+    @property
+    def rule_name(self) -> str:
+        """The name of the SLO's breach alert rule."""
+        return f"slo:{self.name}"
+
+    def met(self, value: float) -> bool:
+        """Whether a window's ``value`` meets the objective."""
+        op, threshold = parse_condition(self.objective)
+        return bool(_COMPARE[op](float(value), float(threshold)))
+
+    def breach_rule(self) -> AlertRule:
+        """The alert rule that fires on a window missing the objective; it clears when the
+        objective is met again."""
+        op, threshold = parse_condition(self.objective)
+        return AlertRule.model_validate({
+            "name": self.rule_name, "metric": self.metric,
+            "condition": f"{_NEGATION[op]} {threshold!r}", "severity": self.severity,
+            "for": self.for_windows, "clear": self.objective, "clear_for": self.clear_for,
+            "cooldown_s": self.cooldown_s})
+
+
 class MonitorConfig(StrictModel):
     """A validated Monitor configuration (``docs/monitor.md``)."""
 
@@ -300,10 +364,16 @@ class MonitorConfig(StrictModel):
     windows: Windows = Field(default_factory=Windows)
     checks: Checks = Field(default_factory=Checks)
     alerts: list[AlertRule] = Field(default_factory=list)
+    slos: list[SLO] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _coherent(self) -> MonitorConfig:
         task, c = self.model.task, self.columns
+        names = [a.name for a in self.alert_rules]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"alerts/slos: rule name {twice[0]!r} is used twice; each "
+                             f"alert rule and SLO (rule slo:<name>) needs its own name")
         if isinstance(c.probabilities, dict) and task != "multiclass":
             raise ValueError("columns.probabilities: a class -> column mapping is for "
                              "multiclass models; a binary model names one column")
@@ -336,6 +406,11 @@ class MonitorConfig(StrictModel):
         return self
 
     # -- resolved views the Monitor reads ------------------------------------------
+    @property
+    def alert_rules(self) -> list[AlertRule]:
+        """The ``alerts`` and each SLO's breach rule, the rules windows are checked with."""
+        return [*self.alerts, *(slo.breach_rule() for slo in self.slos)]
+
     @property
     def _estimable(self) -> tuple[str, ...]:
         return DLE_METRICS if self.model.task == "regression" else CBPE_METRICS

@@ -113,7 +113,7 @@ class Monitor:
         self.seasonal_ = SeasonalChecks(cfg.checks.seasonal, c.timestamp).fit(table)
         self._fit_outputs(cfg, table)
         self._fit_segment_outputs(cfg, table)
-        self.alerts_ = AlertEvaluator(cfg.alerts)
+        self.alerts_ = AlertEvaluator(cfg.alert_rules)
         self._fit_streams(cfg, table)
         return self
 
@@ -242,11 +242,14 @@ class Monitor:
         return self.config_
 
     # -- running -------------------------------------------------------------------
-    def run(self, window: Any, *, labels: Any = None, name: str | None = None) -> MonitorResult:
+    def run(self, window: Any, *, labels: Any = None, name: str | None = None,
+            extra: Mapping[str, MetricValue] | None = None) -> MonitorResult:
         """Evaluate every configured check on one window.
 
         ``labels`` (a table with the id and target columns) are joined by prediction id
-        when the targets arrive later than the predictions.
+        when the targets arrive later than the predictions. ``extra``: metrics measured
+        outside the Monitor on the same window (the service's ``ops.*``), which the alert
+        rules and SLOs may name; the checks' own metrics win a clash.
         """
         cfg = self._require_fitted()
         table = to_table(window)
@@ -256,6 +259,8 @@ class Monitor:
         if table.num_rows < cfg.min_rows:
             return _too_small(table, label, cfg.min_rows)
         metrics, reasons, report, slices = self._measure(table, label)
+        if extra:
+            metrics = {**extra, **metrics}
         self.streams_.update(metrics, reasons)
         self.alerts_.check_names(metrics)
         alerts = self.alerts_.evaluate(metrics)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from driftwise._version import __version__
-from driftwise.app import alerting, ingest, models, prometheus
+from driftwise.app import alerting, ingest, models, prometheus, slo
 from driftwise.app.records import error_field
 from driftwise.config.settings import ServiceSettings
 from driftwise.errors import (
@@ -387,6 +387,14 @@ def create_app(settings: ServiceSettings, engine: Engine,
         if row is None:
             raise NotFoundError(f"model {name!r} has no alert {alert_id}")
         return _alert_detail(model.id, row)
+
+    @app.get("/v1/models/{name}/slos", response_model=sc.SLOsOut, tags=["alerts"],
+             responses=ERRORS, dependencies=[read])
+    def get_slos(name: str) -> dict[str, Any]:
+        """The model's SLOs: compliance over each one's period, error budget, burn rate."""
+        model = registry.get_model(engine, name)
+        return {"model": name, "slos": [st.to_dict() for st in slo.model_slos(engine,
+                                                                               model)]}
 
     def _action(action: str) -> Any:
         def handler(name: str, alert_id: Annotated[int, Path(ge=1, le=MAX_INT)],

@@ -143,6 +143,36 @@ class ErrorOut(BaseModel):
     field: str | None = None
 
 
+class SLOOut(BaseModel):
+    """One SLO's standing: the objective, the compliance period and its error budget
+    (docs/alerts.md)."""
+
+    name: str
+    metric: str
+    objective: str
+    target: float
+    severity: str
+    period_windows: int
+    burn_windows: int
+    windows: int
+    good: int
+    latest_window: int | None
+    latest_value: float | None
+    latest_met: bool | None
+    compliance: float | None
+    budget_consumed: float | None
+    budget_remaining: float | None
+    burn_rate: float | None
+    alert_id: int | None
+
+
+class SLOsOut(BaseModel):
+    """A model's SLOs."""
+
+    model: str
+    slos: list[SLOOut]
+
+
 class AlertOut(BaseModel):
     """One alert: an incident of one rule (its lifecycle facts in ``alert``)."""
 

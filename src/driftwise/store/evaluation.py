@@ -308,3 +308,22 @@ def last_received(engine: Engine, model_id: int) -> float:
 
 
 __all__ += ["last_received"]
+
+
+def newest_values(engine: Engine, model_id: int, metric: str, count: int) -> (
+        list[tuple[int, Any]]):
+    """``metric`` in the newest ``count`` windows that stored it (its newest revision, so
+    a realized metric recomputed with late labels counts as recomputed), oldest first."""
+    r = s.results.c
+    chosen = (select(r.window, func.max(r.revision).label("revision"))
+              .where(r.model_id == model_id, r.metric == metric)
+              .group_by(r.window).order_by(r.window.desc()).limit(count).subquery())
+    query = (select(r.window, r.value, r.kind)
+             .join(chosen, (r.window == chosen.c.window) & (r.revision == chosen.c.revision))
+             .where(r.model_id == model_id, r.metric == metric).order_by(r.window))
+    with reading(engine) as conn:
+        return [(int(row.window), metric_value(row.kind, row.value))
+                for row in conn.execute(query)]
+
+
+__all__ += ["newest_values"]
