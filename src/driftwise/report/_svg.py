@@ -1,7 +1,9 @@
-"""Inline SVG charts comparing a reference and a current sample, for the HTML report.
+"""Inline SVG charts for the HTML reports and the dashboard.
 
-Counts are normalised to shares of each sample so that samples of different sizes compare.
-Every chart is plain SVG markup (no script, no external resource); user strings are escaped.
+A reference and a current sample are compared as histograms or bars, their counts normalised
+to shares of each sample so that samples of different sizes compare; metrics across windows
+are lines. Every chart is plain SVG markup (no script, no external resource, no style
+attribute, so a strict Content-Security-Policy allows it); user strings are escaped.
 """
 
 from __future__ import annotations
@@ -10,11 +12,15 @@ import itertools
 import math
 import numbers
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
+
+from driftwise.report._format import format_number
 
 REFERENCE_COLOR = "#4c78a8"
 CURRENT_COLOR = "#e45756"
 CURRENT_FILL_OPACITY = 0.18
+MARK_COLOR = "#b91c1c"
 MAX_CATEGORIES = 20
 
 _WIDTH = 640
@@ -308,3 +314,88 @@ def bars_svg(
     parts.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - bottom}" {_AXIS}/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One series of a line chart: ``(x, y)`` points (finite), those whose x is in
+    ``marked`` drawn as larger red dots (windows with alerts)."""
+
+    name: str
+    points: Sequence[tuple[float, float]]
+    color: str = REFERENCE_COLOR
+    marked: frozenset[float] = frozenset()
+    dashed: bool = False
+
+
+def line_svg(label: str, lines: Sequence[Line], x_span: tuple[float, float],
+             x_name: Callable[[float], str], *, width: int = 340, height: int = 150) -> str:
+    """Lines over a shared x axis (windows), each point a dot with its value as tooltip;
+    a legend names the lines when there are several. ``x_name`` labels an x value (the
+    axis ends and the tooltips)."""
+    drawn = [line for line in lines if line.points]
+    values = [v for line in drawn for _, v in line.points] or [0.0]
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
+    left, right, bottom = 48, 10, 24
+    top = 24 if len(drawn) > 1 else 10
+    x_lo, x_hi = x_span
+    span_x = (x_hi - x_lo) or 1.0
+
+    def x_at(x: float) -> float:
+        return left + (width - left - right) * (x - x_lo) / span_x
+
+    def y_at(v: float) -> float:
+        return top + (height - top - bottom) * (hi - v) / (hi - lo)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(_label_range(label, lo, hi))}">'
+             f"<title>{escape(_label_range(label, lo, hi))}</title>",
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+             f'y2="{height - bottom}" stroke="#e5e7eb"/>']
+    for y, anchor in ((hi, "end"), (lo, "end")):
+        parts.append(f'<text x="{left - 6}" y="{y_at(y) + 4:.1f}" text-anchor="{anchor}" '
+                     f'font-size="11" fill="#6b7280">{escape(format_number(y))}</text>')
+    parts.append(f'<text x="{left}" y="{height - 6}" font-size="11" fill="#6b7280">'
+                 f"{escape(x_name(x_lo))}</text>"
+                 f'<text x="{width - right}" y="{height - 6}" text-anchor="end" '
+                 f'font-size="11" fill="#6b7280">{escape(x_name(x_hi))}</text>')
+    if len(drawn) > 1:
+        parts += _legend(drawn, left)
+    for line in drawn:
+        parts.append(_polyline(line, x_at, y_at, x_name))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _label_range(label: str, lo: float, hi: float) -> str:
+    return f"{label}, from {format_number(lo)} to {format_number(hi)}"
+
+
+def _legend(lines: Sequence[Line], left: float) -> list[str]:
+    parts, x = [], left
+    for line in lines:
+        name = _truncate(line.name, 28)
+        dash = ' stroke-dasharray="5 3"' if line.dashed else ""
+        parts.append(f'<line class="legend" x1="{x:.1f}" y1="9" x2="{x + 16:.1f}" y2="9" '
+                     f'stroke="{line.color}" stroke-width="2"{dash}/>'
+                     f'<text x="{x + 20:.1f}" y="13" font-size="11" fill="#4b5563">'
+                     f"{escape(name)}</text>")
+        x += 32 + 6.5 * len(name)
+    return parts
+
+
+def _polyline(line: Line, x_at: Callable[[float], float], y_at: Callable[[float], float],
+              x_name: Callable[[float], str]) -> str:
+    path = " ".join(f"{x_at(x):.1f},{y_at(v):.1f}" for x, v in line.points)
+    dash = ' stroke-dasharray="5 3"' if line.dashed else ""
+    dots = "".join(
+        f'<circle cx="{x_at(x):.1f}" cy="{y_at(v):.1f}" r="{4 if x in line.marked else 3}" '
+        f'fill="{MARK_COLOR if x in line.marked else line.color}"><title>'
+        f"{escape(x_name(x))}: {escape(format_number(v))}</title></circle>"
+        for x, v in line.points)
+    return (f'<g class="series"><title>{escape(line.name)}</title>'
+            f'<polyline points="{path}" fill="none" stroke="{line.color}" '
+            f'stroke-width="2"{dash}/>{dots}</g>')

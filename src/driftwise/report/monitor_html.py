@@ -25,6 +25,7 @@ from driftwise.report._format import (
     format_rows,
 )
 from driftwise.report._style import STYLESHEET
+from driftwise.report._svg import Line, line_svg
 
 __all__ = ["KEY_METRICS", "drifted_columns", "render_monitor_html", "seasonal_verdicts"]
 
@@ -212,51 +213,21 @@ def _trends(windows: Sequence[Mapping[str, Any]], shown: Sequence[str]) -> str:
                 points.append((i, value, bool(as_list(window.get("alerts")))))
         if len(points) >= 2:
             charts.append(f'<div class="panel trend"><h3>{escape(metric)}</h3>'
-                          f"{_line_svg(metric, points, len(windows))}</div>")
+                          f"{_line_chart(metric, points, len(windows))}</div>")
     if not charts:
         return ""
     return ('<section id="trends" aria-label="Trends"><h2>Key metrics across windows</h2>'
             f'<div class="trends">{"".join(charts)}</div></section>\n')
 
 
-def _line_svg(metric: str, points: Sequence[tuple[int, float, bool]], n_windows: int) -> str:
+def _line_chart(metric: str, points: Sequence[tuple[int, float, bool]],
+                n_windows: int) -> str:
     """A line of one metric over the windows; windows with alerts drawn as red dots."""
-    left, right, top, bottom = 48, 10, 10, 24
-    lo = min(v for _, v, _ in points)
-    hi = max(v for _, v, _ in points)
-    if hi == lo:
-        lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
-    span_x = max(n_windows - 1, 1)
-
-    def x_at(i: int) -> float:
-        return left + (_CHART_W - left - right) * i / span_x
-
-    def y_at(v: float) -> float:
-        return top + (_CHART_H - top - bottom) * (hi - v) / (hi - lo)
-
-    path = " ".join(f"{x_at(i):.1f},{y_at(v):.1f}" for i, v, _ in points)
-    dots = "".join(
-        f'<circle cx="{x_at(i):.1f}" cy="{y_at(v):.1f}" r="{4 if hot else 3}" '
-        f'fill="{"#b91c1c" if hot else "#4c78a8"}"><title>window {i + 1}: '
-        f"{escape(format_number(v))}</title></circle>" for i, v, hot in points)
-    label = f"{metric} over {n_windows} windows, from {format_number(lo)} to {format_number(hi)}"
-    axis_y = _CHART_H - bottom
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" width="{_CHART_W}" '
-        f'height="{_CHART_H}" viewBox="0 0 {_CHART_W} {_CHART_H}" role="img" '
-        f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
-        f'<line x1="{left}" y1="{axis_y}" x2="{_CHART_W - right}" y2="{axis_y}" '
-        'stroke="#e5e7eb"/>'
-        f'<text x="{left - 6}" y="{y_at(hi) + 4:.1f}" text-anchor="end" font-size="11" '
-        f'fill="#6b7280">{escape(format_number(hi))}</text>'
-        f'<text x="{left - 6}" y="{y_at(lo) + 4:.1f}" text-anchor="end" font-size="11" '
-        f'fill="#6b7280">{escape(format_number(lo))}</text>'
-        f'<text x="{left}" y="{_CHART_H - 6}" font-size="11" fill="#6b7280">window 1</text>'
-        f'<text x="{_CHART_W - right}" y="{_CHART_H - 6}" text-anchor="end" font-size="11" '
-        f'fill="#6b7280">window {n_windows}</text>'
-        f'<polyline points="{path}" fill="none" stroke="#4c78a8" stroke-width="2"/>'
-        f"{dots}</svg>"
-    )
+    line = Line(metric, [(i, v) for i, v, _ in points],
+                marked=frozenset(i for i, _, hot in points if hot))
+    return line_svg(f"{metric} over {n_windows} windows", [line],
+                    (0, max(n_windows - 1, 1)), lambda i: f"window {i + 1:g}",
+                    width=_CHART_W, height=_CHART_H)
 
 
 def _details(window: Mapping[str, Any], wid: str) -> str:
