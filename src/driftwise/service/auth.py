@@ -27,7 +27,9 @@ class Authority:
         self.engine, self.admin_key = engine, admin_key
         self._any: tuple[float, bool] = (0.0, False)
 
-    def _required(self) -> bool:
+    def required(self) -> bool:
+        """Whether requests need a key: an admin key is set or a live stored key exists
+        (checked at most every 2 s)."""
         if self.admin_key is not None:
             return True
         checked, found = self._any
@@ -36,18 +38,22 @@ class Authority:
             self._any = (time.monotonic(), found)
         return found
 
+    def is_admin_key(self, text: str) -> bool:
+        """Whether ``text`` is the service's admin key (compared in constant time)."""
+        return self.admin_key is not None and hmac.compare_digest(text.encode(),
+                                                                  self.admin_key.encode())
+
     def check(self, request: Request, scope: str, model: str | None) -> keys.ApiKey | None:
         """Raise 401/403 unless the request's key allows ``scope`` on ``model``; the stored
         key presented (``None``: the admin key, or none needed)."""
-        if not self._required():
+        if not self.required():
             return None
         text = _presented(request)
         if text is None:
             raise HTTPException(401, "an API key is required: send `Authorization: Bearer "
                                 "<key>` (or `X-API-Key`)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        if self.admin_key is not None and hmac.compare_digest(text.encode(),
-                                                              self.admin_key.encode()):
+        if self.is_admin_key(text):
             return None
         key = keys.find_key(self.engine, text)
         if key is None:
@@ -65,8 +71,7 @@ class Authority:
             checked, found = self._any
             return time.monotonic() - checked <= 2.0 and not found
         text = _presented(request)
-        return text is not None and hmac.compare_digest(text.encode(),
-                                                        self.admin_key.encode())
+        return text is not None and self.is_admin_key(text)
 
     def scope(self, scope: str) -> Callable[[Request], Awaitable[keys.ApiKey | None]]:
         """A FastAPI dependency checking ``scope`` (and the path's model, if any); its value

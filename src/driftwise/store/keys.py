@@ -21,7 +21,7 @@ from driftwise.errors import NotFoundError
 from driftwise.store import schema as s
 from driftwise.store.db import reading, writing
 
-__all__ = ["SCOPES", "ApiKey", "create_key", "find_key", "has_keys", "list_keys",
+__all__ = ["SCOPES", "ApiKey", "create_key", "find_key", "has_keys", "list_keys", "live_key",
            "revoke_key"]
 
 SCOPES = ("ingest", "read", "metrics", "alerts", "admin")
@@ -85,6 +85,14 @@ def find_key(engine: Engine, text: str) -> ApiKey | None:
     if not hmac.compare_digest(row.hash, _digest(parts[2])):
         return None
     return _key(row)
+
+
+def live_key(engine: Engine, key_id: str) -> ApiKey | None:
+    """The key with id ``key_id`` unless it was revoked (a dashboard session's key, looked
+    up at every request so that revoking the key ends its sessions)."""
+    with reading(engine) as conn:
+        row = conn.execute(select(s.api_keys).where(s.api_keys.c.id == key_id)).first()
+    return None if row is None or row.revoked_at is not None else _key(row)
 
 
 def list_keys(engine: Engine) -> list[ApiKey]:
