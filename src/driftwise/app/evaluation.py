@@ -151,20 +151,46 @@ def ops_metrics(rows: pa.Table) -> dict[str, Any]:
     return out
 
 
+#: Longest category label kept in a window's distributions (a label is user data).
+PLOT_LABEL_CHARS = 200
+
+
+def _distribution(col: dict[str, Any]) -> dict[str, Any] | None:
+    """A column's reference-vs-current plot data, compact: the detector's bins (at most 30)
+    or categories (at most 20 and ``(other)``), labels cut to ``PLOT_LABEL_CHARS``; ``None``
+    when it has none or holds a non-finite edge (the store keeps strict JSON)."""
+    plot = col.get("plot")
+    if not isinstance(plot, dict):
+        return None
+    if plot.get("type") == "histogram" and not np.all(np.isfinite(plot["edges"])):
+        return None
+    if plot.get("type") == "bars":
+        plot = {**plot, "categories": [str(c)[:PLOT_LABEL_CHARS]
+                                       for c in plot["categories"]]}
+    return {**{k: col.get(k) for k in ("name", "kind", "role", "test", "p_value", "effect",
+                                       "effect_name", "drift_detected")}, "plot": plot}
+
+
 def evidence(result: MonitorResult, rows: pa.Table) -> dict[str, Any]:
-    """What a reader of a window needs: drifted columns with effects, alerts, reasons, and
-    a sample of rows (ids, trace ids, client keys) to follow into the user's systems."""
-    drifted = []
+    """What a reader of a window needs: drifted columns with effects, every tested
+    column's reference-vs-current distribution (for the dashboard's drill-down), alerts,
+    reasons, and a sample of rows (ids, trace ids, client keys) to follow into the user's
+    systems."""
+    drifted, distributions = [], []
     if result.drift is not None:
-        for col in result.drift.to_dict(plots=False).get("columns", []):
+        for col in result.drift.to_dict(plots=True).get("columns", []):
             if col.get("drift_detected"):
                 drifted.append({k: col.get(k) for k in ("name", "kind", "test", "p_value",
                                                         "effect", "effect_name")})
+            shown = _distribution(col)
+            if shown is not None:
+                distributions.append(shown)
     names = [f"f.{d['name']}" for d in drifted if f"f.{d['name']}" in rows.column_names]
     sample = rows.slice(0, SAMPLE_ROWS).select(
         ["_id", "_ts", "_prediction", "_client", "_trace", *names[:10]]).to_pylist()
     return {"status": result.status, "reasons": result.reasons,
             "alerts": [a.to_dict() for a in result.alerts], "drifted_columns": drifted,
+            "distributions": distributions,
             "sample": [{k.removeprefix("f.").lstrip("_"): v for k, v in row.items()}
                        for row in sample]}
 
