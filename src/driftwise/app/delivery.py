@@ -36,6 +36,7 @@ from sqlalchemy import Engine
 
 from driftwise.store import alerts as alerts_store
 from driftwise.store import outbox
+from driftwise.store.incidents import downstream_alerts
 
 __all__ = ["deliver_pending", "refresh_alertmanager", "render", "signature"]
 
@@ -66,7 +67,8 @@ def render(route: Any, delivery: outbox.Delivery, now: float) -> tuple[bytes, di
                        "alert_id": delivery.alert_id, "kind": event["kind"],
                        "rule": event["rule"], "severity": event["severity"],
                        "window": event["window"], "at": event["at"], "value": event["value"],
-                       "by": event.get("by"), "alert": alert},
+                       "by": event.get("by"), "alert": alert,
+                       "incident": delivery.body.get("incident")},
                       separators=(",", ":"), allow_nan=False).encode()
     if route.secret is not None:
         stamp = str(int(now))
@@ -105,10 +107,12 @@ def refresh_alertmanager(engine: Engine, routes: Sequence[Any], client: Any) -> 
         return 0
     rank = {"warning": 0, "critical": 1}
     sent = 0
+    grouped = downstream_alerts(engine)  # paged once, through their incident's root
     for route in targets:
         batch = [_alertmanager_alert(a.model, a.body) for a in
                  alerts_store.list_alerts(engine, state="open", limit=10_000)
-                 if rank.get(a.severity, 0) >= rank[route.min_severity]
+                 if (a.model, a.alert_id) not in grouped
+                 and rank.get(a.severity, 0) >= rank[route.min_severity]
                  and (route.models is None or a.model in route.models)]
         if not batch:
             continue

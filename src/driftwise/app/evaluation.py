@@ -27,7 +27,7 @@ from driftwise.config.monitor import MonitorConfig, parse_monitor_config
 from driftwise.errors import DriftwiseError
 from driftwise.monitor import Monitor, MonitorResult
 from driftwise.store import evaluation as ev
-from driftwise.store import registry
+from driftwise.store import incidents, registry
 from driftwise.store.records import read_rows
 
 __all__ = ["Scheduling", "evaluate_pending", "window_table"]
@@ -212,7 +212,11 @@ class Evaluator:
     def pending(self) -> int:
         """One pass over the claimed models; returns how many windows were stored."""
         done = 0
-        for cursor in ev.claim(self.engine, self.owner, self.scheduling.lease_s):
+        claimed = ev.claim(self.engine, self.owner, self.scheduling.lease_s)
+        if len(claimed) > 1:  # upstream models first: their alerts root the incidents
+            depth = incidents.depths(self.engine)
+            claimed = sorted(claimed, key=lambda c: depth.get(c.model_id, 0))
+        for cursor in claimed:
             try:
                 done += self._model(cursor)
             except Exception:  # one model's failure must not stop the others

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import pickle
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,10 @@ from driftwise.app.alerting import lifecycle_rules
 from driftwise.app.records import RecordLayout
 from driftwise.config.monitor import MonitorConfig, parse_monitor_config
 from driftwise.data import read_path
-from driftwise.errors import ConflictError, SchemaError
+from driftwise.errors import ConfigError, ConflictError, SchemaError
 from driftwise.monitor import Monitor
 from driftwise.store import registry
+from driftwise.store.incidents import fleet_graph
 
 __all__ = ["config_mapping", "fitted_monitor", "register_model", "update_config",
            "upload_reference"]
@@ -58,12 +59,38 @@ def _validated(mapping: Mapping[str, Any]) -> MonitorConfig:
     return cfg
 
 
+def _in_fleet(engine: Engine, mapping: Mapping[str, Any]) -> MonitorConfig:
+    """A new configuration, valid on its own and in the fleet's dependency graph."""
+    cfg = _validated(mapping)
+    _acyclic(fleet_graph(engine), cfg.name, cfg.model.upstream)
+    return cfg
+
+
+def _acyclic(graph: Mapping[str, Sequence[str]], name: str, upstream: Sequence[str]) -> None:
+    """Refuse ``upstream`` for ``name`` when it closes a loop in the fleet's dependencies
+    (an incident's root cause must be somewhere)."""
+    edges = {**{k: list(v) for k, v in graph.items()}, name: list(upstream)}
+    path: list[str] = []
+
+    def walk(node: str) -> None:
+        if node in path:
+            loop = " -> ".join([*path[path.index(node):], node])
+            raise ConfigError(f"config.model.upstream: the models would depend on each other "
+                              f"in a loop ({loop})")
+        path.append(node)
+        for up in edges.get(node, ()):
+            walk(up)
+        path.pop()
+
+    walk(name)
+
+
 def register_model(engine: Engine, name: str, task: str | None,
                    columns: Mapping[str, Any] | None,
                    config: Mapping[str, Any] | None) -> registry.ModelRow:
     """Validate and store a new model (configuration version 1, no reference yet)."""
     mapping = config_mapping(name, task, columns, config)
-    cfg = _validated(mapping)
+    cfg = _in_fleet(engine, mapping)
     return registry.create_model(engine, name, cfg.task, mapping)
 
 
@@ -76,7 +103,7 @@ def update_config(engine: Engine, name: str, config: Mapping[str, Any]) -> regis
         mapping["columns"] = model.config.get("columns", {})
     if "task" not in mapping["model"]:
         mapping["model"]["task"] = model.task
-    cfg = _validated(mapping)
+    cfg = _in_fleet(engine, mapping)
     fitted = None
     if model.reference_version:
         ref = registry.reference(engine, model.id, model.reference_version)

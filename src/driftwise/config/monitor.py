@@ -73,13 +73,35 @@ def switchable(model: Any) -> Any:
 
 
 class ModelSpec(StrictModel):
-    """``model:``: the model's name, task and positive class."""
+    """``model:``: the model's name, task and positive class, and the models it consumes
+    (``upstream``: feature providers, embeddings, scores). In the service an alert of this
+    model that opens within ``upstream_window_s`` after one of an upstream model (directly
+    or further up) joins that alert's incident instead of paging on its own; its own first
+    page waits ``upstream_wait_s`` for such a cause."""
 
     name: str = "model"
     task: Literal[TASKS]  # type: ignore[valid-type]
     positive_class: Annotated[str | None, BeforeValidator(
         lambda v: category_label(v) if isinstance(v, int | float | bool) else v,
         json_schema_input_type=str | int | bool | None)] = None
+    upstream: Names = Field(default_factory=list)
+    upstream_window_s: Annotated[float, Field(ge=0.0, le=30 * 86_400.0,
+                                              allow_inf_nan=False)] = 3600.0
+    # How long this model's own first page waits for an upstream alert to take it in.
+    upstream_wait_s: Annotated[float, Field(ge=0.0, le=3600.0, allow_inf_nan=False)] = 30.0
+
+    @model_validator(mode="after")
+    def _upstream(self) -> ModelSpec:
+        seen = set()
+        for name in self.upstream:
+            if not name or name != name.strip():
+                raise ValueError(f"upstream: {name!r} is not a model name")
+            if name == self.name:
+                raise ValueError(f"upstream: model {name!r} cannot consume itself")
+            if name in seen:
+                raise ValueError(f"upstream: {name!r} is listed twice")
+            seen.add(name)
+        return self
 
 
 def _probabilities(value: Any) -> Any:

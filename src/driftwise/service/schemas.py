@@ -173,6 +173,50 @@ class SLOsOut(BaseModel):
     slos: list[SLOOut]
 
 
+class IncidentMember(BaseModel):
+    """An alert in an incident: the incident's root, or a downstream model's alert that
+    followed it (recorded, not paged)."""
+
+    model: str
+    alert_id: int
+    role: str  # root | downstream
+    joined_at: float
+
+
+class IncidentOut(BaseModel):
+    """One incident: an upstream model's alert and the downstream alerts it caused."""
+
+    id: int
+    root_model: str
+    state: str  # open | resolved | merged (into ``merged_into``)
+    opened_at: float
+    updated_at: float
+    models: list[str]
+    members: list[IncidentMember]
+    root_alert: dict[str, Any]
+    merged_into: int | None = None
+
+
+class FleetModel(BaseModel):
+    """A model in the fleet's dependency graph and how it stands."""
+
+    name: str
+    upstream: list[str]
+    downstream: list[str]
+    state: str  # ok | warning | critical | no_data
+    open_alerts: dict[str, int]
+    last_window: int | None
+    last_evaluated_at: float | None
+
+
+class FleetOut(BaseModel):
+    """The fleet: every model the key may read, with its dependencies, and the open
+    incidents."""
+
+    models: list[FleetModel]
+    incidents: list[IncidentOut]
+
+
 class AlertOut(BaseModel):
     """One alert: an incident of one rule (its lifecycle facts in ``alert``)."""
 
@@ -191,6 +235,7 @@ class AlertDetail(AlertOut):
 
     events: list[dict[str, Any]]
     deliveries: list[dict[str, Any]] = []
+    incident: dict[str, Any] | None = None  # id, role (root | downstream), root_model
 
 
 class AlertActionIn(BaseModel):

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from driftwise.errors import NotFoundError
 from driftwise.store import schema as s
 from driftwise.store.db import reading, writing
+from driftwise.store.incidents import place
 from driftwise.store.outbox import enqueue
 
 __all__ = ["AlertChange", "AlertRow", "RouteFor", "Transition", "act", "advance", "alert", "events",
@@ -76,12 +77,21 @@ def advance(conn: Any, model_id: int, transition: Transition,
     conn.execute(update(s.cursors).where(c.model_id == model_id).values(
         alerting=json.dumps(state, allow_nan=False)))
     _store(conn, model_id, changes)
+    placed = place(conn, model_id, changes)
     if route_for is not None:
         for change in changes:
+            where = placed.get(change.alert_id)
+            if where is not None and not where.pages:
+                continue  # part of an upstream model's incident, which paged once
             routes = route_for(change)
             if routes:
-                enqueue(conn, model_id, change.alert_id, routes,
-                        {"event": change.event, "alert": change.body})
+                payload: dict[str, Any] = {"event": change.event, "alert": change.body}
+                if where is not None:
+                    payload["incident"] = {"id": where.incident_id,
+                                           "root_model": where.root_model}
+                hold = where.hold_s if where is not None and \
+                    change.event.get("kind") == "opened" else 0.0
+                enqueue(conn, model_id, change.alert_id, routes, payload, delay_s=hold)
     return changes
 
 

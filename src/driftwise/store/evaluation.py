@@ -327,3 +327,18 @@ def newest_values(engine: Engine, model_id: int, metric: str, count: int) -> (
 
 
 __all__ += ["newest_values"]
+
+
+def latest_windows(engine: Engine) -> dict[int, tuple[int, float, str]]:
+    """Each model's newest evaluated window: ``(number, evaluated_at, status)``, by model
+    id."""
+    w = s.windows.c
+    newest = select(w.model_id, func.max(w.seq).label("seq")).group_by(w.model_id).subquery()
+    query = select(w.model_id, w.seq, w.evaluated_at, w.status).join(
+        newest, (w.model_id == newest.c.model_id) & (w.seq == newest.c.seq))
+    with reading(engine) as conn:
+        return {int(r.model_id): (int(r.seq), float(r.evaluated_at), str(r.status))
+                for r in conn.execute(query)}
+
+
+__all__ += ["latest_windows"]

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, and_, insert, select, update
 from driftwise.store import schema as s
 from driftwise.store.db import reading, writing
 
-__all__ = ["Delivery", "claim", "deliveries", "enqueue", "record_attempt"]
+__all__ = ["Delivery", "claim", "deliveries", "enqueue", "record_attempt", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,23 @@ class Delivery:
 
 
 def enqueue(conn: Any, model_id: int, alert_id: int, routes: Sequence[str],
-            body: dict[str, Any]) -> None:
-    """Add a delivery per route within the caller's transaction (due at once)."""
+            body: dict[str, Any], delay_s: float = 0.0) -> None:
+    """Add a delivery per route within the caller's transaction (due in ``delay_s``)."""
     now = time.time()
     text = json.dumps(body, allow_nan=False)
     for route in routes:
         conn.execute(insert(s.outbox).values(
             model_id=model_id, alert_id=alert_id, route=route, body=text, created_at=now,
-            status="pending", attempts=0, next_attempt_at=now, lease_until=0.0))
+            status="pending", attempts=0, next_attempt_at=now + delay_s, lease_until=0.0))
+
+
+def withdraw(conn: Any, model_id: int, alert_id: int, why: str) -> int:
+    """Mark the alert's deliveries not yet made ``grouped`` (never sent); how many."""
+    o = s.outbox.c
+    done = conn.execute(update(s.outbox).where(
+        o.model_id == model_id, o.alert_id == alert_id, o.status == "pending",
+        o.attempts == 0).values(status="grouped", last_error=why))
+    return int(done.rowcount or 0)
 
 
 def claim(engine: Engine, lease_s: float, limit: int = 50) -> list[Delivery]:
