@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from driftwise._version import __version__
-from driftwise.app import alerting, ingest, models, prometheus, slo
+from driftwise.app import alerting, fleet, ingest, models, prometheus, slo
 from driftwise.app.records import error_field
 from driftwise.config.settings import ServiceSettings
 from driftwise.errors import (
@@ -35,6 +35,7 @@ from driftwise.service.limits import BodyLimit
 from driftwise.service.tracing import Tracing
 from driftwise.store import alerts as alerting_store
 from driftwise.store import evaluation as ev
+from driftwise.store import incidents as incident_store
 from driftwise.store import outbox, ready, registry
 from driftwise.store.keys import ApiKey
 
@@ -345,9 +346,13 @@ def create_app(settings: ServiceSettings, engine: Engine,
                 "updated_at": row.updated_at, "alert": row.body}
 
     def _alert_detail(model_id: int, row: Any) -> dict[str, Any]:
+        placed = incident_store.incident_of(engine, model_id, row.alert_id)
         return {**_alert_out(row),
                 "events": alerting_store.events(engine, model_id, row.alert_id),
-                "deliveries": outbox.deliveries(engine, model_id, row.alert_id)}
+                "deliveries": outbox.deliveries(engine, model_id, row.alert_id),
+                "incident": None if placed is None else {
+                    "id": placed.incident_id, "role": placed.role,
+                    "root_model": placed.root_model}}
 
     @app.get("/v1/alerts", response_model=list[sc.AlertOut], tags=["alerts"],
              responses=ERRORS)
@@ -387,6 +392,35 @@ def create_app(settings: ServiceSettings, engine: Engine,
         if row is None:
             raise NotFoundError(f"model {name!r} has no alert {alert_id}")
         return _alert_detail(model.id, row)
+
+    @app.get("/v1/incidents", response_model=list[sc.IncidentOut], tags=["alerts"],
+             responses=ERRORS)
+    def list_incidents(key: ApiKey | None = read,
+                       state: Literal["open", "resolved", "merged"] | None = None,
+                       limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+                       offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> (
+            list[dict[str, Any]]):
+        """The fleet's incidents, newest first: an upstream model's alert with the
+        downstream alerts that followed it (those of the key's models, for a limited key)."""
+        return [i.to_dict() for i in incident_store.list_incidents(
+            engine, state=state, limit=limit, offset=offset,
+            models=None if key is None else key.models)]
+
+    @app.get("/v1/incidents/{incident_id}", response_model=sc.IncidentOut, tags=["alerts"],
+             responses=ERRORS)
+    def get_incident(incident_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+                     key: ApiKey | None = read) -> dict[str, Any]:
+        """One incident and the alerts it holds."""
+        found = incident_store.incident(engine, incident_id)
+        if found is None or (key is not None and not key.allows("read", found.root_model)):
+            raise NotFoundError(f"no incident {incident_id}")
+        return found.to_dict()
+
+    @app.get("/v1/fleet", response_model=sc.FleetOut, tags=["alerts"], responses=ERRORS)
+    def get_fleet(key: ApiKey | None = read) -> dict[str, Any]:
+        """Every model with the models it consumes and feeds, its state, and the open
+        incidents."""
+        return fleet.fleet(engine, None if key is None else key.models)
 
     @app.get("/v1/models/{name}/slos", response_model=sc.SLOsOut, tags=["alerts"],
              responses=ERRORS, dependencies=[read])
