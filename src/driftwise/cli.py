@@ -340,6 +340,46 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `
     _note(f"key {key_id} revoked")
 
 
+@app.command("login-link")
+def login_link(key_id: Annotated[str | None, typer.Option(
+                   "--key-id", help="Sign in as this stored key (its id, from `keys list`); "
+                   "it needs the read scope. Default: the admin key (DRIFTWISE_API_KEY).")]
+               = None,
+               base_url: Annotated[str | None, typer.Option(
+                   "--base-url", help="Where people reach the service [default "
+                   "http://HOST:PORT of the settings].")] = None,
+               data_dir: Annotated[Path | None, typer.Option(
+                   "--data-dir", help="The service's embedded store [DRIFTWISE_DATA_DIR].")]
+               = None,
+               database_url: Annotated[str | None, typer.Option(
+                   "--database-url", help="The service's store URL "
+                   "[DRIFTWISE_DATABASE_URL].")] = None) -> None:
+    """Print a one-time URL that signs in to the dashboard (valid 15 minutes, spent by its
+    first use)."""
+    from driftwise.config.settings import ServiceSettings, load_settings
+    from driftwise.store import keys, open_store, sessions
+
+    settings = load_settings(ServiceSettings, data_dir=data_dir, database_url=database_url)
+    engine = open_store(settings.database_url, settings.data_dir)
+    if key_id is None:
+        if settings.api_key is None:
+            raise UsageError("no --key-id and no DRIFTWISE_API_KEY: give the id of a stored "
+                             "key with the read scope (`driftwise keys list`), or set "
+                             "DRIFTWISE_API_KEY as the service has it")
+        who = "the admin key"
+    else:
+        key = keys.live_key(engine, key_id)
+        if key is None or not key.allows("read", None):
+            raise UsageError(f"--key-id: no live key {key_id!r} with the read scope "
+                             "(`driftwise keys list`)")
+        who = f"key {key.id}"
+    token = sessions.create_link(engine, key_id)
+    base = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    sys.stdout.write(f"{base}/login/link?token={token}\n")
+    _note(f"a one-time sign-in link as {who}: valid {sessions.LINK_TTL_S / 60:.0f} minutes, "
+          "spent by its first use")
+
+
 @config_app.command("schema")
 def config_schema(output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write the schema here instead of stdout.")] = None) -> None:

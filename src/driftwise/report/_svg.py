@@ -329,17 +329,20 @@ class Line:
 
 
 def line_svg(label: str, lines: Sequence[Line], x_span: tuple[float, float],
-             x_name: Callable[[float], str], *, width: int = 340, height: int = 150) -> str:
+             x_name: Callable[[float], str], *, width: int = 340, height: int = 150,
+             legend: bool | None = None) -> str:
     """Lines over a shared x axis (windows), each point a dot with its value as tooltip;
-    a legend names the lines when there are several. ``x_name`` labels an x value (the
-    axis ends and the tooltips)."""
+    a legend names the lines (by default when there are several). ``x_name`` labels an x
+    value (the axis ends and the tooltips)."""
     drawn = [line for line in lines if line.points]
     values = [v for line in drawn for _, v in line.points] or [0.0]
     lo, hi = min(values), max(values)
     if hi == lo:
         lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
-    left, right, bottom = 48, 10, 24
-    top = 24 if len(drawn) > 1 else 10
+    named = len(drawn) > 1 if legend is None else legend
+    widest = max(len(format_number(lo)), len(format_number(hi)))
+    left, right, bottom = max(48, 12 + 7 * widest), 10, 24
+    top = 24 if named else 10
     x_lo, x_hi = x_span
     span_x = (x_hi - x_lo) or 1.0
 
@@ -362,7 +365,7 @@ def line_svg(label: str, lines: Sequence[Line], x_span: tuple[float, float],
                  f"{escape(x_name(x_lo))}</text>"
                  f'<text x="{width - right}" y="{height - 6}" text-anchor="end" '
                  f'font-size="11" fill="#6b7280">{escape(x_name(x_hi))}</text>')
-    if len(drawn) > 1:
+    if named:
         parts += _legend(drawn, left)
     for line in drawn:
         parts.append(_polyline(line, x_at, y_at, x_name))

@@ -19,6 +19,7 @@ from pydantic_core import from_json
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from driftwise import dashboard
 from driftwise._version import __version__
 from driftwise.app import alerting, fleet, ingest, models, prometheus, slo
 from driftwise.app.records import error_field
@@ -458,6 +459,7 @@ def create_app(settings: ServiceSettings, engine: Engine,
                  response_model=sc.AlertDetail, tags=["alerts"], responses=ERRORS,
                  dependencies=[respond], name=f"alert_{action}")(_action(action))
 
+    dashboard.mount(app, engine, authority)
     _document_bodies(app)
     return BodyLimit(app, settings.max_body_bytes)
 

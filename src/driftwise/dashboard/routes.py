@@ -1,0 +1,146 @@
+"""The dashboard's routes: the pages, signing in and out, and their security headers.
+
+Pages are plain ``def`` routes, so their store reads run in the thread pool. Every
+response carries a Content-Security-Policy that allows no script and no fetch at all, and
+styles only from the page's one ``<style>`` element (its nonce); framing is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Engine
+
+from driftwise.dashboard import model_page, pages, views
+from driftwise.dashboard.auth import (
+    COOKIE,
+    SESSION_TTL_S,
+    Gate,
+    LoginRequired,
+    Viewer,
+    safe_next,
+    same_origin,
+)
+from driftwise.errors import NotFoundError
+from driftwise.service.auth import Authority
+
+__all__ = ["mount", "security_headers"]
+
+MAX_WINDOW = 2**31 - 1
+#: Page builders get the viewer and the response's CSP nonce.
+Build = Callable[[Viewer, str], str]
+
+
+def security_headers(nonce: str | None) -> dict[str, str]:
+    """The headers of every dashboard response (``nonce``: the page's stylesheet's)."""
+    style = f"'nonce-{nonce}'" if nonce else "'none'"
+    return {"Content-Security-Policy": f"default-src 'none'; style-src {style}; "
+            "img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
+
+
+def _page(html: str, nonce: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(html, status_code=status, headers=security_headers(nonce))
+
+
+def _redirect(to: str) -> RedirectResponse:
+    return RedirectResponse(to, status_code=303, headers=security_headers(None))
+
+
+def _with_session(response: Response, token: str) -> Response:
+    response.set_cookie(COOKIE, token, max_age=int(SESSION_TTL_S), path="/", secure=True,
+                        httponly=True, samesite="strict")
+    return response
+
+
+def _nonce() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def mount(app: FastAPI, engine: Engine, authority: Authority) -> None:
+    """Add the dashboard's pages to ``app`` (the service's, with its store and keys)."""
+    gate = Gate(engine, authority)
+
+    def serve(request: Request, build: Build) -> Response:
+        try:
+            viewer = gate.viewer(request)
+        except LoginRequired as exc:
+            return _redirect(f"/login?next={quote(exc.next_path, safe='')}")
+        nonce = _nonce()
+        try:
+            return _page(build(viewer, nonce), nonce)
+        except NotFoundError as exc:
+            return _page(pages.error_page(404, str(exc), nonce, viewer), nonce, 404)
+
+    def refuse(status: int, message: str) -> HTMLResponse:
+        nonce = _nonce()
+        return _page(pages.error_page(status, message, nonce, None), nonce, status)
+
+    @app.get("/", include_in_schema=False)
+    def overview(request: Request) -> Response:
+        return serve(request, lambda viewer, nonce: pages.overview_page(
+            views.fleet(engine, viewer), views.open_alerts(engine, viewer), nonce, viewer))
+
+    @app.get("/models/{name}", include_in_schema=False)
+    def model(request: Request, name: str) -> Response:
+        return serve(request, lambda viewer, nonce: model_page.model_page(
+            views.model_view(engine, viewer, name), nonce, viewer))
+
+    @app.get("/models/{name}/features/{feature:path}", include_in_schema=False)
+    def feature(request: Request, name: str, feature: str,
+                window: str | None = None) -> Response:
+        chosen = None
+        if window:
+            if not window.isdigit() or int(window) > MAX_WINDOW:
+                return refuse(400, "window: expected a window number (0, 1, 2…)")
+            chosen = int(window)
+        return serve(request, lambda viewer, nonce: model_page.feature_page(
+            views.feature_view(engine, viewer, name, feature, chosen), nonce, viewer))
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request,
+                   next_path: Annotated[str | None, Query(alias="next")] = None) -> Response:
+        target = safe_next(next_path)
+        if gate.open() or gate.session(request) is not None:
+            return _redirect(target)
+        nonce = _nonce()
+        return _page(pages.login_page(nonce, target), nonce)
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, key: Annotated[str, Form()] = "",
+              next_path: Annotated[str, Form(alias="next")] = "/") -> Response:
+        if not same_origin(request):
+            return refuse(403, "This sign-in did not come from this site's form.")
+        target = safe_next(next_path)
+        if gate.open():
+            return _redirect(target)
+        token = gate.sign_in(key)
+        if token is None:
+            nonce = _nonce()
+            return _page(pages.login_page(nonce, target, "That key is unknown, revoked, or "
+                                          "may not read."), nonce, 401)
+        return _with_session(_redirect(target), token)
+
+    @app.get("/login/link", include_in_schema=False)
+    def login_link(token: str = "") -> Response:
+        session = gate.spend(token) if token else None
+        if session is None:
+            return refuse(400, "This sign-in link is unknown, expired or already used: ask "
+                               "for a new one (driftwise login-link).")
+        return _with_session(_redirect("/"), session)
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request) -> Response:
+        if not same_origin(request):
+            return refuse(403, "This sign-out did not come from this site's form.")
+        gate.sign_out(request)
+        response = _redirect("/login")
+        response.delete_cookie(COOKIE, path="/", secure=True, httponly=True,
+                               samesite="strict")
+        return response
