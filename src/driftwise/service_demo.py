@@ -14,7 +14,10 @@ evaluates the windows as they close.
 from __future__ import annotations
 
 import contextlib
+import html
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -30,15 +33,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from driftwise.demo import PERIOD_DAYS, START, load_elec2
+from driftwise.demo_stack import Stack, how_to_install, installed
+from driftwise.store import keys, open_store, sessions
 
 __all__ = ["run_service_demo"]
 
 FEATURES = ["nswprice", "nswdemand", "vicprice", "vicdemand", "transfer"]
 WINDOW = 500
 MODEL = "elec2-updown"
+# Page on dataset drift in two windows in a row; resolve after two windows without it.
+DRIFT_RULE = {"name": "input drift", "metric": "drift.dataset.drift_detected",
+              "condition": "== true", "for": 2, "clear_for": 2, "severity": "warning"}
+LATENCY_SLO = {"name": "latency-p99", "metric": "ops.latency_ms.p99", "objective": "<= 100",
+               "target": 0.9, "period_windows": 8}
 
 
 def _free_port() -> int:
@@ -115,10 +126,14 @@ def _attack(model: Any, clean: pa.Table, n: int) -> list[dict[str, Any]]:
     return out
 
 
-def _start_server(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DRIFTWISE_EVALUATOR": "process", "DRIFTWISE_POLL_INTERVAL_S": "0.2"}
-    env.pop("DRIFTWISE_API_KEY", None)
-    env.pop("DRIFTWISE_DATABASE_URL", None)
+def _start_server(port: int, data_dir: Path, admin_key: str,
+                  alertmanager: str | None) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTWISE_")}
+    env.update(DRIFTWISE_EVALUATOR="process", DRIFTWISE_POLL_INTERVAL_S="0.2",
+               DRIFTWISE_API_KEY=admin_key, DRIFTWISE_ALERT_REFRESH_S="10")
+    if alertmanager is not None:
+        env["DRIFTWISE_ALERT_ROUTES"] = json.dumps(
+            [{"name": "alertmanager", "type": "alertmanager", "url": alertmanager}])
     return subprocess.Popen([sys.executable, "-m", "driftwise", "serve", "--host",
                              "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -174,17 +189,21 @@ def run_service_demo(console: Console, *, port: int = 0, data_dir: Path | None =
     from driftwise.client import Client
 
     model, reference, phases, source = _model_and_data()
-    scratch = None
-    if data_dir is None:
-        scratch = Path(tempfile.mkdtemp(prefix="driftwise-demo-"))
-        data_dir = scratch
+    scratch = Path(tempfile.mkdtemp(prefix="driftwise-demo-"))
+    data_dir = data_dir or scratch / "store"
     port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     console.print(f"[bold]driftwise demo[/]: the service on {url}, store in {data_dir}")
     console.print(f"Data: Elec2 ({source}); model: logistic regression, UP/DOWN")
-    server = _start_server(port, data_dir)
+    stack = Stack(scratch / "stack")
+    found = installed()
+    admin_key = secrets.token_urlsafe(24)
+    server = None
     try:
-        with Client(url, timeout=60) as client:
+        if found["alertmanager"]:
+            console.print(f"Alertmanager on {stack.start_alertmanager(found['alertmanager'])}")
+        server = _start_server(port, data_dir, admin_key, stack.alertmanager_url)
+        with Client(url, api_key=admin_key, timeout=60) as client:
             try:
                 client.wait_ready(60)
             except TimeoutError:
@@ -192,6 +211,17 @@ def run_service_demo(console: Console, *, port: int = 0, data_dir: Path | None =
                     server.stderr else ""
                 raise RuntimeError(f"the demo service did not start: {err[-2000:]}"
                                    ) from None
+            engine = open_store(data_dir=data_dir)
+            try:
+                _, reader = keys.create_key(engine, "demo dashboard", ("read",))
+                metrics_key, _ = keys.create_key(engine, "demo prometheus", ("metrics",))
+                login = sessions.create_link(engine, reader.id, ttl_s=3600)
+                check_link = sessions.create_link(engine, reader.id, ttl_s=600)
+            finally:
+                engine.dispose()
+            if found["prometheus"]:
+                console.print("Prometheus on " + stack.start_prometheus(
+                    found["prometheus"], f"127.0.0.1:{port}", metrics_key))
             _replay(console, client, model, reference, phases)
             window = _window_of(phases)
             console.print(_summary(client, [("clean", 4 * window), ("drifting", 4 * window),
@@ -200,19 +230,74 @@ def run_service_demo(console: Console, *, port: int = 0, data_dir: Path | None =
                 "Expected: clean windows without drift; drifting windows flag vicprice, "
                 "vicdemand and transfer (the imputed Victorian data end in May 1997); the "
                 "attack window shows confidence collapsing towards 0.5.")
-            console.print(f"Look at: {url}/docs (the API), {url}/v1/models/{MODEL}/windows, "
-                          f"{url}/v1/models/{MODEL}/windows/0, "
-                          f"{url}/v1/models/{MODEL}/results?prefix=estimated.")
+            _show_alerts(console, client, url, check_link, stack, found)
+            console.print(f"Dashboard: open {url}/login/link?token={login} (logs in once, "
+                          f"as a read-only key); the API: {url}/docs")
             if interactive:
                 console.print("The service stays up: press Ctrl-C to stop it.")
                 with contextlib.suppress(KeyboardInterrupt):
                     while server.poll() is None:
                         time.sleep(0.5)
     finally:
-        _stop(server)
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+        if server is not None:
+            _stop(server)
+        stack.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
     console.print("Service stopped.")
+
+
+def _until(check: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            found = check()
+            if found:
+                return found
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.5)
+
+
+def _show_alerts(console: Console, client: Any, url: str, check_link: str, stack: Stack,
+                 found: dict[str, str | None]) -> None:
+    """The drift alert as the service, its dashboard, Alertmanager and Prometheus see it."""
+    import httpx
+
+    alerts = [a for a in client.request("GET", "/v1/alerts") if a["state"] == "open"]
+    for a in alerts:
+        console.print(f"[bold red]Alert[/] {a['alert_id']} open on {a['model']}: rule "
+                      f"{escape(a['rule'])} ({a['severity']}), since window "
+                      f"{a['alert']['opened_window']}")
+    if not alerts:
+        console.print("No alert is open (the drifting windows did not alert).")
+        return
+    # The dashboard, as a browser sees it: sign in with a one-time link, read the page.
+    with httpx.Client(base_url=url, timeout=30) as web:
+        signed = web.get("/login/link", params={"token": check_link}, follow_redirects=False)
+        cookie = signed.headers.get("set-cookie", "").split(";")[0]
+        page = web.get("/", headers={"cookie": cookie}).text if cookie else ""
+    shown = [a["rule"] for a in alerts if html.escape(a["rule"]) in page]
+    console.print(f"Dashboard {url}/ shows the open alert(s): {', '.join(shown)}" if shown
+                  else f"The dashboard at {url}/ did not show the alert.")
+    if stack.alertmanager_url is None:
+        console.print(f"Alertmanager is not installed, so the alert goes nowhere else: "
+                      f"{how_to_install()}.")
+    else:
+        held = _until(lambda: [a for a in stack.alertmanager_alerts()
+                               if a["labels"].get("source") == "driftwise"], 45) or []
+        for a in held:
+            console.print(f"Alertmanager {stack.alertmanager_url}/api/v2/alerts holds "
+                          f"{a['labels']['alertname']} (model {a['labels']['model']}, "
+                          f"{a['labels']['severity']}, {a['status']['state']})")
+        if not held:
+            console.print("Alertmanager did not receive the alert within 45 s.")
+    if found["prometheus"] is None:
+        console.print(f"Prometheus is not installed: {how_to_install()}.")
+    else:
+        firing = _until(lambda: stack.prometheus_query('ALERTS{alertstate="firing"}'), 30)
+        names = sorted({r["metric"].get("alertname", "?") for r in firing or []})
+        console.print(f"Prometheus {stack.prometheus_url} scrapes /metrics; its shipped "
+                      f"rules fire: {', '.join(names) or 'none yet'}")
 
 
 def _replay(console: Console, client: Any, model: Any, reference: pa.Table,
@@ -220,7 +305,8 @@ def _replay(console: Console, client: Any, model: Any, reference: pa.Table,
     client.register_model(MODEL, task="binary", columns={
         "features": FEATURES, "probabilities": "p_up", "prediction": None,
         "target": "label"}, config={"model": {"positive_class": "UP"},
-                                     "windows": {"rows": _window_of(phases)}})
+                                     "windows": {"rows": _window_of(phases)},
+                                     "alerts": [DRIFT_RULE], "slos": [LATENCY_SLO]})
     ref = client.upload_reference(MODEL, reference)
     console.print(f"Registered {MODEL}; reference version {ref['version']}, "
                   f"{ref['rows']:,} rows (fitted once, stored)")
