@@ -72,3 +72,12 @@ def test_service_demo_replays_and_exits_without_a_terminal(tmp_path: Path) -> No
     assert all("yes" in r and "vicprice" in r for r in drifting)
     assert "Service stopped." in proc.stdout
     assert (tmp_path / "store" / "driftwise.db").is_file()
+    # The drift alert, end to end: open in the service, on the dashboard (signed in with a
+    # one-time link), and in Alertmanager's API (make test installs Alertmanager and
+    # Prometheus; the demo starts its own), with Prometheus' shipped rules firing on it.
+    out = " ".join(proc.stdout.split())
+    assert "Alert 1 open on elec2-updown: rule input drift (warning)" in out
+    assert "shows the open alert(s): input drift" in out
+    assert "/api/v2/alerts holds input drift (model elec2-updown, warning, active)" in out
+    assert "its shipped rules fire: " in out and "DriftwiseDatasetDrift" in out
+    assert "/login/link?token=ds_" in out
