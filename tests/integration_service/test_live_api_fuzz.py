@@ -130,6 +130,8 @@ def _explicit(operation: Any) -> list[Any]:
              "body": {"by": "fuzz", "for_s": 60}}],
         "POST /v1/models/{name}/alerts/{alert_id}/resolve": [
             {"path_parameters": {"name": "m", "alert_id": 1}, "body": {"by": "fuzz"}}],
+        "GET /v1/incidents/{incident_id}": [{"path_parameters": {"incident_id": 1}}],
+        "GET /v1/incidents": [{"query": {"state": "open"}}],
     }
     return [operation.Case(**kwargs) for kwargs in bodies.get(operation.label, [])]
 
