@@ -38,6 +38,11 @@ class Viewer:
     key: ApiKey | None
     token: str | None
 
+    @property
+    def models(self) -> tuple[str, ...] | None:
+        """The models the viewer may read (``None``: every model)."""
+        return None if self.key is None else self.key.models
+
     def sees(self, model: str) -> bool:
         """Whether the viewer may read ``model``."""
         return self.key is None or self.key.allows("read", model)

@@ -16,7 +16,8 @@ from driftwise.dashboard.auth import Viewer
 from driftwise.report._format import DASH, format_number, format_p_value
 from driftwise.report._style import STYLESHEET
 
-__all__ = ["badge", "health_badge", "model_href", "number", "p_value", "shell", "when"]
+__all__ = ["badge", "health_badge", "model_href", "number", "p_value", "shell",
+           "state_label", "when"]
 
 _STYLE = """
 nav.top { display: flex; align-items: center; gap: 20px; margin-bottom: 16px; }
@@ -72,11 +73,16 @@ def model_href(name: str, *parts: str) -> str:
     return escape(path)
 
 
+def state_label(state: str) -> str:
+    """A model's state in words (``no_data``: ``no data``)."""
+    return state.replace("_", " ")
+
+
 def health_badge(state: str) -> str:
     """A model's health as a coloured pill (``ok``, ``warning``, ``critical``,
     ``no data``)."""
-    cls = state.replace(" ", "-")
-    return f'<span class="health {escape(cls)}">{escape(state)}</span>'
+    cls = state.replace("_", "-")
+    return f'<span class="health {escape(cls)}">{escape(state_label(state))}</span>'
 
 
 def badge(severity: str, text: str | None = None) -> str:

@@ -23,6 +23,7 @@ from driftwise.dashboard.pages import alert_table
 from driftwise.dashboard.views import AlertView, FeatureView, ModelSummary, ModelView
 from driftwise.report._format import DASH, format_rows
 from driftwise.store.evaluation import WindowRecord
+from driftwise.store.incidents import Placement
 
 __all__ = ["feature_page", "model_page"]
 
@@ -127,7 +128,18 @@ def _alert(a: AlertView) -> str:
             f'{" open" if r.state == "open" else ""}><summary>{badge(r.severity)} '
             f"<strong>{escape(r.rule)}</strong> — {escape(r.state)}, opened "
             f'{when(r.opened_at)}</summary><dl class="facts-row">{_alert_facts(r.body)}</dl>'
-            f"<h4>Trail</h4>{more}{_trail(a.events)}</details>")
+            f"{_incident(a.incident)}<h4>Trail</h4>{more}{_trail(a.events)}</details>")
+
+
+def _incident(placed: Placement | None) -> str:
+    if placed is None:
+        return ""
+    link = f'<a href="/fleet#incident-{placed.incident_id}">incident {placed.incident_id}</a>'
+    if placed.role == "root":
+        return f'<p class="incident">The root of {link}: it paged for the incident.</p>'
+    return (f'<p class="incident">Part of {link}, caused upstream at '
+            f'<a href="{model_href(placed.root_model)}">{escape(placed.root_model)}</a>: '
+            "not paged on its own.</p>")
 
 
 def _alerts(v: ModelView) -> str:

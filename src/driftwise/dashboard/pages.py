@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from html import escape
 
 from driftwise.dashboard.auth import Viewer
-from driftwise.dashboard.layout import badge, health_badge, model_href, shell, when
+from driftwise.dashboard.layout import (
+    badge,
+    health_badge,
+    model_href,
+    shell,
+    state_label,
+    when,
+)
 from driftwise.dashboard.views import HEALTH, ModelSummary
 from driftwise.report._format import DASH, format_rows
 from driftwise.store.alerts import AlertRow
@@ -31,8 +38,8 @@ def overview_page(models: Sequence[ModelSummary], alerts: Sequence[AlertRow], no
     """``/``: every model the viewer may read, its health, open alerts by severity and last
     evaluation; then the fleet's open alerts, newest first."""
     tally = {state: sum(m.health == state for m in models) for state in HEALTH}
-    summary = "".join(f"<div><dt>{escape(state)}</dt><dd>{tally[state]}</dd></div>"
-                      for state in HEALTH)
+    summary = "".join(f"<div><dt>{escape(state_label(state))}</dt><dd>{tally[state]}</dd>"
+                      "</div>" for state in HEALTH)
     rows = "".join(
         f'<tr class="model" data-health="{escape(m.health)}">'
         f'<td class="name"><a href="{model_href(m.name)}">{escape(m.name)}</a></td>'

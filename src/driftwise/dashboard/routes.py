@@ -16,7 +16,8 @@ from fastapi import FastAPI, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
-from driftwise.dashboard import model_page, pages, views
+from driftwise.app import fleet
+from driftwise.dashboard import fleet_page, model_page, pages, views
 from driftwise.dashboard.auth import (
     COOKIE,
     SESSION_TTL_S,
@@ -85,7 +86,12 @@ def mount(app: FastAPI, engine: Engine, authority: Authority) -> None:
     @app.get("/", include_in_schema=False)
     def overview(request: Request) -> Response:
         return serve(request, lambda viewer, nonce: pages.overview_page(
-            views.fleet(engine, viewer), views.open_alerts(engine, viewer), nonce, viewer))
+            views.summaries(engine, viewer), views.open_alerts(engine, viewer), nonce, viewer))
+
+    @app.get("/fleet", include_in_schema=False)
+    def fleet_graph(request: Request) -> Response:
+        return serve(request, lambda viewer, nonce: fleet_page.fleet_page(
+            fleet.fleet(engine, viewer.models), nonce, viewer))
 
     @app.get("/models/{name}", include_in_schema=False)
     def model(request: Request, name: str) -> Response:

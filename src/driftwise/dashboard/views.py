@@ -1,7 +1,8 @@
 """What each page shows, read from the store (no statistics: the windows hold them).
 
-A model's health is its worst open alert (``critical``, ``warning``), ``no data`` before
-its first evaluated window, else ``ok``. Charts cover the newest ``CHART_WINDOWS`` windows.
+A model's health is the fleet's state of it (``driftwise.app.fleet.model_state``): its
+worst open alert (``critical``, ``warning``), ``no_data`` before its first evaluated
+window, else ``ok``. Charts cover the newest ``CHART_WINDOWS`` windows.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from driftwise.app.fleet import model_state
 from driftwise.dashboard.auth import Viewer
 from driftwise.errors import NotFoundError
 from driftwise.monitor.metric_names import entries
 from driftwise.store import alerts as alert_store
 from driftwise.store import evaluation as ev
-from driftwise.store import exposition, registry
+from driftwise.store import exposition, incidents, registry
 
 __all__ = ["CHART_WINDOWS", "HEALTH", "AlertView", "FeatureView", "ModelSummary",
-           "ModelView", "feature_view", "fleet", "model_view", "open_alerts", "upstream_of"]
+           "ModelView", "feature_view", "model_view", "open_alerts", "summaries"]
 
 CHART_WINDOWS = 200
 MAX_TRAIL = 200
-HEALTH = ("critical", "warning", "ok", "no data")
+HEALTH = ("critical", "warning", "ok", "no_data")
 #: The operational panel's metrics (docs/service.md), and the reference's mean confidence.
 OPS = ("ops.rows", "ops.throughput_per_s", "ops.error_share", "ops.latency_ms.p50",
        "ops.latency_ms.p99", "ops.confidence.mean", "ops.confidence.p10",
@@ -33,26 +35,6 @@ DRIFT = ("drift.dataset.share", "drift.dataset.drifted_columns", "drift.dataset.
 
 #: A metric's values by window, oldest first (booleans as 0/1; missing values left out).
 Points = list[tuple[int, float]]
-
-
-def upstream_of(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """The models a model's configuration declares it consumes (``model.upstream``),
-    read defensively: anything but a name or a list of names counts as none."""
-    spec = config.get("model")
-    found = spec.get("upstream") if isinstance(spec, Mapping) else None
-    if isinstance(found, str):
-        found = [found]
-    if not isinstance(found, list):
-        return ()
-    return tuple(dict.fromkeys(str(name) for name in found if isinstance(name, str)))
-
-
-def health(open_alerts: Mapping[str, int], last_window: int | None) -> str:
-    """One of ``HEALTH`` (see the module docstring)."""
-    for severity in ("critical", "warning"):
-        if open_alerts.get(severity):
-            return severity
-    return "no data" if last_window is None else "ok"
 
 
 @dataclass(frozen=True)
@@ -70,18 +52,19 @@ class ModelSummary:
     upstream: tuple[str, ...] = ()
 
 
-def fleet(engine: Engine, viewer: Viewer) -> list[ModelSummary]:
+def summaries(engine: Engine, viewer: Viewer) -> list[ModelSummary]:
     """Every model the viewer may read, by name."""
     counts = alert_store.open_counts(engine)
-    configs = {m.name: m.config for m in registry.list_models(engine) if viewer.sees(m.name)}
+    graph = incidents.fleet_graph(engine)
     out = []
     for f in exposition.figures(engine, (), ()):
-        if f.name not in configs:
+        if not viewer.sees(f.name):
             continue
         opened = counts.get(f.name, {})
-        out.append(ModelSummary(f.name, f.task, health(opened, f.latest_window), dict(opened),
-                                f.records, f.latest_window, f.latest_evaluated_at,
-                                f.latest_status, upstream_of(configs[f.name])))
+        out.append(ModelSummary(f.name, f.task, model_state(opened, f.latest_window is not None),
+                                dict(opened), f.records, f.latest_window,
+                                f.latest_evaluated_at, f.latest_status,
+                                tuple(graph.get(f.name, ()))))
     return out
 
 
@@ -93,11 +76,13 @@ def open_alerts(engine: Engine, viewer: Viewer, limit: int = 50) -> list[alert_s
 
 @dataclass(frozen=True)
 class AlertView:
-    """An alert with its trail (the newest ``MAX_TRAIL`` events, oldest first)."""
+    """An alert with its trail (the newest ``MAX_TRAIL`` events, oldest first) and the
+    incident it belongs to."""
 
     row: alert_store.AlertRow
     events: list[dict[str, Any]]
     events_total: int
+    incident: incidents.Placement | None = None
 
 
 @dataclass(frozen=True)
@@ -148,10 +133,11 @@ def _summary(engine: Engine, model: registry.ModelRow,
              shown: list[ev.WindowRecord]) -> ModelSummary:
     opened = alert_store.open_counts(engine).get(model.name, {})
     last = shown[-1] if shown else None
-    return ModelSummary(model.name, model.task, health(opened, last.seq if last else None),
+    upstream = tuple(incidents.fleet_graph(engine).get(model.name, ()))
+    return ModelSummary(model.name, model.task, model_state(opened, last is not None),
                         dict(opened), model.records, last.seq if last else None,
                         last.evaluated_at if last else None, last.status if last else None,
-                        upstream_of(model.config))
+                        upstream)
 
 
 def model_view(engine: Engine, viewer: Viewer, name: str) -> ModelView:
@@ -170,7 +156,8 @@ def model_view(engine: Engine, viewer: Viewer, name: str) -> ModelView:
     trails = []
     for row in alert_store.list_alerts(engine, model_id=model.id, limit=50):
         events = alert_store.events(engine, model.id, row.alert_id)
-        trails.append(AlertView(row, events[-MAX_TRAIL:], len(events)))
+        trails.append(AlertView(row, events[-MAX_TRAIL:], len(events),
+                                incidents.incident_of(engine, model.id, row.alert_id)))
     alerted = frozenset(w.seq for w in shown if w.evidence.get("alerts"))
     return ModelView(_summary(engine, model, shown), model, shown, _series(rows), alerted,
                      trails, features)
