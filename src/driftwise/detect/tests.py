@@ -6,8 +6,13 @@
   two-sample Kolmogorov–Smirnov (exact up to 10,000 values per sample, asymptotic above);
 * numeric columns with fewer distinct values (discrete): chi-square test of homogeneity
   on the values, which sees any change of the value frequencies;
-* categorical and boolean columns: chi-square test of homogeneity on the 2×k table,
-  or Fisher's exact test when there are two categories and an expected count is below 5.
+* categorical and boolean columns: chi-square test of homogeneity on the 2×k table.
+
+Both chi-square tests take their p-value from the chi-square law while every expected
+count is at least 5. Below that (a rare category beside a large reference, a small
+window) the law's p-value is far too small, so the p-value is exact instead: Fisher's
+exact test when there are two categories, otherwise the chi-square statistic's Monte
+Carlo conditional p-value (:func:`~driftwise.stats.categorical.chi2_monte_carlo_p_value`).
 """
 
 from __future__ import annotations
@@ -55,7 +60,8 @@ DEFAULT_THRESHOLDS = {
 #: distance of 0.1 reference standard deviations; a total variation distance of 0.05.
 DEFAULT_MIN_EFFECT = {"numeric": 0.1, "categorical": 0.05}
 EFFECT_KIND = {"wasserstein_normed": "numeric", "energy_normed": "numeric", "tvd": "categorical"}
-FISHER_MIN_EXPECTED = 5.0
+#: Smallest expected count at which the chi-square law's p-value is trusted (Cochran).
+MIN_EXPECTED = 5.0
 
 
 def align_counts(
@@ -83,16 +89,29 @@ def run_count_test(
     note = None
     n_categories = int(np.count_nonzero((ref_counts + cur_counts) > 0))
     if test == "auto":
-        small = n_categories == 2 and (
-            min_expected_count(ref_counts, cur_counts) < FISHER_MIN_EXPECTED
-        )
-        test = "fisher" if small else "chi2"
-    elif test == "fisher" and n_categories > 2:
+        return homogeneity_test(ref_counts, cur_counts), None
+    if test == "fisher" and n_categories > 2:
         note = f"Fisher's exact test needs 2 categories, this column has {n_categories}: chi2 used"
         test = "chi2"
     if test in COUNT_TESTS:
         return COUNT_TESTS[test](ref_counts, cur_counts), note
     return count_distance_result(test, ref_counts, cur_counts), note
+
+
+def homogeneity_test(ref_counts: NDArray[np.int64], cur_counts: NDArray[np.int64]) -> (
+    TwoSampleResult
+):
+    """The ``auto`` test of aligned counts: chi-square, with an exact p-value when sparse.
+
+    With an expected count below :data:`MIN_EXPECTED` the chi-square law's p-value is far
+    too small: Fisher's exact test on two categories, the Monte Carlo conditional
+    p-value of the chi-square statistic on more.
+    """
+    if min_expected_count(ref_counts, cur_counts) >= MIN_EXPECTED:
+        return chi2_homogeneity(ref_counts, cur_counts)
+    if int(np.count_nonzero((ref_counts + cur_counts) > 0)) == 2:
+        return fisher_exact(ref_counts, cur_counts)
+    return chi2_homogeneity(ref_counts, cur_counts, method="monte-carlo")
 
 
 def _value_counts(sorted_values: NDArray[np.float64]) -> tuple[NDArray[np.float64],
@@ -122,8 +141,10 @@ def run_numeric_test(test: str, pair: SortedPair, bins: int) -> tuple[TwoSampleR
         n_distinct = int(_value_counts(pair.reference)[0].size)
         if n_distinct <= MAX_CODED_CATEGORIES:
             ref, cur = _discrete_counts(pair)
-            note = f"discrete values ({n_distinct} distinct in reference): chi2 on values"
-            return chi2_homogeneity(ref, cur), note
+            result = homogeneity_test(ref, cur)
+            note = (f"discrete values ({n_distinct} distinct in reference): {result.test} "
+                    "on values")
+            return result, note
         test = "ks"
     if test in PAIR_TESTS:
         return PAIR_TESTS[test](pair), None
