@@ -18,6 +18,7 @@ from driftwise.act import (
     acknowledge,
     error_budget,
     resolve_by_hand,
+    retire,
     silence,
     step,
 )
@@ -242,12 +243,14 @@ def test_an_acknowledged_alert_records_events_but_does_not_notify() -> None:
     alert = state.rule("drift").alert
     assert alert is not None and (alert.acknowledged_by, alert.acknowledged_at) == ("ana", 70.0)
     state, events = run([r], [FIRE, CLEAR, FIRE], state, start=2)
-    assert [e.kind for e in events] == ["still_firing", "resolved", "reopened"]
-    assert not any(e.notify for e in events)
+    # The owner is not paged again when it flaps back within the cooldown, but receivers
+    # learn that it resolved.
+    assert [(e.kind, e.notify) for e in events] == [
+        ("still_firing", False), ("resolved", True), ("reopened", False)]
     # a new incident, after the cooldown, has no owner yet and notifies
     _, events = run([r], [CLEAR] + [CLEAR] * 11 + [FIRE], state, start=5)
     assert [(e.kind, e.alert_id, e.notify) for e in events if e.kind != "still_firing"] == \
-        [("resolved", 1, False), ("opened", 2, True)]
+        [("resolved", 1, True), ("opened", 2, True)]
 
 
 def test_a_silenced_alert_does_not_notify_until_the_silence_ends() -> None:
@@ -466,3 +469,18 @@ def test_error_budget_without_events_is_undefined_and_bad_inputs_are_refused() -
         error_budget(0.99, good=5, total=4)
     with pytest.raises(UsageError, match="good must be a count"):
         error_budget(0.99, good=-1, total=4)
+
+
+def test_a_rule_dropped_from_the_configuration_resolves_its_open_alert() -> None:
+    kept, dropped = rule(name="kept"), rule(name="dropped")
+    state, _ = run([kept, dropped], [FIRE])
+    assert {a.rule for a in state.open_alerts()} == {"kept", "dropped"}
+    state, events = retire(state, {"kept"}, window=2, at=2 * DT)
+    assert [(e.kind, e.rule, e.notify, e.window) for e in events] == [
+        ("resolved", "dropped", True, 2)]
+    gone = state.rule("dropped").alert
+    assert gone is not None and gone.resolved_by == "rule_removed" and not gone.is_open
+    assert [a.rule for a in state.open_alerts()] == ["kept"]
+    assert AlertState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+    again, events = retire(state, {"kept"}, window=3, at=3 * DT)
+    assert events == () and again == state

@@ -133,3 +133,35 @@ def test_acting_on_alerts_needs_the_alerts_scope(make_service: Any, engine: Any)
     other, _ = keys.create_key(engine, "other-team", ("read",), models=("other",))
     assert client.get("/v1/alerts", headers={"authorization": f"Bearer {other}"}
                       ).json() == []
+
+
+def test_a_rule_dropped_from_the_config_resolves_its_alert(service: TestClient) -> None:
+    register(service, alerts=[{**RULE, "for": 1}])
+    _window(service, 0, 3.0)
+    assert [a["state"] for a in service.get("/v1/models/m/alerts").json()] == ["open"]
+    updated = service.put("/v1/models/m/config", json={"config": {
+        "model": {"positive_class": "1"}, "windows": {"rows": 200, "min_rows": 50}}})
+    assert updated.status_code == 200, updated.text
+    _window(service, 1, 3.0)  # still drifting, but no rule watches it any more
+    (alert,) = service.get("/v1/models/m/alerts").json()
+    assert alert["state"] == "resolved" and alert["alert"]["resolved_by"] == "rule_removed"
+    assert alert["alert"]["resolved_window"] == 1
+    assert _open_gauge(service) == 0
+
+
+def test_a_key_limited_to_some_models_gets_full_pages_of_their_alerts(
+        make_service: Any, engine: Any) -> None:
+    client = make_service(api_key=ADMIN)
+    client.headers["authorization"] = f"Bearer {ADMIN}"
+    for name in ("m", "other"):
+        register(client, name, alerts=[{**RULE, "for": 1}])
+        batch = records(200, shift=3.0, seed=SEED, prefix=name)
+        assert client.post(f"/v1/models/{name}/records/batch",
+                           json={"records": batch}).json()["accepted"] == 200
+        wait_windows(client, name, 1)
+    # "other" alerted last, so it is first in the newest-first list: a page of one must
+    # still hold the model the key may read.
+    mine, _ = keys.create_key(engine, "team-m", ("read",), models=("m",))
+    page = client.get("/v1/alerts", params={"limit": 1},
+                      headers={"authorization": f"Bearer {mine}"}).json()
+    assert [a["model"] for a in page] == ["m"]

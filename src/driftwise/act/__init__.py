@@ -17,6 +17,7 @@ from driftwise.act.lifecycle import (
     acknowledge,
     error_budget,
     resolve_by_hand,
+    retire,
     silence,
     step,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "acknowledge",
     "error_budget",
     "resolve_by_hand",
+    "retire",
     "silence",
     "step",
 ]

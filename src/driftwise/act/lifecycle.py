@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
@@ -65,13 +65,14 @@ from driftwise.errors import (
 from driftwise.monitor.result import MetricValue
 
 __all__ = ["EVENT_KINDS", "PHASES", "Alert", "AlertEvent", "AlertState", "LifecycleRule",
-           "RuleState", "acknowledge", "error_budget", "resolve_by_hand", "silence", "step"]
+           "RuleState", "acknowledge", "error_budget", "resolve_by_hand", "retire", "silence",
+           "step"]
 
 Phase = Literal["inactive", "pending", "firing", "resolving"]
 EventKind = Literal["opened", "reopened", "resolved", "still_firing", "acknowledged",
                     "silenced"]
 Severity = Literal["warning", "critical"]
-ResolvedBy = Literal["condition", "hand"]
+ResolvedBy = Literal["condition", "hand", "rule_removed"]
 Condition = tuple[str, float | bool]
 
 PHASES: tuple[str, ...] = get_args(Phase)
@@ -515,7 +516,10 @@ def _peak(rule: LifecycleRule, peak: MetricValue, value: float | int | bool) -> 
 
 def _event(kind: EventKind, alert: Alert, window: int, at: float, value: MetricValue,
            by: str | None = None) -> AlertEvent:
-    notify = kind in _NOTIFYING and alert.acknowledged_by is None and not alert.silenced(at)
+    # An acknowledgement stops the alert paging its owner again (a reopening), not its end:
+    # receivers (Alertmanager above all) must learn that it resolved. A silence stops all.
+    notify = kind in _NOTIFYING and not alert.silenced(at) and (
+        kind == "resolved" or alert.acknowledged_by is None)
     return AlertEvent(kind, alert.rule, alert.severity, alert.id, window, at, value, notify,
                       by)
 
@@ -568,6 +572,24 @@ def resolve_by_hand(state: AlertState, rule: str, alert_id: int, by: str,
                     resolver=by)
     return _with(state, rule, RuleState("inactive", 0, 0, alert)), \
         _event("resolved", alert, window, at, alert.last_value, by)
+
+
+def retire(state: AlertState, kept: Collection[str], window: int, at: float
+           ) -> tuple[AlertState, tuple[AlertEvent, ...]]:
+    """Resolve the open alert of every rule not in ``kept`` (a configuration that dropped
+    or renamed the rule): nothing will ever clear it otherwise. The events notify (unless
+    silenced), so receivers close it too."""
+    at = _instant(at, "at")
+    events = []
+    for name, current in sorted(state.rules.items()):
+        alert = current.alert
+        if name in kept or alert is None or not alert.is_open:
+            continue
+        alert = replace(alert, resolved_at=at, resolved_window=window,
+                        resolved_by="rule_removed")
+        state = _with(state, name, RuleState("inactive", 0, 0, alert))
+        events.append(_event("resolved", alert, window, at, alert.last_value))
+    return state, tuple(events)
 
 
 def _open_alert(state: AlertState, rule: str, alert_id: int, verb: str,

@@ -19,6 +19,7 @@ from driftwise.act.lifecycle import (
     LifecycleRule,
     acknowledge,
     resolve_by_hand,
+    retire,
     silence,
     step,
 )
@@ -75,9 +76,12 @@ def _changes(state: AlertState, events: Sequence[AlertEvent]) -> list[AlertChang
 def window_transition(rules: Sequence[LifecycleRule], window: int, at: float,
                       metrics: Mapping[str, Any]) -> Transition:
     """The step of one evaluated window, for the store to run under the model's lock."""
+    kept = {rule.name for rule in rules}
+
     def transition(stored: dict[str, Any]) -> tuple[dict[str, Any], list[AlertChange]]:
         state, events = step(rules, _state(stored), window, at, metrics)
-        return state.to_dict(), _changes(state, events)
+        state, retired = retire(state, kept, window, at)
+        return state.to_dict(), _changes(state, [*events, *retired])
     return transition
 
 

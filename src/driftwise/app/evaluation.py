@@ -274,8 +274,9 @@ class Evaluator:
             "config_version": config_version, "reference_version": reference_version,
             "next_seq": seq_range[1] if seq_range else cursor.next_seq,
             "next_start": time_range[1] if time_range else cursor.next_start}
+        # Even without rules: a configuration that dropped one resolves its open alert.
         alerting = window_transition(lifecycle_rules(cfg), record.seq,
-                                     record.evaluated_at, metrics) if cfg.alert_rules else None
+                                     record.evaluated_at, metrics)
         if not ev.commit_window(self.engine, self.owner, cursor, record, metrics,
                                 next_values, labels, alerting=alerting,
                                 route_for=routing(self.scheduling.routes, name)):

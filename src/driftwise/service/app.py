@@ -365,10 +365,9 @@ def create_app(settings: ServiceSettings, engine: Engine,
             list[dict[str, Any]]):
         """Alerts of every model (those of its models, for a key limited to some), newest
         first."""
-        rows = alerting_store.list_alerts(engine, state=state, severity=severity,
-                                          limit=limit, offset=offset)
-        allowed = None if key is None else key.models
-        return [_alert_out(r) for r in rows if allowed is None or r.model in allowed]
+        return [_alert_out(r) for r in alerting_store.list_alerts(
+            engine, state=state, severity=severity, limit=limit, offset=offset,
+            models=None if key is None else key.models)]
 
     @app.get("/v1/models/{name}/alerts", response_model=list[sc.AlertOut], tags=["alerts"],
              responses=ERRORS, dependencies=[read])

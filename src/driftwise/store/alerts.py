@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,13 +128,16 @@ def _row(model: str, r: Any) -> AlertRow:
 
 
 def list_alerts(engine: Engine, *, model_id: int | None = None, state: str | None = None,
-                severity: str | None = None, limit: int = 100, offset: int = 0
-                ) -> list[AlertRow]:
-    """Alerts, newest first, optionally of one model, state (open/resolved), severity."""
+                severity: str | None = None, limit: int = 100, offset: int = 0,
+                models: Collection[str] | None = None) -> list[AlertRow]:
+    """Alerts, newest first, optionally of one model (or of ``models``, by name), state
+    (open/resolved), severity."""
     a, m = s.alerts.c, s.models.c
     query = select(m.name, s.alerts).join(s.models, m.id == a.model_id)
     if model_id is not None:
         query = query.where(a.model_id == model_id)
+    if models is not None:
+        query = query.where(m.name.in_(list(models)))
     if state is not None:
         query = query.where(a.state == state)
     if severity is not None:
