@@ -1,0 +1,216 @@
+"""The dashboard as a person sees it: a real ``driftwise serve`` on loopback with an admin
+key, clean then drifting traffic, headless Chromium signing in through the form and through
+a one-time link, every page loading with no console error."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from driftwise.client import Client
+
+pytestmark = pytest.mark.browser
+
+ADMIN = "admin-key-of-the-browser-test"
+RULE = {"name": "dataset drift", "metric": "drift.dataset.drift_detected",
+        "condition": "== true", "severity": "warning"}
+
+
+class Server:
+    """``python -m driftwise serve`` on a free loopback port, in its own session."""
+
+    def __init__(self, data_dir: Path, log: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir, self.log = data_dir, log
+        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("DRIFTWISE_")},
+                    "DRIFTWISE_API_KEY": ADMIN, "DRIFTWISE_POLL_INTERVAL_S": "0.1"}
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "driftwise", "serve", "--port", str(self.port),
+                 "--data-dir", str(data_dir)], env=self.env, stdout=out,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 60
+        with Client(self.url, timeout=2.0) as probe_client:
+            while not probe_client.ready():
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"driftwise serve did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+
+    def login_link(self) -> str:
+        """A one-time sign-in URL from ``driftwise login-link``, as an operator runs it."""
+        done = subprocess.run([sys.executable, "-m", "driftwise", "login-link", "--data-dir",
+                               str(self.data_dir), "--base-url", self.url], env=self.env,
+                              capture_output=True, text=True, timeout=60, check=True)
+        return done.stdout.strip()
+
+    def close(self) -> None:
+        """Stop the server and its evaluator child (its session, by the server's id)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    started = Server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def _rows(n: int, seed: int, shift: float = 0.0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n) + shift
+    proba = 1 / (1 + np.exp(-2 * (a - shift)))
+    return {"a": a, "b": rng.normal(size=n), "c": np.where(rng.random(n) < 0.6, "u", "v"),
+            "proba": proba, "label": (rng.random(n) < proba).astype(np.int64)}
+
+
+def _records(n: int, seed: int, shift: float, prefix: str) -> list[dict[str, Any]]:
+    cols = _rows(n, seed, shift)
+    return [{"id": f"{prefix}{i}", "features": {"a": float(cols["a"][i]),
+                                                  "b": float(cols["b"][i]),
+                                                  "c": str(cols["c"][i])},
+             "probabilities": float(cols["proba"][i]), "latency_ms": 4.0 + i % 9}
+            for i in range(n)]
+
+
+def _traffic(server: Server) -> None:
+    """``credit``: a clean window then a drifting one (its rule opens an alert);
+    ``pricing``, consuming credit: one clean window."""
+    with Client(server.url, api_key=ADMIN) as client:
+        for name, upstream in (("credit", []), ("pricing", ["credit"])):
+            client.register_model(name, task="binary",
+                                  columns={"probabilities": "proba", "target": "label"},
+                                  config={"model": {"positive_class": "1",
+                                                    "upstream": upstream},
+                                          "windows": {"rows": 200}, "alerts": [RULE]})
+            client.upload_reference(name, pa.table(_rows(2000, seed=0)))
+        client.log_batch("credit", _records(200, 1, 0.0, "clean-"))
+        client.log_batch("credit", _records(200, 2, 2.0, "drift-"))
+        client.log_batch("pricing", _records(200, 3, 0.0, "p-"))
+        client.wait_windows("credit", 2)
+        client.wait_windows("pricing", 1)
+        deadline = time.monotonic() + 30
+        while not client.request("GET", "/v1/models/credit/alerts",
+                                 params={"state": "open"}):
+            assert time.monotonic() < deadline, "the drift alert never opened"
+            time.sleep(0.1)
+
+
+def _loaded_cleanly(browser: Any, shot: str) -> None:
+    assert browser.severe_console_messages() == []
+    assert browser.screenshot(shot).stat().st_size > 10_000
+
+
+def _drawn(browser: Any, css: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    charts = browser.driver.find_elements(By.CSS_SELECTOR, css)
+    assert charts, css
+    for chart in charts:
+        assert chart.size["width"] > 150 and chart.size["height"] > 80, (css, chart.size)
+    return list(charts)
+
+
+def test_signing_in_and_reading_every_page(browser: Any, server: Server) -> None:
+    from selenium.webdriver.common.by import By
+
+    _traffic(server)
+    driver = browser.driver
+    driver.get(server.url + "/models/credit")
+    assert driver.current_url == f"{server.url}/login?next=%2Fmodels%2Fcredit"
+    _loaded_cleanly(browser, "dashboard-login.png")
+    driver.find_element(By.ID, "key").send_keys(ADMIN)
+    driver.find_element(By.CSS_SELECTOR, "form.login input[type=submit]").click()
+    assert driver.current_url == f"{server.url}/models/credit"
+    assert "driftwise_session" not in driver.execute_script("return document.cookie")
+    cookie = driver.get_cookie("driftwise_session")
+    assert cookie and cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+
+    # The model page: the alert with its trail, charts of real size.
+    alert = driver.find_element(By.ID, "alert-1")
+    assert "dataset drift" in alert.text and "opened" in alert.text
+    _drawn(browser, "#drift svg.chart-svg")
+    _drawn(browser, "#operations svg.chart-svg")
+    _drawn(browser, "#performance svg.chart-svg")
+    _loaded_cleanly(browser, "dashboard-model.png")
+
+    # The overview: credit's health and its open alert.
+    driver.find_element(By.LINK_TEXT, "Overview").click()
+    row = driver.find_element(By.CSS_SELECTOR, "tr.model[data-health=warning]")
+    assert row.text.startswith("credit") and "1 warning" in row.text
+    alerts = driver.find_element(By.CSS_SELECTOR, "table.alerts").text
+    assert "credit" in alerts and "dataset drift" in alerts
+    _loaded_cleanly(browser, "dashboard-overview.png")
+
+    # The drill-down of the drifted feature: both distributions, then another window.
+    driver.find_element(By.LINK_TEXT, "credit").click()
+    driver.find_element(By.CSS_SELECTOR, "#features a").click()
+    assert driver.current_url.endswith("/models/credit/features/a?window=1")
+    chart = _drawn(browser, "#distribution svg.chart-svg")[0]
+    assert chart.find_elements(By.CSS_SELECTOR, "rect.bar-ref")
+    assert chart.find_elements(By.CSS_SELECTOR, "rect.bar-cur")
+    assert "drifted" in driver.find_element(By.ID, "distribution").text
+    _drawn(browser, "#tests svg.chart-svg")
+    _loaded_cleanly(browser, "dashboard-feature.png")
+    driver.find_element(By.CSS_SELECTOR, "#window option[value='0']").click()
+    driver.find_element(By.CSS_SELECTOR, "#distribution input[type=submit]").click()
+    assert driver.current_url.endswith("/models/credit/features/a?window=0")
+    assert "no drift" in driver.find_element(By.ID, "distribution").text
+
+    # The fleet: pricing consumes credit; both coloured by their state.
+    driver.find_element(By.LINK_TEXT, "Fleet").click()
+    graph = _drawn(browser, "svg.fleet-graph")[0]
+    states = {n.get_attribute("data-model"): n.get_attribute("data-state")
+              for n in graph.find_elements(By.CSS_SELECTOR, "g.node")}
+    assert states == {"credit": "warning", "pricing": "ok"}
+    assert len(graph.find_elements(By.CSS_SELECTOR, "path.edge")) == 1
+    _loaded_cleanly(browser, "dashboard-fleet.png")
+
+    # Signing out ends the session: the pages ask for a key again.
+    driver.find_element(By.CSS_SELECTOR, "nav.top button").click()
+    assert driver.current_url == f"{server.url}/login"
+    driver.get(server.url + "/")
+    assert driver.current_url.startswith(f"{server.url}/login")
+    assert browser.severe_console_messages() == []
+
+
+def test_a_one_time_link_signs_in_once(browser: Any, server: Server) -> None:
+    from selenium.webdriver.common.by import By
+
+    link = server.login_link()
+    assert link.startswith(f"{server.url}/login/link?token=ds_")
+    driver = browser.driver
+    driver.get(link)
+    assert driver.current_url == f"{server.url}/"
+    assert "Fleet overview" in driver.find_element(By.TAG_NAME, "h1").text
+    assert browser.severe_console_messages() == []
+    driver.delete_all_cookies()
+    driver.get(link)
+    assert "already used" in browser.body_text()
+    assert driver.get_cookie("driftwise_session") is None
+    errors = browser.severe_console_messages()
+    assert len(errors) == 1 and "400" in errors[0]  # the refused link's own status
+    driver.get(server.url + "/")
+    assert driver.current_url.startswith(f"{server.url}/login")
