@@ -116,7 +116,8 @@ def _alert_facts(body: dict[str, Any]) -> str:
              ("reopened", number(body.get("reopened"))),
              ("acknowledged by", escape(str(body.get("acknowledged_by") or DASH))),
              ("silenced until", when(silenced if isinstance(silenced, int | float) else None)),
-             ("resolved by", escape(str(body.get("resolved_by") or DASH)))]
+             ("resolved", escape(str(body.get("resolved_by") or DASH))),
+             ("resolved by", escape(str(body.get("resolver") or DASH)))]
     return "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in facts if v != DASH)
 
 
