@@ -4,10 +4,6 @@ a one-time link, every page loading with no console error."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
 import pytest
 
 from driftwise.client import Client
+from tests.integration_service.live_helpers import LiveServer, records, register
 
 pytestmark = pytest.mark.browser
 
@@ -28,87 +23,36 @@ RULE = {"name": "dataset drift", "metric": "drift.dataset.drift_detected",
         "condition": "== true", "severity": "warning"}
 
 
-class Server:
-    """``python -m driftwise serve`` on a free loopback port, in its own session."""
-
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.data_dir, self.log = data_dir, log
-        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("DRIFTWISE_")},
-                    "DRIFTWISE_API_KEY": ADMIN, "DRIFTWISE_POLL_INTERVAL_S": "0.1"}
-        with open(log, "ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "driftwise", "serve", "--port", str(self.port),
-                 "--data-dir", str(data_dir)], env=self.env, stdout=out,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 60
-        with Client(self.url, timeout=2.0) as probe_client:
-            while not probe_client.ready():
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"driftwise serve did not start:\n{log.read_text()}")
-                time.sleep(0.1)
-
-    def login_link(self) -> str:
-        """A one-time sign-in URL from ``driftwise login-link``, as an operator runs it."""
-        done = subprocess.run([sys.executable, "-m", "driftwise", "login-link", "--data-dir",
-                               str(self.data_dir), "--base-url", self.url], env=self.env,
-                              capture_output=True, text=True, timeout=60, check=True)
-        return done.stdout.strip()
-
-    def close(self) -> None:
-        """Stop the server and its evaluator child (its session, by the server's id)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    started = Server(tmp_path / "data", tmp_path / "server.log")
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """``driftwise serve`` on a free loopback port with an admin key (killed by its ids
+    at the end)."""
+    started = LiveServer(tmp_path / "data", tmp_path / "server.log",
+                         env={"DRIFTWISE_API_KEY": ADMIN})
     try:
-        yield started
+        yield started.start()
     finally:
         started.close()
 
 
-def _rows(n: int, seed: int, shift: float = 0.0) -> dict[str, Any]:
-    rng = np.random.default_rng(seed)
-    a = rng.normal(size=n) + shift
-    proba = 1 / (1 + np.exp(-2 * (a - shift)))
-    return {"a": a, "b": rng.normal(size=n), "c": np.where(rng.random(n) < 0.6, "u", "v"),
-            "proba": proba, "label": (rng.random(n) < proba).astype(np.int64)}
+def _login_link(server: LiveServer) -> str:
+    """A one-time sign-in URL from ``driftwise login-link``, as an operator runs it."""
+    done = subprocess.run([sys.executable, "-m", "driftwise", "login-link", "--data-dir",
+                           str(server.data_dir), "--base-url", server.url], env=server.env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
 
 
-def _records(n: int, seed: int, shift: float, prefix: str) -> list[dict[str, Any]]:
-    cols = _rows(n, seed, shift)
-    return [{"id": f"{prefix}{i}", "features": {"a": float(cols["a"][i]),
-                                                  "b": float(cols["b"][i]),
-                                                  "c": str(cols["c"][i])},
-             "probabilities": float(cols["proba"][i]), "latency_ms": 4.0 + i % 9}
-            for i in range(n)]
-
-
-def _traffic(server: Server) -> None:
+def _traffic(server: LiveServer) -> None:
     """``credit``: a clean window then a drifting one (its rule opens an alert);
     ``pricing``, consuming credit: one clean window."""
     with Client(server.url, api_key=ADMIN) as client:
         for name, upstream in (("credit", []), ("pricing", ["credit"])):
-            client.register_model(name, task="binary",
-                                  columns={"probabilities": "proba", "target": "label"},
-                                  config={"model": {"positive_class": "1",
-                                                    "upstream": upstream},
-                                          "windows": {"rows": 200}, "alerts": [RULE]})
-            client.upload_reference(name, pa.table(_rows(2000, seed=0)))
-        client.log_batch("credit", _records(200, 1, 0.0, "clean-"))
-        client.log_batch("credit", _records(200, 2, 2.0, "drift-"))
-        client.log_batch("pricing", _records(200, 3, 0.0, "p-"))
+            register(client, name, {"model": {"positive_class": "1", "upstream": upstream},
+                                    "windows": {"rows": 200}, "alerts": [RULE]})
+        client.log_batch("credit", records("clean-", 200))
+        client.log_batch("credit", records("drift-", 200, seed=2, shift=2.0, start=200))
+        client.log_batch("pricing", records("p-", 200, seed=3))
         client.wait_windows("credit", 2)
         client.wait_windows("pricing", 1)
         deadline = time.monotonic() + 30
@@ -133,7 +77,7 @@ def _drawn(browser: Any, css: str) -> list[Any]:
     return list(charts)
 
 
-def test_signing_in_and_reading_every_page(browser: Any, server: Server) -> None:
+def test_signing_in_and_reading_every_page(browser: Any, server: LiveServer) -> None:
     from selenium.webdriver.common.by import By
 
     _traffic(server)
@@ -196,10 +140,10 @@ def test_signing_in_and_reading_every_page(browser: Any, server: Server) -> None
     assert browser.severe_console_messages() == []
 
 
-def test_a_one_time_link_signs_in_once(browser: Any, server: Server) -> None:
+def test_a_one_time_link_signs_in_once(browser: Any, server: LiveServer) -> None:
     from selenium.webdriver.common.by import By
 
-    link = server.login_link()
+    link = _login_link(server)
     assert link.startswith(f"{server.url}/login/link?token=ds_")
     driver = browser.driver
     driver.get(link)

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from urllib.parse import quote
 
+from driftwise.report._svg import svg_open
+
 __all__ = ["STATE_COLORS", "fleet_svg", "layers"]
 
 #: Fill and stroke per state (a model not registered, or not the viewer's: ``unknown``).
@@ -101,9 +103,7 @@ def fleet_svg(upstream: Mapping[str, Sequence[str]], states: Mapping[str, str],
              for i, column in enumerate(columns) for j, name in enumerate(column)}
     label = (f"Dependency graph of {len(place)} models in {len(columns)} layers: an arrow "
              "runs from a model to a model consuming it")
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg fleet-graph" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
+    parts = [svg_open(height, label, width, "fleet-graph") +
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" '
              'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
              '<path d="M0,0 L10,5 L0,10 z" fill="#6b7280"/></marker></defs>', *_legend()]

@@ -123,10 +123,13 @@ def _closed_edges(edges: Sequence[object]) -> list[float]:
     return values
 
 
-def _svg_open(height: int, label: str) -> str:
+def svg_open(height: float, label: str, width: float = _WIDTH, classes: str = "") -> str:
+    """An accessible ``<svg>`` start tag of class ``chart-svg`` (and ``classes``), titled
+    and labelled by ``label``."""
+    extra = f" {escape(classes)}" if classes else ""
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" width="{_WIDTH}" '
-        f'height="{height}" viewBox="0 0 {_WIDTH} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg{extra}" width="{width:g}" '
+        f'height="{height:g}" viewBox="0 0 {width:g} {height:g}" role="img" '
         f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
     )
 
@@ -166,7 +169,7 @@ def histogram_svg(
         return top + plot_h - share / y_top * plot_h
 
     label = f"Histogram of {value_label}: reference and current shares per bin"
-    parts = [_svg_open(height, label)]
+    parts = [svg_open(height, label)]
     parts += _y_axis(y_ticks, y_step, y_at, left, _WIDTH - right)
     outline = [f"M{x_at(bins[0]):.2f},{y_at(0.0):.2f}"]
     for i, (r_share, c_share) in enumerate(zip(ref, cur, strict=True)):
@@ -282,7 +285,7 @@ def bars_svg(
         return left + share / x_top * plot_w
 
     label = f"Bar chart of {value_label}: reference and current share of each category"
-    parts = [_svg_open(height, label)]
+    parts = [svg_open(height, label)]
     for tick in ticks:
         x = x_at(tick)
         parts.append(
@@ -352,10 +355,8 @@ def line_svg(label: str, lines: Sequence[Line], x_span: tuple[float, float],
     def y_at(v: float) -> float:
         return top + (height - top - bottom) * (hi - v) / (hi - lo)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(_label_range(label, lo, hi))}">'
-             f"<title>{escape(_label_range(label, lo, hi))}</title>",
+    parts = [svg_open(height, f"{label}, from {format_number(lo)} to {format_number(hi)}",
+                      width),
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
              f'y2="{height - bottom}" stroke="#e5e7eb"/>']
     for y, anchor in ((hi, "end"), (lo, "end")):
@@ -371,10 +372,6 @@ def line_svg(label: str, lines: Sequence[Line], x_span: tuple[float, float],
         parts.append(_polyline(line, x_at, y_at, x_name))
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _label_range(label: str, lo: float, hi: float) -> str:
-    return f"{label}, from {format_number(lo)} to {format_number(hi)}"
 
 
 def _legend(lines: Sequence[Line], left: float) -> list[str]:
