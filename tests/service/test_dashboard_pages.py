@@ -64,6 +64,9 @@ def test_the_alert_shows_on_the_overview_and_the_model_page(
     register(client, "m", alerts=[DRIFT_RULE])
     register(client, "quiet")
     assert 'data-health="no_data"' in client.get("/").text  # nothing evaluated yet
+    empty = client.get("/models/quiet")
+    assert empty.status_code == 200 and "No window measured drift yet." in empty.text
+    assert client.get("/models/quiet/features/a").status_code == 404
     _drifted(client)
     overview = client.get("/").text
     row = re.search(r'<tr class="model" data-health="([a-z_]+)"><td class="name">'
