@@ -3,9 +3,12 @@ the Monitor checks with every window."""
 
 from __future__ import annotations
 
+import operator
+import re
+
 import pytest
 
-from driftwise.config.monitor import parse_monitor_config
+from driftwise.config.monitor import parse_condition, parse_monitor_config
 from driftwise.errors import ConfigError
 from driftwise.monitor import Monitor
 from tests.monitor.test_monitor_run import CONFIG, binary_frame
@@ -34,8 +37,6 @@ def test_a_breach_rule_fires_exactly_when_the_objective_is_missed(
 
 
 def _holds(condition: str, value: float) -> bool:
-    import operator
-    from driftwise.config.monitor import parse_condition
     op, threshold = parse_condition(condition)
     return {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "==": operator.eq, "!=": operator.ne}[op](value, threshold)
@@ -61,7 +62,7 @@ def test_defaults_and_naming() -> None:
     ({"metric": "x", "objective": "< 1", "objetive": "< 2"}, "slos[0]: unknown key"),
 ])
 def test_bad_slos_are_named(slo: dict, message: str) -> None:
-    with pytest.raises(ConfigError, match=__import__("re").escape(message)):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         _slos(slo)
 
 
@@ -91,5 +92,5 @@ def test_monitor_extra_metrics_are_seen_by_the_rules() -> None:
     slow = monitor.run(binary_frame(1000, 9), extra={"ops.latency_ms.p99": 180.0})
     assert fast.alerts == () and [a.name for a in slow.alerts] == ["slo:latency"]
     assert slow.metrics["ops.latency_ms.p99"] == 180.0
-    with pytest.raises(ConfigError, match="no metric 'ops.latency_ms.p99'"):
+    with pytest.raises(ConfigError, match=re.escape("no metric 'ops.latency_ms.p99'")):
         Monitor(cfg).fit(binary_frame(4000, 0)).run(binary_frame(1000, 9))
