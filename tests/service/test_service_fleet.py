@@ -113,3 +113,36 @@ def test_dependency_loops_are_refused(service: TestClient) -> None:
     assert "cannot consume itself" in service.post("/v1/models", json=body).json()["detail"]
     fleet = {m["name"]: m for m in service.get("/v1/fleet").json()["models"]}
     assert fleet["a"]["upstream"] == ["b"] and fleet["a"]["state"] == "no_data"
+
+
+def test_a_key_limited_to_a_downstream_model_sees_its_part_of_the_incident(
+        make_service: Any, store_url: str) -> None:
+    from driftwise.store import keys, open_store
+
+    admin = "fleet-test-admin-key-0123456789"
+    client = make_service(api_key=admin)
+    client.headers["authorization"] = f"Bearer {admin}"
+    _model(client, "features", [])
+    _model(client, "score", ["features"])
+    for name in ("features", "score"):
+        _window(client, name, 0, 0.0)
+    for name in ("features", "score"):
+        _window(client, name, 1, 3.0)
+    engine = open_store(store_url)
+    try:
+        team, _ = keys.create_key(engine, "score-team", ("read",), models=("score",))
+        outsider, _ = keys.create_key(engine, "other-team", ("read",), models=("nope",))
+    finally:
+        engine.dispose()
+    headers = {"authorization": f"Bearer {team}"}
+    (seen,) = client.get("/v1/incidents", headers=headers).json()
+    assert seen["root_model"] == "features"  # the cause is named: it explains the alert
+    assert seen["models"] == ["score"] and [m["model"] for m in seen["members"]] == ["score"]
+    assert client.get(f"/v1/incidents/{seen['id']}", headers=headers).json()["models"] == [
+        "score"]
+    fleet = client.get("/v1/fleet", headers=headers).json()
+    assert [(m["name"], m["upstream"]) for m in fleet["models"]] == [("score", [])]
+    assert client.get("/v1/incidents", headers={"authorization": f"Bearer {outsider}"}
+                      ).json() == []
+    assert client.get(f"/v1/incidents/{seen['id']}",
+                      headers={"authorization": f"Bearer {outsider}"}).status_code == 404

@@ -402,9 +402,9 @@ def create_app(settings: ServiceSettings, engine: Engine,
             list[dict[str, Any]]):
         """The fleet's incidents, newest first: an upstream model's alert with the
         downstream alerts that followed it (those of the key's models, for a limited key)."""
-        return [i.to_dict() for i in incident_store.list_incidents(
-            engine, state=state, limit=limit, offset=offset,
-            models=None if key is None else key.models)]
+        only = None if key is None else key.models
+        return [fleet.visible(i, only) for i in incident_store.list_incidents(
+            engine, state=state, limit=limit, offset=offset, models=only)]
 
     @app.get("/v1/incidents/{incident_id}", response_model=sc.IncidentOut, tags=["alerts"],
              responses=ERRORS)
@@ -412,9 +412,10 @@ def create_app(settings: ServiceSettings, engine: Engine,
                      key: ApiKey | None = read) -> dict[str, Any]:
         """One incident and the alerts it holds."""
         found = incident_store.incident(engine, incident_id)
-        if found is None or (key is not None and not key.allows("read", found.root_model)):
+        only = None if key is None else key.models
+        if found is None or (only is not None and not set(found.models) & set(only)):
             raise NotFoundError(f"no incident {incident_id}")
-        return found.to_dict()
+        return fleet.visible(found, only)
 
     @app.get("/v1/fleet", response_model=sc.FleetOut, tags=["alerts"], responses=ERRORS)
     def get_fleet(key: ApiKey | None = read) -> dict[str, Any]:

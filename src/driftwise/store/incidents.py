@@ -281,13 +281,16 @@ def list_incidents(engine: Engine, state: str | None = None, limit: int = 100,
                    offset: int = 0, models: Collection[str] | None = None
                    ) -> list[IncidentRow]:
     """Incidents, newest first (``state``: open, resolved or merged; ``models``: only those
-    rooted at one of these models)."""
-    i = s.incidents.c
+    rooted at or holding an alert of one of these models)."""
+    i, ia, m = s.incidents.c, s.incident_alerts.c, s.models.c
     query = select(s.incidents)
     if state is not None:
         query = query.where(i.state == state)
     if models is not None:
-        query = query.where(i.root_model.in_(list(models)))
+        names = list(models)
+        holding = select(ia.incident_id).join(s.models, m.id == ia.model_id).where(
+            m.name.in_(names))
+        query = query.where(i.root_model.in_(names) | i.id.in_(holding))
     query = query.order_by(i.opened_at.desc(), i.id.desc()).offset(offset).limit(limit)
     with reading(engine) as conn:
         return _rows(conn, query)
