@@ -67,6 +67,18 @@ def _loaded_cleanly(browser: Any, shot: str) -> None:
     assert browser.screenshot(shot).stat().st_size > 10_000
 
 
+def _follow(driver: Any, element: Any, path: str) -> None:
+    """Click ``element`` and wait for the page it leads to (``path``: the URL's end): a
+    click returns before the navigation it starts has finished on a busy machine."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element.click()
+    WebDriverWait(driver, 20).until(
+        lambda d: d.current_url.endswith(path)
+        and d.execute_script("return document.readyState") == "complete",
+        f"no page at {path} after the click (at {driver.current_url})")
+
+
 def _drawn(browser: Any, css: str) -> list[Any]:
     from selenium.webdriver.common.by import By
 
@@ -86,7 +98,8 @@ def test_signing_in_and_reading_every_page(browser: Any, server: LiveServer) -> 
     assert driver.current_url == f"{server.url}/login?next=%2Fmodels%2Fcredit"
     _loaded_cleanly(browser, "dashboard-login.png")
     driver.find_element(By.ID, "key").send_keys(ADMIN)
-    driver.find_element(By.CSS_SELECTOR, "form.login input[type=submit]").click()
+    _follow(driver, driver.find_element(By.CSS_SELECTOR, "form.login input[type=submit]"),
+            "/models/credit")
     assert driver.current_url == f"{server.url}/models/credit"
     assert "driftwise_session" not in driver.execute_script("return document.cookie")
     cookie = driver.get_cookie("driftwise_session")
@@ -101,7 +114,7 @@ def test_signing_in_and_reading_every_page(browser: Any, server: LiveServer) -> 
     _loaded_cleanly(browser, "dashboard-model.png")
 
     # The overview: credit's health and its open alert.
-    driver.find_element(By.LINK_TEXT, "Overview").click()
+    _follow(driver, driver.find_element(By.LINK_TEXT, "Overview"), "/")
     row = driver.find_element(By.CSS_SELECTOR, "tr.model[data-health=warning]")
     assert row.text.startswith("credit") and "1 warning" in row.text
     alerts = driver.find_element(By.CSS_SELECTOR, "table.alerts").text
@@ -109,9 +122,9 @@ def test_signing_in_and_reading_every_page(browser: Any, server: LiveServer) -> 
     _loaded_cleanly(browser, "dashboard-overview.png")
 
     # The drill-down of the drifted feature: both distributions, then another window.
-    driver.find_element(By.LINK_TEXT, "credit").click()
-    driver.find_element(By.CSS_SELECTOR, "#features a").click()
-    assert driver.current_url.endswith("/models/credit/features/a?window=1")
+    _follow(driver, driver.find_element(By.LINK_TEXT, "credit"), "/models/credit")
+    _follow(driver, driver.find_element(By.CSS_SELECTOR, "#features a"),
+            "/models/credit/features/a?window=1")
     chart = _drawn(browser, "#distribution svg.chart-svg")[0]
     assert chart.find_elements(By.CSS_SELECTOR, "rect.bar-ref")
     assert chart.find_elements(By.CSS_SELECTOR, "rect.bar-cur")
@@ -119,12 +132,12 @@ def test_signing_in_and_reading_every_page(browser: Any, server: LiveServer) -> 
     _drawn(browser, "#tests svg.chart-svg")
     _loaded_cleanly(browser, "dashboard-feature.png")
     driver.find_element(By.CSS_SELECTOR, "#window option[value='0']").click()
-    driver.find_element(By.CSS_SELECTOR, "#distribution input[type=submit]").click()
-    assert driver.current_url.endswith("/models/credit/features/a?window=0")
+    _follow(driver, driver.find_element(By.CSS_SELECTOR, "#distribution input[type=submit]"),
+            "/models/credit/features/a?window=0")
     assert "no drift" in driver.find_element(By.ID, "distribution").text
 
     # The fleet: pricing consumes credit; both coloured by their state.
-    driver.find_element(By.LINK_TEXT, "Fleet").click()
+    _follow(driver, driver.find_element(By.LINK_TEXT, "Fleet"), "/fleet")
     graph = _drawn(browser, "svg.fleet-graph")[0]
     states = {n.get_attribute("data-model"): n.get_attribute("data-state")
               for n in graph.find_elements(By.CSS_SELECTOR, "g.node")}
@@ -133,7 +146,7 @@ def test_signing_in_and_reading_every_page(browser: Any, server: LiveServer) -> 
     _loaded_cleanly(browser, "dashboard-fleet.png")
 
     # Signing out ends the session: the pages ask for a key again.
-    driver.find_element(By.CSS_SELECTOR, "nav.top button").click()
+    _follow(driver, driver.find_element(By.CSS_SELECTOR, "nav.top button"), "/login")
     assert driver.current_url == f"{server.url}/login"
     driver.get(server.url + "/")
     assert driver.current_url.startswith(f"{server.url}/login")
