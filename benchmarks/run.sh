@@ -48,6 +48,17 @@ if [ "${BENCH_STREAM:-1}" != 0 ]; then
     "$VENV_PY" benchmarks/stream_bench.py || status=$?
 fi
 
+# Change points on real series with documented changes: driftwise.stream and River side by
+# side (F1 with a margin of 5, false alarms, detection delay); one JSON line per series and
+# detector in benchmarks/.results/, the table in benchmarks/README.md. Needs ../shared/data
+# (and statsmodels, from the anchors' venv, for the Nile). BENCH_CHANGEPOINTS=0 skips it.
+if [ "${BENCH_CHANGEPOINTS:-1}" != 0 ] && [ -d ../shared/data ]; then
+    echo "bench: change points"
+    mkdir -p benchmarks/.results
+    "$VENV_PY" benchmarks/changepoints.py \
+        >"benchmarks/.results/changepoints-$(date -u +%Y%m%dT%H%M%SZ).jsonl" || status=$?
+fi
+
 # The MMD test against Alibi Detect (its own venv: numpy<2 there); BENCH_MMD=0 skips it.
 if [ "${BENCH_MMD:-1}" != 0 ]; then
     ALIBI=benchmarks/.venv-alibi
