@@ -1,7 +1,9 @@
 """Run lengths: calibrated charts keep their in-control ARL and detect a 1-sd shift as predicted.
 
-Simulated with fixed seeds through ``update_many``; after each alarm a chart restarts, so the
-mean run length of a long in-control stream is its length divided by the number of alarms.
+Simulated with fixed seeds through ``update_many``; keeping its reference after each alarm a
+chart restarts, so the mean run length of a long in-control stream is its length divided by
+the number of alarms (tests/stream/test_stream_episodes.py does the same for the other
+``after_alarm`` modes and the self-starting charts).
 """
 
 from __future__ import annotations
@@ -54,19 +56,20 @@ def test_published_run_lengths() -> None:
 def test_cusum_in_control_arl_is_within_15_percent_of_target(target: int) -> None:
     design = calibrate_cusum(target, k=0.5)
     assert design.arl0 == pytest.approx(target, rel=1e-6)
-    det = CUSUM(h=design.h, k=design.k, mean=0.0, std=1.0)
+    det = CUSUM(h=design.h, k=design.k, mean=0.0, std=1.0, after_alarm="keep")
     assert in_control_arl(det, seed=target) == pytest.approx(target, rel=0.15)
 
 
 @pytest.mark.parametrize(("lam", "exact"), [(0.2, True), (0.1, False), (0.05, True)])
 def test_ewma_in_control_arl_is_within_15_percent_of_target(lam: float, exact: bool) -> None:
     design = calibrate_ewma(500, lam=lam, exact_limits=exact)
-    det = EWMA(lam=lam, L=design.L, mean=0.0, std=1.0, exact_limits=exact)
+    det = EWMA(lam=lam, L=design.L, mean=0.0, std=1.0, exact_limits=exact,
+               after_alarm="keep")
     assert in_control_arl(det, seed=int(lam * 100)) == pytest.approx(500, rel=0.15)
 
 
 def test_shewhart_in_control_arl() -> None:
-    det = Shewhart(L=3.0, mean=0.0, std=1.0)
+    det = Shewhart(L=3.0, mean=0.0, std=1.0, after_alarm="keep")
     assert in_control_arl(det, seed=7) == pytest.approx(shewhart_arl(3.0), rel=0.15)
 
 

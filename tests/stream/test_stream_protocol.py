@@ -27,10 +27,12 @@ from driftwise.stream import (
 BINARY = {"ddm", "eddm"}
 
 
-def build(kind: str) -> StreamDetector:
+def build(kind: str, after_alarm: str | None = None) -> StreamDetector:
     spec: dict[str, Any] = {"type": kind}
     if kind in ("cusum", "ewma", "shewhart"):
         spec.update(mean=0.0, std=1.0)
+        if after_alarm is not None:
+            spec["after_alarm"] = after_alarm
     if kind == "cusum":
         spec["h"] = 4.0
     if kind == "page_hinkley":
@@ -48,6 +50,20 @@ def stream(kind: str, n: int = 6000, seed: int = 0) -> np.ndarray:
 
 def loop(det: StreamDetector, xs: np.ndarray) -> list[int]:
     return [i for i, x in enumerate(xs.tolist()) if det.update(x)]
+
+
+def assert_same_state(a: StreamDetector, b: StreamDetector) -> None:
+    """The same state, a running sum equal to the last few bits: a vectorised run sums in
+    another order than the loop (the alarms, decided exactly, are the same)."""
+    sa, sb = a.to_state(), b.to_state()
+    assert {k: v for k, v in sa.items() if k != "state"} == \
+        {k: v for k, v in sb.items() if k != "state"}
+    assert sa["state"].keys() == sb["state"].keys()
+    for name, value in sa["state"].items():
+        if isinstance(value, float):
+            assert value == pytest.approx(sb["state"][name], rel=1e-12, abs=1e-12), name
+        else:
+            assert value == sb["state"][name], name
 
 
 def test_every_type_is_buildable_and_listed() -> None:
@@ -219,7 +235,7 @@ def test_make_detector_names_the_bad_key(spec: dict[str, Any], message: str) -> 
 
 
 def test_shewhart_alarms_beyond_its_limits() -> None:
-    det = Shewhart(L=3.0, mean=10.0, std=2.0)
+    det = Shewhart(L=3.0, mean=10.0, std=2.0, after_alarm="keep")
     assert det.update_many([10.0, 16.1, 3.9, 4.1]).tolist() == [1, 2]
 
 
@@ -230,15 +246,21 @@ def test_ewma_exact_limits_start_narrow() -> None:
     assert EWMA(mean=0.0, std=1.0, exact_limits=False).update(3.5) is False
 
 
+@pytest.mark.parametrize("after_alarm", ["keep", "relearn", "hold"])
 @pytest.mark.parametrize("kind", ["cusum", "ewma"])
 @pytest.mark.parametrize("shift", [-1.0, 0.4, 2.0])
-def test_vectorised_charts_match_the_loop_out_of_control(kind: str, shift: float) -> None:
-    # Alarms every few values: update_many loops, one-sided where the other side is silent.
+def test_vectorised_charts_match_the_loop_out_of_control(kind: str, shift: float,
+                                                         after_alarm: str) -> None:
+    # Keeping the reference, alarms come every few values: update_many loops, one-sided
+    # where the other side is silent, and ends in exactly the loop's state.
     xs = np.random.default_rng(int(10 * shift) + 50).normal(shift, 1.0, 100_000)
     xs[40_000:41_000] -= 2 * shift  # a stretch where the other side alarms
-    a, b = build(kind), build(kind)
+    a, b = build(kind, after_alarm), build(kind, after_alarm)
     assert a.update_many(xs).tolist() == loop(b, xs)
-    assert a.to_state() == b.to_state()
+    if after_alarm == "keep":
+        assert a.to_state() == b.to_state()
+    else:
+        assert_same_state(a, b)
 
 
 @pytest.mark.parametrize("h", [2.5, 4.0, 5.0])
@@ -246,6 +268,11 @@ def test_cusum_ties_at_the_threshold_are_decided_like_the_loop(h: float) -> None
     # Integer data with k = 0.5 put the sums exactly on h again and again: "exceeds h" is
     # strict, and the closed form hands those values to the scalar recursion.
     xs = np.random.default_rng(int(h * 10)).integers(-3, 4, 100_000).astype(np.float64)
-    a, b = CUSUM(h=h, k=0.5, mean=0.0, std=1.0), CUSUM(h=h, k=0.5, mean=0.0, std=1.0)
-    assert a.update_many(xs).tolist() == loop(b, xs)
-    assert a.statistics == b.statistics
+    for after_alarm in ("keep", "relearn"):
+        a, b = (CUSUM(h=h, k=0.5, mean=0.0, std=1.0, after_alarm=after_alarm)
+                for _ in range(2))
+        assert a.update_many(xs).tolist() == loop(b, xs)
+        if after_alarm == "keep":
+            assert a.statistics == b.statistics
+        else:
+            assert a.statistics == pytest.approx(b.statistics, rel=1e-12, abs=1e-12)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import numpy.typing as npt
 
 from driftwise.stream._base import (
+    EPISODE_STATE,
     ReferenceStreamDetector,
-    as_finite_array,
     check_positive,
     not_a_number,
 )
@@ -41,7 +39,9 @@ class CUSUM(ReferenceStreamDetector):
     """Two-sided tabular CUSUM of ``z = (x - mean) / std``.
 
     ``S+ = max(0, S+ + z - k)`` and ``S- = max(0, S- - z - k)``; an alarm is raised when
-    either exceeds ``h``, after which both restart at 0. ``k`` is half the shift (in
+    either exceeds ``h``, after which both restart at 0 and the chart does what
+    ``after_alarm`` says (re-learn the level by default; see
+    :class:`~driftwise.stream.ReferenceStreamDetector`). ``k`` is half the shift (in
     reference sds) the chart is tuned for; choose ``h`` for a target in-control average run
     length with :func:`driftwise.stream.calibrate_cusum`.
 
@@ -52,37 +52,61 @@ class CUSUM(ReferenceStreamDetector):
     k : float
         Reference value (allowance), in reference sds (default 0.5: tuned for a 1-sd shift).
     mean, std : float, optional
-        The in-control mean and sd; otherwise learned by :meth:`fit`.
+        The in-control mean and sd; otherwise learned by :meth:`fit` (or, with
+        ``self_starting``, from the stream).
+    after_alarm : {"relearn", "hold", "keep"}
+        After an alarm: re-learn the level from the next ``relearn_n`` values (default),
+        hold the alarm until :meth:`reset`, or keep the reference.
+    relearn_n : int
+        Values the level is re-learned from (default 500).
+    self_starting : bool
+        Start without a reference, learning it from the first ``relearn_n`` values.
 
     Example
     -------
     >>> det = CUSUM(h=5.0, k=0.5, mean=0.0, std=1.0)
     >>> det.update_many([0.1, -0.2, 0.3] + [2.0] * 10).tolist()
+    [6]
+    >>> CUSUM(h=5.0, k=0.5, mean=0.0, std=1.0, after_alarm="keep").update_many(
+    ...     [0.1, -0.2, 0.3] + [2.0] * 10).tolist()
     [6, 10]
     """
 
     kind = "cusum"
-    _params = ("h", "k", "mean", "std")
-    _state = ("mu", "sd", "hi", "lo")
+    state_version = 2
+    _params = ("h", "k", "mean", "std", "after_alarm", "relearn_n", "self_starting")
+    _state = ("mu", "sd", "hi", "lo", *EPISODE_STATE)
 
     def __init__(self, h: float = 5.0, k: float = 0.5, mean: float | None = None,
-                 std: float | None = None) -> None:
-        super().__init__(mean, std)
+                 std: float | None = None, after_alarm: str = "relearn",
+                 relearn_n: int = 500, self_starting: bool = False) -> None:
+        super().__init__(mean, std, after_alarm, relearn_n, self_starting)
         self.h = check_positive("h", h)
         self.k = check_positive("k", k, allow_zero=True)
         self._hi = 0.0
         self._lo = 0.0
 
-    def reset(self) -> None:
+    def _chart_reset(self) -> None:
         self._hi = 0.0
         self._lo = 0.0
+
+    def _chart_step(self, y: float) -> bool:
+        hi = self._hi + (y - self.k)
+        lo = self._lo + (-y - self.k)
+        hi = hi if hi > 0.0 else 0.0
+        lo = lo if lo > 0.0 else 0.0
+        if hi > self.h or lo > self.h:
+            self._hi = self._lo = 0.0
+            return True
+        self._hi, self._lo = hi, lo
+        return False
 
     @property
     def statistics(self) -> tuple[float, float]:
         """The current (S+, S-)."""
         return self._hi, self._lo
 
-    def update(self, x: float) -> bool:
+    def _watch(self, x: float) -> bool:
         try:  # free unless it raises: a string, None or a complex number is no number
             y = (x - self._mu) / self._sd
             if y - y != 0.0:
@@ -103,16 +127,14 @@ class CUSUM(ReferenceStreamDetector):
         self._lo = lo
         return False
 
-    def update_many(self, xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.int64]:
-        """Vectorised :meth:`update` over a batch: the same alarms, 0-based positions in ``xs``.
+    def _watch_many(self, arr: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """Vectorised :meth:`_watch` over a batch: the same alarms, 0-based positions.
 
         Between alarms the recursion ``S_t = max(0, S_{t-1} + a_t)`` has the closed form
         ``S_t = C_t - min(C_start - S_start, min_{start<j<=t} C_j)`` with ``C`` the cumulative
         sum of ``a`` (Lindley's recursion), so each run between alarms is one cumulative
         minimum. A value within rounding distance of ``h`` is decided by the scalar recursion.
         """
-        arr = as_finite_array(xs)
-        self._check_fitted()
         n = arr.size
         if n == 0:
             return np.empty(0, dtype=np.int64)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -11,8 +10,8 @@ from scipy.signal import lfilter
 
 from driftwise.errors import ConfigError
 from driftwise.stream._base import (
+    EPISODE_STATE,
     ReferenceStreamDetector,
-    as_finite_array,
     check_positive,
     not_a_number,
 )
@@ -47,8 +46,9 @@ class EWMA(ReferenceStreamDetector):
     ``|z_t - mean| > L * std * sqrt(lam / (2 - lam) * (1 - (1 - lam)^(2t)))``
     (the exact variance of ``z_t`` under control; with ``exact_limits=False`` the asymptotic
     limit ``L * std * sqrt(lam / (2 - lam))``). After an alarm ``z`` restarts at ``mean``
-    and ``t`` at 0. Choose ``L`` for a target in-control average run length with
-    :func:`driftwise.stream.calibrate_ewma`.
+    and ``t`` at 0, and the chart does what ``after_alarm`` says (re-learn the level by
+    default; see :class:`~driftwise.stream.ReferenceStreamDetector`). Choose ``L`` for a
+    target in-control average run length with :func:`driftwise.stream.calibrate_ewma`.
 
     Parameters
     ----------
@@ -60,6 +60,8 @@ class EWMA(ReferenceStreamDetector):
         The in-control mean and sd of ``x``; otherwise learned by :meth:`fit`.
     exact_limits : bool
         Time-varying limits (default) or the asymptotic ones.
+    after_alarm, relearn_n, self_starting
+        As for :class:`~driftwise.stream.CUSUM`.
 
     Example
     -------
@@ -69,12 +71,16 @@ class EWMA(ReferenceStreamDetector):
     """
 
     kind = "ewma"
-    _params = ("lam", "L", "mean", "std", "exact_limits")
-    _state = ("mu", "sd", "z", "t")
+    state_version = 2
+    _params = ("lam", "L", "mean", "std", "exact_limits", "after_alarm", "relearn_n",
+               "self_starting")
+    _state = ("mu", "sd", "z", "t", *EPISODE_STATE)
 
     def __init__(self, lam: float = 0.2, L: float = 3.0, mean: float | None = None,
-                 std: float | None = None, exact_limits: bool = True) -> None:
-        super().__init__(mean, std)
+                 std: float | None = None, exact_limits: bool = True,
+                 after_alarm: str = "relearn", relearn_n: int = 500,
+                 self_starting: bool = False) -> None:
+        super().__init__(mean, std, after_alarm, relearn_n, self_starting)
         self.lam = check_positive("lam", lam)
         if self.lam > 1.0:
             raise ConfigError(f"lam must be in (0, 1], got {lam!r}")
@@ -84,8 +90,11 @@ class EWMA(ReferenceStreamDetector):
         self.exact_limits = exact_limits
         self._oml = 1.0 - self.lam
         self._factors, self._steady = limit_factors(self.lam, exact_limits)
+        # In standardised units, for the learning phase.
+        self._unit_widths = [self.L * f for f in self._factors]
+        self._unit_steady = self.L * self._steady
         self._restored()
-        self._z = self._mu
+        self._z = 0.0 if self.self_starting else self._mu
         self._t = 0
 
     def _restored(self) -> None:
@@ -94,22 +103,30 @@ class EWMA(ReferenceStreamDetector):
         self._n_widths = len(self._widths)
         self._steady_width = self.L * self._sd * self._steady
 
-    def fit(self, reference: Iterable[float] | npt.ArrayLike) -> EWMA:
-        super().fit(reference)
-        self._restored()
-        self._z = self._mu
-        return self
-
-    def reset(self) -> None:
-        self._z = self._mu
+    def _chart_reset(self) -> None:
+        # While learning the statistic is in standardised units (its start is 0).
+        self._z = self._mu if self._phase == "watch" else 0.0
         self._t = 0
+
+    def _chart_rescaled(self) -> None:
+        self._z = self._mu + self._sd * self._z
+
+    def _chart_step(self, y: float) -> bool:
+        z = self.lam * y + self._oml * self._z
+        t = self._t + 1
+        width = self._unit_widths[t - 1] if t <= self._n_widths else self._unit_steady
+        if z > width or -z > width:
+            self._z, self._t = 0.0, 0
+            return True
+        self._z, self._t = z, t
+        return False
 
     @property
     def statistic(self) -> float:
         """The current EWMA ``z_t``."""
         return float(self._z)
 
-    def update(self, x: float) -> bool:
+    def _watch(self, x: float) -> bool:
         try:  # free unless it raises: a string, None or a complex number is no number
             z = self.lam * x + self._oml * self._z
             if z - z != 0.0:
@@ -128,10 +145,8 @@ class EWMA(ReferenceStreamDetector):
         self._t = t
         return False
 
-    def update_many(self, xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.int64]:
-        """Vectorised :meth:`update` (the recursion is a linear filter): the same alarms."""
-        arr = as_finite_array(xs)
-        self._check_fitted()
+    def _watch_many(self, arr: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """Vectorised :meth:`_watch` (the recursion is a linear filter): the same alarms."""
         n = arr.size
         if n == 0:
             return np.empty(0, dtype=np.int64)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import numpy.typing as npt
 
 from driftwise.stream._base import (
+    EPISODE_STATE,
     ReferenceStreamDetector,
-    as_finite_array,
     check_positive,
     not_a_number,
 )
@@ -26,26 +24,34 @@ class Shewhart(ReferenceStreamDetector):
         Width of the limits in reference sds (default 3: ARL0 ≈ 370 for normal data).
     mean, std : float, optional
         The in-control mean and sd; otherwise learned by :meth:`fit`.
+    after_alarm, relearn_n, self_starting
+        As for :class:`~driftwise.stream.CUSUM`.
 
     Example
     -------
-    >>> Shewhart(L=3.0, mean=10.0, std=2.0).update_many([11.0, 17.5, 3.0, 4.5]).tolist()
+    >>> Shewhart(L=3.0, mean=10.0, std=2.0, after_alarm="keep").update_many(
+    ...     [11.0, 17.5, 3.0, 4.5]).tolist()
     [1, 2]
     """
 
     kind = "shewhart"
-    _params = ("L", "mean", "std")
-    _state = ("mu", "sd")
+    state_version = 2
+    _params = ("L", "mean", "std", "after_alarm", "relearn_n", "self_starting")
+    _state = ("mu", "sd", *EPISODE_STATE)
 
     def __init__(self, L: float = 3.0, mean: float | None = None,
-                 std: float | None = None) -> None:
-        super().__init__(mean, std)
+                 std: float | None = None, after_alarm: str = "relearn",
+                 relearn_n: int = 500, self_starting: bool = False) -> None:
+        super().__init__(mean, std, after_alarm, relearn_n, self_starting)
         self.L = check_positive("L", L)
 
-    def reset(self) -> None:
+    def _chart_reset(self) -> None:
         """Nothing to forget: the chart has no memory."""
 
-    def update(self, x: float) -> bool:
+    def _chart_step(self, y: float) -> bool:
+        return y > self.L or -y > self.L
+
+    def _watch(self, x: float) -> bool:
         try:  # free unless it raises: a string, None or a complex number is no number
             d = x - self._mu
             if d - d != 0.0:
@@ -55,7 +61,5 @@ class Shewhart(ReferenceStreamDetector):
         except TypeError:
             raise not_a_number(x) from None
 
-    def update_many(self, xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.int64]:
-        arr = as_finite_array(xs)
-        self._check_fitted()
+    def _watch_many(self, arr: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
         return np.flatnonzero(np.abs(arr - self._mu) > self.L * self._sd).astype(np.int64)
