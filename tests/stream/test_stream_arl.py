@@ -11,14 +11,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from driftwise.errors import ConfigError
 from driftwise.stream import (
     CUSUM,
     EWMA,
+    PageHinkley,
     Shewhart,
     calibrate_cusum,
     calibrate_ewma,
+    calibrate_page_hinkley,
     cusum_arl,
     ewma_arl,
+    make_detector,
     shewhart_arl,
 )
 
@@ -88,3 +92,16 @@ def test_a_larger_target_arl_gives_a_higher_threshold_and_a_longer_delay() -> No
     assert low.h < high.h and low.delay < high.delay
     low_e, high_e = calibrate_ewma(100), calibrate_ewma(1000)
     assert low_e.L < high_e.L and low_e.delay < high_e.delay
+
+
+def test_page_hinkley_calibrated_threshold_keeps_its_target() -> None:
+    # A standardised stream: no one has to guess `threshold=50` any more.
+    det = make_detector({"type": "page_hinkley", "target_arl0": 500})
+    assert isinstance(det, PageHinkley) and 20 < det.threshold < 40
+    xs = np.random.default_rng(21).standard_normal(1_000_000)
+    assert 1_000_000 / det.update_many(xs).size == pytest.approx(500, rel=0.15)
+    assert calibrate_page_hinkley(200) < det.threshold  # a shorter run, a lower threshold
+    with pytest.raises(ConfigError, match="give 'threshold' or 'target_arl0', not both"):
+        make_detector({"type": "page_hinkley", "target_arl0": 500, "threshold": 3.0})
+    with pytest.raises(ConfigError, match=r"target_arl0 must be a number in \(1, 20000\]"):
+        calibrate_page_hinkley(1e6)

@@ -22,7 +22,7 @@ from driftwise.stream.eddm import EDDM
 from driftwise.stream.ewma import EWMA
 from driftwise.stream.factory import DETECTOR_TYPES, make_detector
 from driftwise.stream.kswin import KSWIN
-from driftwise.stream.page_hinkley import PageHinkley
+from driftwise.stream.page_hinkley import PageHinkley, calibrate_page_hinkley
 from driftwise.stream.seasonal import SEASON_COMPONENTS, SeasonalBaseline, SeasonalVerdict
 from driftwise.stream.shewhart import Shewhart
 
@@ -45,6 +45,7 @@ __all__ = [
     "StreamDetector",
     "calibrate_cusum",
     "calibrate_ewma",
+    "calibrate_page_hinkley",
     "cusum_arl",
     "ewma_arl",
     "make_detector",

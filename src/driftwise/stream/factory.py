@@ -17,7 +17,7 @@ from driftwise.stream.ddm import DDM
 from driftwise.stream.eddm import EDDM
 from driftwise.stream.ewma import EWMA
 from driftwise.stream.kswin import KSWIN
-from driftwise.stream.page_hinkley import PageHinkley
+from driftwise.stream.page_hinkley import PageHinkley, calibrate_page_hinkley
 from driftwise.stream.shewhart import Shewhart
 
 __all__ = ["DETECTOR_TYPES", "StreamDetectorSpec", "make_detector"]
@@ -28,9 +28,10 @@ _TYPES: dict[str, type[StreamDetector]] = {
 }
 DETECTOR_TYPES = tuple(sorted(_TYPES))
 #: Detectors whose threshold can be calibrated from a target in-control run length.
-_CALIBRATED = ("cusum", "ewma", "shewhart")
-_ARL = Annotated[float | None, Field(gt=1, description="Calibrate the threshold (h or L) for "
-                                               "this in-control average run length.")]
+_CALIBRATED = ("cusum", "ewma", "page_hinkley", "shewhart")
+_ARL = Annotated[float | None, Field(gt=1, description="Calibrate the threshold (h, L or "
+                                               "threshold) for this in-control average run "
+                                               "length.")]
 
 
 def _spec_model(kind: str) -> Any:
@@ -56,9 +57,11 @@ def make_detector(spec: Mapping[str, Any] | BaseModel) -> StreamDetector:
 
     ``type`` is one of ``DETECTOR_TYPES`` (``adwin``, ``cusum``, ``ddm``, ``eddm``, ``ewma``,
     ``kswin``, ``page_hinkley``, ``shewhart``); the other keys are the detector's constructor
-    parameters. CUSUM, EWMA and Shewhart also accept ``target_arl0`` instead of ``h`` /
-    ``L``: the threshold is then calibrated for that in-control average run length
-    (:func:`calibrate_cusum`, :func:`calibrate_ewma`, :func:`shewhart_limit`).
+    parameters. CUSUM, EWMA, Shewhart and Page-Hinkley also accept ``target_arl0`` instead
+    of ``h`` / ``L`` / ``threshold``: the threshold is then calibrated for that in-control
+    average run length (:func:`calibrate_cusum`, :func:`calibrate_ewma`,
+    :func:`shewhart_limit`, :func:`calibrate_page_hinkley`: by simulation, on a
+    standardised stream).
 
     Raises
     ------
@@ -92,6 +95,12 @@ def make_detector(spec: Mapping[str, Any] | BaseModel) -> StreamDetector:
             if "h" in params:
                 raise ConfigError("cusum: give 'h' or 'target_arl0', not both")
             params["h"] = calibrate_cusum(target, k=params.get("k", 0.5)).h
+        elif kind == "page_hinkley":
+            if "threshold" in params:
+                raise ConfigError("page_hinkley: give 'threshold' or 'target_arl0', not both")
+            params["threshold"] = calibrate_page_hinkley(target, **{
+                k: params[k] for k in ("delta", "alpha", "min_instances", "mode")
+                if k in params})
         else:
             if "L" in params:
                 raise ConfigError("ewma: give 'L' or 'target_arl0', not both")
