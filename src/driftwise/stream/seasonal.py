@@ -11,6 +11,11 @@ A window (say one day of a feature) is compared twice:
    scored the same way, and the window is *anomalous* when its score exceeds
    ``margin`` times the ``threshold_quantile`` quantile of those reference scores (by default
    the largest: the window deviates from its season more than the reference ever did).
+   A reference value's residual is taken out of sample, as a new value's is: from its
+   season's mean and sd without it (leave one out), mapped to the law a new value's
+   residual follows (under normality ``sqrt(1 + 1/n) t``, with the spread's degrees of
+   freedom). In sample, residuals are too small where a season has few values, and a new
+   window would look anomalous far more often than the threshold promises.
 3. with its **own level**: a short error (a feature zeroed for two hours of a day) hardly
    moves a whole-window score, because most of a season's spread in the reference is slow
    level variation (a cold month, a warm one). The residuals minus their window median (the
@@ -20,10 +25,20 @@ A window (say one day of a feature) is compared twice:
    of the reference's is anomalous too (scored on at most ``MAX_BURST_WINDOWS`` reference
    windows, evenly spaced, since each needs its own median).
 
+Coarse seasons: a month of a monthly series has one value a year. A season's mean comes
+from its own values (at least ``MIN_SEASON_POINTS``), its sd from at least
+``min_reference_points`` values (by default 30, or 12 for seasons of the year: see
+:func:`default_min_reference_points`). A season with fewer borrows the spread of its
+neighbours along the last component of ``season``, ``pool`` of them each side, circularly
+(December and February for January), pooled within seasons (each value about its own
+season's mean, as in a one-way analysis of variance) so that the cycle does not inflate it.
+The verdict lists the seasons that borrowed (``pooled_seasons``).
+
 Verdicts: ``anomalous`` (2 or 3 fires), ``seasonal`` (1 fires, 2 and 3 do not: the difference is the
 ordinary cycle), ``no_drift`` (neither), ``insufficient_reference`` (a season of the window
-has fewer than ``min_reference_points`` reference values, or the reference is shorter than
-the window: no verdict can be given, which is not the same as no drift).
+has fewer than ``MIN_SEASON_POINTS`` reference values, or fewer than ``min_reference_points``
+with its pooled neighbours, or the reference is shorter than the window: no verdict can be
+given, which is not the same as no drift).
 """
 
 from __future__ import annotations
@@ -40,75 +55,42 @@ from numpy.lib.stride_tricks import sliding_window_view
 from driftwise.errors import ConfigError, InsufficientDataError, NotFittedError, SchemaError
 from driftwise.stats import ks_2samp
 from driftwise.stream._base import as_finite_array
+from driftwise.stream._season_profile import (
+    SEASON_COMPONENTS,
+    neighbour_offsets,
+    season_codes,
+    season_label,
+    season_profile,
+)
+from driftwise.stream.timestamps import parse_timestamps
 
-__all__ = ["SEASON_COMPONENTS", "SeasonalBaseline", "SeasonalVerdict"]
+__all__ = ["SEASON_COMPONENTS", "SeasonalBaseline", "SeasonalVerdict",
+           "default_min_reference_points"]
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-#: Calendar components a season can combine, with their number of values.
-SEASON_COMPONENTS = {"month": 12, "day_of_week": 7, "weekend": 2, "hour": 24, "half_hour": 48}
 VERDICTS = ("no_drift", "seasonal", "anomalous", "insufficient_reference")
 #: Reference windows scored for the burst threshold, at most (evenly spaced starts).
 MAX_BURST_WINDOWS = 50_000
+#: Reference values a season needs of its own: its mean, and two left when one is left out.
+MIN_SEASON_POINTS = 3
 
 
-def _components(ts: npt.NDArray[np.datetime64], names: Sequence[str]) -> npt.NDArray[np.int64]:
-    """Mixed-radix season code of every timestamp."""
-    days = ts.astype("datetime64[D]")
-    minutes = (ts - days) // np.timedelta64(1, "m")
-    code = np.zeros(ts.size, dtype=np.int64)
-    for name in names:
-        if name == "month":
-            part = ts.astype("datetime64[M]").astype(np.int64) % 12
-        elif name in ("day_of_week", "weekend"):
-            dow = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-            part = dow if name == "day_of_week" else (dow >= 5).astype(np.int64)
-        elif name == "hour":
-            part = minutes // 60
-        else:
-            part = minutes // 30
-        code = code * SEASON_COMPONENTS[name] + part.astype(np.int64)
-    return code
+def default_min_reference_points(season: Sequence[str]) -> int:
+    """Reference values behind a season's sd when ``min_reference_points`` is not given.
 
-
-def _label(code: int, names: Sequence[str]) -> str:
-    parts = []
-    for name in reversed(names):
-        code, value = divmod(code, SEASON_COMPONENTS[name])
-        if name == "month":
-            text = _MONTHS[value]
-        elif name == "day_of_week":
-            text = _DAYS[value]
-        elif name == "weekend":
-            text = "yes" if value else "no"
-        elif name == "hour":
-            text = f"{value:02d}"
-        else:
-            text = f"{value // 2:02d}:{30 * (value % 2):02d}"
-        parts.append(f"{name}={text}")
-    return ", ".join(reversed(parts))
-
-
-def _local_wall_time(ts: Any) -> Any:
-    """Time-zone-aware pandas timestamps -> their local wall time (seasons are local)."""
-    if getattr(ts, "tz", None) is not None and hasattr(ts, "tz_localize"):
-        return ts.tz_localize(None)
-    accessor = getattr(ts, "dt", None)
-    if accessor is not None and getattr(accessor, "tz", None) is not None:
-        return accessor.tz_localize(None)
-    return ts
+    30 for seasons within the week (hour, half hour, day of week, weekend): an sd from 30
+    values is within about 13 % of the truth (one standard error, ``1 / sqrt(2 (n - 1))``).
+    12 for seasons of the year (``month`` in ``season``): a monthly series has one value per
+    season a year, so 30 would take 30 years of reference (10 with ``pool=1``); 12 values,
+    four years pooled over three neighbouring months, give an sd within about 24 %. The
+    anomaly threshold is calibrated for that uncertainty either way (out-of-sample
+    residuals), so a smaller minimum costs sensitivity, not false alarms.
+    """
+    return 12 if "month" in season else 30
 
 
 def _timestamps(ts: Any, n: int, what: str) -> npt.NDArray[np.datetime64]:
-    ts = _local_wall_time(ts)
-    try:
-        arr = np.asarray(ts, dtype="datetime64[ns]")
-    except (TypeError, ValueError) as exc:
-        raise SchemaError(
-            f"{what}: timestamps must be datetimes (datetime64, or pandas timestamps; "
-            f"time-zone-aware ones are taken in their local time): {exc}"
-        ) from None
-    if arr.ndim != 1 or arr.size != n:
+    arr = parse_timestamps(ts, what)
+    if arr.size != n:
         raise SchemaError(f"{what}: {arr.size} timestamps for {n} values")
     missing = np.isnat(arr)
     if missing.any():
@@ -149,12 +131,17 @@ class SeasonalVerdict:
     n : int
         Window size.
     insufficient_seasons : list of str
-        Seasons of the window with fewer than ``min_reference_points`` reference values.
+        Seasons of the window with too few reference values (fewer than
+        ``MIN_SEASON_POINTS`` of their own, or than ``min_reference_points`` with the
+        neighbours they may pool with).
     burst_score, burst_threshold, burst_p_value : float or None
         The largest root mean square of ``burst`` consecutive residuals around the window's
         median residual, the score above which that is anomalous, and the share of reference
         windows (plus one) scoring at least as high. None when the burst check is off or the
         window is shorter than ``4 * burst``.
+    pooled_seasons : list of str
+        Seasons of the window whose sd was pooled with neighbouring seasons, each with them:
+        ``"month=Jan (with month=Dec, month=Feb)"``.
     """
 
     verdict: str
@@ -168,6 +155,7 @@ class SeasonalVerdict:
     burst_score: float | None = None
     burst_threshold: float | None = None
     burst_p_value: float | None = None
+    pooled_seasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -181,8 +169,15 @@ class SeasonalBaseline:
     season : sequence of str
         Calendar components that define a season, from ``SEASON_COMPONENTS``
         (default ``("day_of_week", "hour")``: 168 seasons of a week).
-    min_reference_points : int
-        Reference values a season needs for a verdict (default 30).
+    min_reference_points : int or None
+        Reference values behind a season's sd, its own plus those of the neighbours it pools
+        with (at least 3; default :func:`default_min_reference_points`: 30, or 12 when
+        ``season`` has a ``month``). A season also needs ``MIN_SEASON_POINTS`` (3) values
+        of its own, for its mean.
+    pool : int
+        Neighbouring seasons each side, along the last component of ``season`` and
+        circularly, whose values a season with fewer than ``min_reference_points`` may pool
+        for its sd (default 1; 0: never). Listed in the verdict's ``pooled_seasons``.
     alpha, min_effect : float
         Whole-reference comparison: different when the KS p-value is below ``alpha`` and the
         normed Wasserstein distance at least ``min_effect`` (defaults 0.01 and 0.1).
@@ -212,8 +207,8 @@ class SeasonalBaseline:
     """
 
     def __init__(self, season: Sequence[str] = ("day_of_week", "hour"),
-                 min_reference_points: int = 30, alpha: float = 0.01, min_effect: float = 0.1,
-                 threshold_quantile: float = 1.0, margin: float = 1.0,
+                 min_reference_points: int | None = None, pool: int = 1, alpha: float = 0.01,
+                 min_effect: float = 0.1, threshold_quantile: float = 1.0, margin: float = 1.0,
                  burst: int | None = 2) -> None:
         if isinstance(season, str):
             season = [season]
@@ -223,11 +218,18 @@ class SeasonalBaseline:
                 f"season: unknown component(s) {unknown or season!r}; choose from "
                 f"{sorted(SEASON_COMPONENTS)}"
             )
-        if isinstance(min_reference_points, bool) or not isinstance(min_reference_points, int) \
-                or min_reference_points < 2:
+        if min_reference_points is not None and (
+                isinstance(min_reference_points, bool) or not isinstance(min_reference_points, int)
+                or min_reference_points < MIN_SEASON_POINTS):
             raise ConfigError(
-                f"min_reference_points must be an integer >= 2, got {min_reference_points!r}"
+                f"min_reference_points must be an integer >= {MIN_SEASON_POINTS} (or None: "
+                f"{default_min_reference_points(['hour'])}, or "
+                f"{default_min_reference_points(['month'])} for seasons of the year), got "
+                f"{min_reference_points!r}"
             )
+        if isinstance(pool, bool) or not isinstance(pool, int) or pool < 0:
+            raise ConfigError(f"pool must be an integer >= 0 (neighbouring seasons each side), "
+                              f"got {pool!r}")
         for name, value, lo, hi in (("alpha", alpha, 0.0, 1.0), ("min_effect", min_effect, 0.0,
                                     math.inf), ("threshold_quantile", threshold_quantile, 0.0,
                                     1.0), ("margin", margin, 0.0, math.inf)):
@@ -238,6 +240,7 @@ class SeasonalBaseline:
             raise ConfigError(f"burst must be a positive integer or None, got {burst!r}")
         self.season = tuple(season)
         self.min_reference_points = min_reference_points
+        self.pool = pool
         self.alpha = alpha
         self.min_effect = min_effect
         self.threshold_quantile = threshold_quantile
@@ -261,31 +264,42 @@ class SeasonalBaseline:
         overall_sd = float(np.std(x, ddof=1))
         if not overall_sd > 0:
             raise InsufficientDataError("fit: the reference is constant; nothing to compare with")
-        codes = _components(ts, self.season)
-        size = math.prod(SEASON_COMPONENTS[s] for s in self.season)
-        counts = np.bincount(codes, minlength=size)
-        sums = np.bincount(codes, weights=x, minlength=size)
-        means = np.divide(sums, counts, out=np.zeros(size), where=counts > 0)
-        dev = x - means[codes]
-        ss = np.bincount(codes, weights=dev * dev, minlength=size)
-        sds = np.sqrt(np.divide(ss, counts - 1, out=np.zeros(size), where=counts > 1))
-        # A season constant in the reference would make any change infinitely anomalous.
-        sds = np.maximum(sds, 1e-3 * overall_sd)
-        self.counts_ = counts
-        self.means_ = means
-        self.sds_ = sds
+        codes = season_codes(ts, self.season)
+        profile = season_profile(
+            x, codes, math.prod(SEASON_COMPONENTS[s] for s in self.season),
+            SEASON_COMPONENTS[self.season[-1]], min_own=MIN_SEASON_POINTS,
+            min_points=self.min_reference_points_, pool=self.pool,
+            # A season constant in the reference would make any change infinitely anomalous.
+            floor=1e-3 * overall_sd)
+        self.counts_ = profile.counts
+        self.means_ = profile.means
+        self.sds_ = profile.sds
+        self.df_ = profile.df
+        self.pooled_ = profile.reach
+        self.usable_ = profile.usable
         self.reference_ = np.sort(x)
-        residual = (x - means[codes]) / sds[codes]
-        self._residual = residual
-        self._squares = np.concatenate(([0.0], np.cumsum(residual * residual)))
+        self.residuals_ = profile.residuals
+        # Reference windows touching a value without a residual (a season with under three
+        # values) are left out of the calibration: they are counted here.
+        missing = np.isnan(profile.residuals)
+        self._residual = np.where(missing, 0.0, profile.residuals)
+        self._squares = np.concatenate(([0.0], np.cumsum(self._residual ** 2)))
+        self._gaps = np.concatenate(([0], np.cumsum(missing)))
         self._calibrated: dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
         return self
+
+    @property
+    def min_reference_points_(self) -> int:
+        """The minimum in force: as given, or :func:`default_min_reference_points`."""
+        if self.min_reference_points is not None:
+            return self.min_reference_points
+        return default_min_reference_points(self.season)
 
     def expected(self, timestamps: Any) -> npt.NDArray[np.float64]:
         """The seasonal expectation (per-season reference mean) at each timestamp."""
         self._check_fitted()
-        ts = np.asarray(_local_wall_time(timestamps), dtype="datetime64[ns]")
-        out: npt.NDArray[np.float64] = self.means_[_components(ts, self.season)]
+        ts = parse_timestamps(timestamps, "expected")
+        out: npt.NDArray[np.float64] = self.means_[season_codes(ts, self.season)]
         return out
 
     def compare(self, values: Any, timestamps: Any) -> SeasonalVerdict:
@@ -296,15 +310,15 @@ class SeasonalBaseline:
         n = x.size
         if n == 0:
             raise InsufficientDataError("compare: the window is empty")
-        codes = _components(ts, self.season)
-        thin = np.unique(codes[self.counts_[codes] < self.min_reference_points])
-        n_windows = self._squares.size - n
-        if thin.size or n_windows < 1:
+        codes = season_codes(ts, self.season)
+        thin = np.unique(codes[~self.usable_[codes]])
+        ref_scores, ref_bursts = self._reference_scores(n) if n < self._squares.size else (
+            np.empty(0), np.empty(0))
+        if thin.size or ref_scores.size < 1:
             return SeasonalVerdict("insufficient_reference", None, None, None, None, None, n,
-                                   [_label(int(c), self.season) for c in thin])
+                                   [season_label(int(c), self.season) for c in thin])
         residual = (x - self.means_[codes]) / self.sds_[codes]
         score = math.sqrt(float(np.mean(residual * residual)))
-        ref_scores, ref_bursts = self._reference_scores(n)
         threshold, p_value = self._against(ref_scores, score)
         burst = burst_threshold = burst_p = None
         if ref_bursts.size:
@@ -321,7 +335,20 @@ class SeasonalBaseline:
             verdict = "no_drift"
         return SeasonalVerdict(verdict, score, threshold, p_value, overall_p, overall.effect, n,
                                burst_score=burst, burst_threshold=burst_threshold,
-                               burst_p_value=burst_p)
+                               burst_p_value=burst_p, pooled_seasons=self._pooled(codes))
+
+    def _pooled(self, codes: npt.NDArray[np.int64]) -> list[str]:
+        """``"month=Jan (with month=Dec, month=Feb)"`` for each pooled season of a window."""
+        radix = SEASON_COMPONENTS[self.season[-1]]
+        out = []
+        for code in np.unique(codes[self.pooled_[codes] > 0]).tolist():
+            digit = code % radix
+            offsets = [o for d in range(1, int(self.pooled_[code]) + 1)
+                       for o in neighbour_offsets(radix, d)]
+            others = [season_label(code - digit + (digit + o) % radix, self.season)
+                      for o in sorted(offsets, key=lambda o: (o + radix // 2) % radix)]
+            out.append(f"{season_label(code, self.season)} (with {', '.join(others)})")
+        return out
 
     def _burst_length(self, n: int) -> int | None:
         """The burst length used for windows of ``n`` values (None: the check is off)."""
@@ -341,20 +368,22 @@ class SeasonalBaseline:
         """
         cached = self._calibrated.get(n)
         if cached is None:
+            whole = self._gaps[n:] == self._gaps[:-n]  # no value without a residual
             scores = np.sort(np.sqrt(np.maximum(self._squares[n:] - self._squares[:-n], 0.0)
-                                     / n))
+                                     / n)[whole])
             length = self._burst_length(n)
             bursts = np.empty(0)
             if length is not None:
                 windows = sliding_window_view(self._residual, n)
                 # Each window needs its median: past MAX_BURST_WINDOWS windows, every k-th
                 # start is used (a year of minute data, daily windows: 1 in 10).
-                windows = windows[::max(1, -(-windows.shape[0] // MAX_BURST_WINDOWS))]
+                starts = np.flatnonzero(whole)
+                starts = starts[::max(1, -(-starts.size // MAX_BURST_WINDOWS))]
                 step = max(1, 2_000_000 // n)  # bounded memory for long windows
                 bursts = np.sort(np.concatenate([
-                    _burst_scores(windows[i:i + step], length)
-                    for i in range(0, windows.shape[0], step)
-                ]))
+                    _burst_scores(windows[starts[i:i + step]], length)
+                    for i in range(0, starts.size, step)
+                ] or [np.empty(0)]))
             cached = self._calibrated[n] = (scores, bursts)
         return cached
 
