@@ -110,8 +110,8 @@ def render(series: list[Any], rows: list[dict[str, Any]], configs: list[Any],
         f"{load[2]:.2f}.",
     ]
     if context["skipped"]:
-        lines.append("- Skipped (not in this driftwise yet): " + "; ".join(
-            f"{key.split(':', 1)[1]} ({reason.splitlines()[0][:90]})"
+        lines.append("- Skipped configurations: " + "; ".join(
+            f"{key.replace(':', ' ', 1)} ({reason.splitlines()[0][:90]})"
             for key, reason in context["skipped"].items()) + ".")
     lines += ["", *_series_table(series, context["standardisation"]), "",
               f"F1 with a margin of 5 values (van den Burg & Williams 2020; the start counts "

@@ -23,8 +23,9 @@ get mean 0 and sd 1, i.e. that prefix; the self-starting variants learn theirs f
 stream. The error-rate detectors (DDM, EDDM) run only on the 0/1 error streams (Usenet), on
 the raw 0/1 values. Every detector uses its defaults (River's and driftwise's agree for
 ADWIN, Page-Hinkley, KSWIN, DDM, EDDM; KSWIN's seed is fixed on both sides); CUSUM, EWMA and
-Shewhart have no River counterpart and are calibrated for an in-control ARL of 500. Nothing
-is tuned on these series, for either tool.
+Shewhart have no River counterpart and are calibrated for an in-control ARL of 500; so is one
+Page-Hinkley variant, whose threshold (calibrated by driftwise for a standardised stream) River's
+Page-Hinkley gets too. Nothing is tuned on these series, for either tool.
 
 The worker modes import only the standard library at module level, so this file runs in
 either venv.
@@ -89,6 +90,8 @@ DETECTORS: list[DetectorConfig] = [
     DetectorConfig("driftwise", "shewhart", {"type": "shewhart", "target_arl0": 500},
                    reference=True),
     DetectorConfig("driftwise", "page_hinkley", {"type": "page_hinkley"}),
+    DetectorConfig("driftwise", "page_hinkley (target_arl0=500)",
+                   {"type": "page_hinkley", "target_arl0": 500}),
     DetectorConfig("driftwise", "adwin", {"type": "adwin"}),
     DetectorConfig("driftwise", "kswin", {"type": "kswin", "seed": 1}),
     DetectorConfig("driftwise", "bocpd", {"type": "bocpd"}, reference=True),
@@ -96,6 +99,11 @@ DETECTORS: list[DetectorConfig] = [
     DetectorConfig("driftwise", "eddm", {"type": "eddm"}, feed="binary"),
     DetectorConfig("river", "ADWIN", {"type": "ADWIN"}),
     DetectorConfig("river", "PageHinkley", {"type": "PageHinkley"}),
+    # The same threshold as driftwise's calibrated Page-Hinkley: one calibration, both tools.
+    DetectorConfig("river", "PageHinkley (driftwise's ARL0-500 threshold)",
+                   {"type": "PageHinkley", "threshold": {
+                       "from": "driftwise:page_hinkley (target_arl0=500)",
+                       "param": "threshold"}}),
     DetectorConfig("river", "KSWIN", {"type": "KSWIN", "seed": 1}),
     DetectorConfig("river", "DDM", {"type": "binary.DDM"}, feed="binary"),
     DetectorConfig("river", "EDDM", {"type": "binary.EDDM"}, feed="binary"),
@@ -142,7 +150,9 @@ def driftwise_worker(job: dict[str, Any]) -> dict[str, Any]:
             entry["skipped"] = f"type {spec['type']!r} is not registered in this driftwise"
         else:
             try:
-                entry["arl0"] = nominal_arl0(make_detector(spec))
+                det = make_detector(spec)
+                entry["arl0"] = nominal_arl0(det)
+                entry["params"] = det.get_params()
             except ConfigError as exc:
                 entry["skipped"] = f"this driftwise refuses the configuration: {exc}"
         if "skipped" not in entry:
@@ -271,6 +281,22 @@ def score_all(series: list[Any], runs: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def resolve(spec: dict[str, Any], driftwise_run: dict[str, Any] | None) -> (
+    tuple[dict[str, Any], str | None]
+):
+    """``spec`` with each ``{"from": KEY, "param": NAME}`` value replaced by that parameter
+    of the driftwise configuration KEY as it ran; or the reason it cannot be."""
+    out = {}
+    for name, value in spec.items():
+        if isinstance(value, dict) and "from" in value:
+            entry = (driftwise_run or {}).get("configs", {}).get(value["from"], {})
+            if value["param"] not in entry.get("params", {}):
+                return spec, f"needs {value['from']}, which did not run"
+            value = entry["params"][value["param"]]
+        out[name] = value
+    return out, None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", choices=("driftwise", "river", "nile"))
@@ -292,12 +318,23 @@ def main() -> None:
         tmp = Path(tmp_name)
         series = load_series(tmp)
         fed, meta = build_job(series)
-        runs = {}
-        for tool in ("driftwise", "river"):
-            configs = [{"key": config_key(c), "spec": c.spec, "feed": c.feed,
-                        "reference": c.reference} for c in DETECTORS if c.tool == tool]
+        runs: dict[str, Any] = {}
+        skipped: dict[str, str] = {}
+        for tool in ("driftwise", "river"):  # driftwise first: River may take its parameters
+            configs = []
+            for c in DETECTORS:
+                if c.tool != tool:
+                    continue
+                spec, reason = resolve(c.spec, runs.get("driftwise"))
+                if reason:
+                    skipped[config_key(c)] = reason
+                    continue
+                configs.append({"key": config_key(c), "spec": spec, "feed": c.feed,
+                                "reference": c.reference})
             print(f"changepoints: {tool} on {len(series)} series", file=sys.stderr, flush=True)
             runs[tool] = run_worker(tool, tool, tmp, {"series": fed, "configs": configs})
+            skipped.update({k: v["skipped"] for k, v in runs[tool]["configs"].items()
+                            if "skipped" in v})
     rows = score_all(series, runs)
     lines = [json.dumps(r) for r in rows]
     print("\n".join(lines))
@@ -309,8 +346,7 @@ def main() -> None:
         "driftwise": runs["driftwise"]["version"], "revision": driftwise_revision(),
         "river": runs["river"]["version"], "python": platform.python_version(),
         "cpus": os.cpu_count(), "load": os.getloadavg(),
-        "skipped": {k: v["skipped"] for k, v in runs["driftwise"]["configs"].items()
-                    if "skipped" in v},
+        "skipped": skipped,
         "standardisation": meta,
     }
     block = render(series, rows, DETECTORS, context)
