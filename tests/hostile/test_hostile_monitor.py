@@ -47,9 +47,10 @@ def run_with(tmp_path: Path, current: pd.DataFrame, config: str, *extra: str):
     (lambda f: f.assign(pred=7), BINARY, "column 'pred' holds class(es) never seen"),
     (lambda f: f.drop(columns=["proba"]), BINARY, "lacks configured column(s) 'proba'"),
     (lambda f: f.assign(ts="not a time"), BINARY + "windows: {period: day}\n",
-     "column 'ts' holds text"),
+     "period windows: column 'ts': timestamp 'not a time' at position 0 is not in a form"),
     (lambda f: f.assign(ts="x"), BINARY + "checks: {seasonal: [{column: x}]}\n",
-     "column 'ts' holds text that is not an ISO 8601 timestamp"),
+     "checks.seasonal: column 'ts': timestamp 'x' at position 0 is not in a form driftwise "
+     "reads; accepted: datetimes"),
     (lambda f: f, BINARY + "checks: {seasonal: [{column: seg}]}\n",
      "column 'seg' must be numeric"),
     (lambda f: f, BINARY + "alerts: [{metric: estimated.acuracy, condition: '< 0.5'}]\n",

@@ -127,9 +127,67 @@ def test_a_text_timestamp_or_column_is_a_clear_error() -> None:
     typed = Monitor(CONFIG).fit(frame)
     assert iso.seasonal_.baselines["nswdemand"].means_ == pytest.approx(
         typed.seasonal_.baselines["nswdemand"].means_)
-    with pytest.raises(SchemaError, match="'ts' holds text that is not an ISO 8601"):
+    with pytest.raises(SchemaError, match=r"column 'ts': timestamp 'yesterday' at position 0 "
+                                          r"is not in a form driftwise reads; accepted: "):
         Monitor(CONFIG).fit(frame.assign(ts="yesterday"))
-    with pytest.raises(SchemaError, match="'ts' holds int64"):
-        Monitor(CONFIG).fit(frame.assign(ts=np.arange(n)))
+    with pytest.raises(SchemaError, match="'ts' holds bool; store it as a timestamp"):
+        Monitor(CONFIG).fit(frame.assign(ts=np.arange(n) % 2 == 0))
+    seconds = (frame["ts"] - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    epoch = Monitor(CONFIG).fit(frame.assign(ts=seconds))  # Unix epoch seconds
+    assert epoch.seasonal_.baselines["nswdemand"].means_ == pytest.approx(
+        typed.seasonal_.baselines["nswdemand"].means_)
     with pytest.raises(SchemaError, match="'nswdemand' must be numeric"):
         Monitor(CONFIG).fit(frame.assign(nswdemand="high"))
+
+
+MONTHLY = {
+    "model": {"task": "regression"},
+    "columns": {"prediction": "forecast", "target": "temperature", "timestamp": "month",
+                "features": ["dew_point"]},
+    "windows": {"period": "year", "min_rows": 12},
+    "checks": {"bootstrap": 0, "data_quality": False, "estimated_performance": False,
+               "seasonal": [{"column": "temperature", "season": ["month"]}]},
+    "alerts": [{"name": "temperature feed broken", "metric": "seasonal.temperature.anomalous",
+                "condition": "== true", "severity": "critical"}],
+}
+
+
+@pytest.fixture(scope="module")
+def nebraska_months() -> pd.DataFrame:
+    """Monthly means of Nebraska weather, 1949-1982, months written as '1949-Jan' (the first
+    12,418 rows are consecutive days from 1949-01-01: tests/stream/test_stream_seasonal_coarse.py),
+    with last decade's climatology as a stand-in forecast."""
+    frame = pd.read_csv(shared_data("weather_noaa_nebraska/weather_nebraska.csv"),
+                        usecols=["temperature", "dew_point"])
+    days = np.datetime64("1949-01-01") + np.arange(12_418).astype("timedelta64[D]")
+    months = frame.iloc[:days.size].groupby(days.astype("datetime64[M]")).mean()
+    months["month"] = pd.to_datetime(months.index).strftime("%Y-%b")
+    months = months.reset_index(drop=True)
+    climatology = months["temperature"].iloc[:120].groupby(np.arange(120) % 12).mean()
+    months["forecast"] = climatology.to_numpy()[np.arange(len(months)) % 12]
+    return months
+
+
+@needs_shared_data
+def test_a_monthly_series_with_text_months_gets_yearly_verdicts(
+        nebraska_months: pd.DataFrame) -> None:
+    monitor = Monitor(MONTHLY).fit(nebraska_months.iloc[:120])  # 1949-1958
+    results = monitor.run_frame(nebraska_months.iloc[120:])
+    assert [r.window for r in results][:2] == ["1959", "1960"] and len(results) == 24
+    assert not any(r.alerts for r in results)
+    assert all(r.get("seasonal.temperature.anomalous") is False for r in results)
+    assert results[0].reasons["seasonal.temperature.pooled"].startswith(
+        "spread pooled with neighbouring seasons (fewer than 12 reference values of their "
+        "own): month=Jan (with month=Dec, month=Feb); ")
+    celsius = nebraska_months.iloc[240:252].copy()
+    celsius["temperature"] = (celsius["temperature"] - 32) * 5 / 9  # the feed changed units
+    result = monitor.run(celsius, name="1969")
+    assert result.get("seasonal.temperature.anomalous") is True
+    assert [a.name for a in result.alerts] == ["temperature feed broken"]
+    short = Monitor(MONTHLY).fit(nebraska_months.iloc[:36]).run(nebraska_months.iloc[36:48])
+    assert short.get("seasonal.temperature.anomalous") is None
+    assert short.reasons["seasonal.temperature"].startswith(
+        "insufficient reference for season(s) month=Jan; month=Feb;")
+    assert short.reasons["seasonal.temperature"].endswith(
+        "(a season needs 3 reference values of its own and 12 with the 1 neighbouring "
+        "season(s) each side it may pool with)")

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from driftwise.errors import ConfigError, SchemaError
+from driftwise.stream.timestamps import ACCEPTED_FORMS, parse_timestamps
 
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
@@ -106,3 +107,24 @@ def top_scores(proba: NDArray[np.float64]) -> NDArray[np.float64]:
         return proba
     result: NDArray[np.float64] = proba.max(axis=1)
     return result
+
+
+def timestamps(table: pa.Table, name: str, context: str) -> pa.ChunkedArray | pa.Array:
+    """Column ``name`` as Arrow timestamps: typed ones as they are, dates at midnight, text
+    and Unix epoch numbers in any form :func:`driftwise.stream.timestamps.parse_timestamps` reads
+    (missing ones null); ``context`` begins the error of a column in no such form."""
+    column = table.column(name)
+    if pa.types.is_timestamp(column.type):
+        return column
+    if pa.types.is_date(column.type):
+        return pc.cast(column, pa.timestamp("s"))
+    kind = column.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        raise SchemaError(f"{context}column {name!r} holds {kind}; store it as a timestamp or "
+                          f"date, or as text or epoch numbers ({ACCEPTED_FORMS})")
+    values = column.to_numpy(zero_copy_only=False)
+    if pa.types.is_integer(kind) and column.null_count:
+        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    parsed = parse_timestamps(values, f"{context}column {name!r}")
+    return pa.array(parsed, pa.timestamp("ns"), mask=np.isnat(parsed))

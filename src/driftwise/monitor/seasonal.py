@@ -11,9 +11,11 @@ from numpy.typing import NDArray
 
 from driftwise.config.monitor import SeasonalCheck
 from driftwise.errors import InsufficientDataError, SchemaError
+from driftwise.monitor import _columns as col
 from driftwise.monitor.metric_names import prefixed
 from driftwise.monitor.result import MetricValue
 from driftwise.stream import SeasonalBaseline
+from driftwise.stream.seasonal import MIN_SEASON_POINTS
 
 
 def _series(table: pa.Table, column: str, timestamp: str, sample: str) -> tuple[
@@ -23,21 +25,11 @@ def _series(table: pa.Table, column: str, timestamp: str, sample: str) -> tuple[
         if name not in table.column_names:
             raise SchemaError(f"checks.seasonal: column {name!r} is missing from the {sample} "
                               "sample")
-    values_col, ts_col = table.column(column), table.column(timestamp)
+    values_col = table.column(column)
     if not (pa.types.is_floating(values_col.type) or pa.types.is_integer(values_col.type)):
         raise SchemaError(f"checks.seasonal: column {column!r} must be numeric, it holds "
                           f"{values_col.type}")
-    if pa.types.is_string(ts_col.type) or pa.types.is_large_string(ts_col.type):
-        try:  # ISO 8601 text, as a CSV or JSON export writes it
-            ts_col = pc.cast(ts_col, pa.timestamp("ns"))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise SchemaError(f"checks.seasonal: column {timestamp!r} holds text that is not "
-                              f"an ISO 8601 timestamp ({exc})") from None
-    if not (pa.types.is_timestamp(ts_col.type) or pa.types.is_date(ts_col.type)):
-        raise SchemaError(f"checks.seasonal: column {timestamp!r} holds {ts_col.type}; store it "
-                          "as a timestamp or date")
-    if pa.types.is_date(ts_col.type):
-        ts_col = pc.cast(ts_col, pa.timestamp("s"))
+    ts_col = col.timestamps(table, timestamp, "checks.seasonal: ")
     tz = getattr(ts_col.type, "tz", None)
     if tz:  # seasons follow the local clock
         ts_col = pc.local_timestamp(ts_col)
@@ -57,7 +49,8 @@ class SeasonalChecks:
 
     Metrics per entry ``seasonal.<column>.``: ``anomalous`` and ``seasonal`` (booleans; None
     when the reference is insufficient), ``score``, ``threshold``, ``burst_score``,
-    ``burst_threshold``, ``p_value`` and ``overall_p_value``.
+    ``burst_threshold``, ``p_value`` and ``overall_p_value``. Reasons say why a window has no
+    verdict, how many rows were dropped, and which seasons pooled their spread.
     """
 
     def __init__(self, checks: Sequence[SeasonalCheck], timestamp: str | None) -> None:
@@ -74,6 +67,16 @@ class SeasonalChecks:
             except InsufficientDataError as exc:
                 raise InsufficientDataError(f"checks.seasonal {check.column!r}: {exc}") from None
         return self
+
+    def _insufficient(self, check: SeasonalCheck, seasons: Sequence[str]) -> str:
+        """Why a window has no verdict."""
+        if not seasons:
+            return "the reference is shorter than this window"
+        baseline = self.baselines[check.column]
+        return (f"insufficient reference for season(s) {'; '.join(seasons[:5])}"
+                f"{'; ...' if len(seasons) > 5 else ''} (a season needs {MIN_SEASON_POINTS} "
+                f"reference values of its own and {baseline.min_reference_points_} with the "
+                f"{baseline.pool} neighbouring season(s) each side it may pool with)")
 
     def compare(self, table: pa.Table, metrics: dict[str, MetricValue],
                 reasons: dict[str, str]) -> None:
@@ -93,11 +96,14 @@ class SeasonalChecks:
             if verdict is None or verdict.verdict == "insufficient_reference":
                 metrics.update(prefixed(base, dict.fromkeys(VERDICT_FIELDS)))
                 if verdict is not None:
-                    reasons[base] = ("insufficient reference for season(s) "
-                                     + "; ".join(verdict.insufficient_seasons[:5])
-                                     if verdict.insufficient_seasons else
-                                     "the reference is shorter than this window")
+                    reasons[base] = self._insufficient(check, verdict.insufficient_seasons)
                 continue
+            if verdict.pooled_seasons:
+                reasons[f"{base}.pooled"] = (
+                    "spread pooled with neighbouring seasons (fewer than "
+                    f"{self.baselines[check.column].min_reference_points_} reference values of "
+                    "their own): " + "; ".join(verdict.pooled_seasons[:5])
+                    + ("; ..." if len(verdict.pooled_seasons) > 5 else ""))
             metrics.update(prefixed(base, {
                 "anomalous": verdict.verdict == "anomalous",
                 "seasonal": verdict.verdict == "seasonal", "score": verdict.score,

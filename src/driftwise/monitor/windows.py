@@ -6,6 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftwise.errors import ConfigError, SchemaError
+from driftwise.monitor._columns import timestamps
 
 PERIODS = {"hour": "hour", "day": "day", "week": "week", "month": "month",
            "quarter": "quarter", "year": "year"}
@@ -29,14 +30,9 @@ def split_windows(table: pa.Table, *, rows: int | None, period: str | None,
         raise ConfigError(f"windows.period: expected one of {', '.join(PERIODS)}, got {period!r}")
     if timestamp is None or timestamp not in table.column_names:
         raise SchemaError(f"period windows need the timestamp column {timestamp!r}")
-    ts = table.column(timestamp)
-    if pa.types.is_string(ts.type) or pa.types.is_large_string(ts.type):
-        raise SchemaError(f"column {timestamp!r} holds text; store it as a timestamp or date "
-                          "(e.g. Parquet timestamp, or an ISO date the CSV reader parses)")
+    ts = timestamps(table, timestamp, "period windows: ")
     if ts.null_count:
         raise SchemaError(f"column {timestamp!r} has {ts.null_count} missing timestamp(s)")
-    if pa.types.is_date(ts.type):
-        ts = pc.cast(ts, pa.timestamp("s"))
     start = pc.floor_temporal(ts, unit=PERIODS[period], week_starts_monday=True)
     keys = pc.strftime(start, format=_LABEL_FORMAT[period]).to_pylist()
     starts = start.to_pylist()
