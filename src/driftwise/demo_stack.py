@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Stack", "how_to_install", "installed"]
+__all__ = ["Stack", "how_to_install", "installed", "stop_process"]
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "rules" / \
     "driftwise.rules.yml"
@@ -140,13 +140,18 @@ class Stack:
         return result
 
     def stop(self) -> None:
-        """Stop every server started, by its PID (SIGTERM, then SIGKILL after 20 s)."""
+        """Stop every server started, by its PID."""
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_process(process)
         self.processes.clear()
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Stop a server by its PID: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from driftwise.client import Client
+from driftwise.demo_stack import stop_process
 from tests.conftest import LiveServer, free_port
 from tests.integration_prometheus.test_prometheus_live import _records, _reference
 
@@ -87,13 +88,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
 
 
 def _alertnames(port: int) -> list[str] | None:
