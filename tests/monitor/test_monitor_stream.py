@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from driftwise.errors import ConfigError
+from driftwise.errors import ConfigError, SchemaError
 from driftwise.monitor import Monitor, parse_monitor_config
 from tests.monitor.test_monitor_run import CONFIG, binary_frame
 
@@ -64,3 +64,51 @@ def test_state_from_other_detector_parameters_is_refused() -> None:
     b.fit(binary_frame(3000, 0))
     with pytest.raises(ConfigError, match="made with parameters"):
         b.restore_stream_state(a.stream_state())
+
+
+def binarized(detector: dict, binarize: dict | None) -> dict:
+    cfg = stream_config(detector)
+    if binarize is not None:
+        cfg["checks"]["stream"][0]["binarize"] = binarize
+    return cfg
+
+
+def test_ddm_on_a_real_metric_is_refused_naming_binarize() -> None:
+    monitor = Monitor(binarized({"type": "ddm"}, None)).fit(binary_frame(3000, 0))
+    with pytest.raises(SchemaError, match=r"checks.stream 'confidence': "
+                                          r"prediction.mean_confidence is 0\.\d+ in this window; "
+                                          r"a ddm detector counts errors, 0 or 1\. Turn the value "
+                                          r"into one with `binarize:` in the entry"):
+        monitor.run(binary_frame(500, 1))
+
+
+def test_binarize_z_learns_the_metric_from_reference_windows_and_ddm_sees_the_shift() -> None:
+    cfg = binarized({"type": "ddm", "warm_start": 5}, {"z": 3})
+    monitor = Monitor(cfg).fit(binary_frame(8000, 0))
+    indicator = monitor.streams_.indicators["confidence"]
+    assert 0.45 < indicator.mean_ < 0.55 and 0 < indicator.std_ < 0.05  # 16 windows of 500
+    steady = monitor.run_batches([binary_frame(500, 20 + i) for i in range(8)])
+    assert [r.get("stream.confidence.error") for r in steady] == [False] * 8
+    assert not any(r.get("stream.confidence.alarm") for r in steady)
+    shifted = monitor.run_batches([binary_frame(500, 40 + i, shift=1.0) for i in range(4)])
+    assert all(r.get("stream.confidence.error") for r in shifted)
+    assert any(r.get("stream.confidence.alarm") for r in shifted)
+    assert any(r.alerts for r in shifted)
+
+
+def test_binarize_config_errors_name_the_entry() -> None:
+    for detector, binarize, message in (
+        ({"type": "cusum"}, {"above": 0.8}, r"checks.stream\[0\]: binarize turns "
+                                            r"'prediction.mean_confidence' into the 0/1 errors"),
+        ({"type": "ddm"}, {}, r"checks.stream\[0\].binarize: an error indicator needs"),
+        ({"type": "eddm"}, {"above": 0.5, "below": 0.7}, "must be less than above"),
+        ({"type": "ddm"}, {"above": 0.5, "z": 2}, "not both"),
+        ({"type": "ddm"}, {"z": 2, "mean": 0.7}, "give both mean and std"),
+        ({"type": "ddm"}, {"abov": 2}, "did you mean .above."),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            parse_monitor_config(binarized(detector, binarize))
+    with pytest.raises(ConfigError, match="give mean and std in binarize, or a larger reference"):
+        Monitor(binarized({"type": "ddm"}, {"z": 3})).fit(binary_frame(900, 0))
+    given = Monitor(binarized({"type": "ddm"}, {"z": 3, "mean": 0.7, "std": 0.01}))
+    assert given.fit(binary_frame(900, 0)).streams_.indicators["confidence"](0.8) == 1

@@ -24,7 +24,7 @@ from driftwise.errors import ConfigError
 from driftwise.performance.dle import DLE_METRICS
 from driftwise.performance.estimation import CBPE_METRICS
 from driftwise.performance.realized import DEFAULT_METRICS, TASKS
-from driftwise.stream import SeasonalBaseline
+from driftwise.stream import ErrorIndicator, SeasonalBaseline
 from driftwise.stream.factory import StreamDetectorSpec, make_detector
 
 __all__ = ["AlertRule", "Checks", "Columns", "MonitorConfig", "SeasonalCheck", "StreamCheck",
@@ -167,12 +167,54 @@ class ConceptSpec(StrictModel):
     features: Names = Field(default_factory=list)
 
 
+def _indicator_fields() -> type[StrictModel]:
+    from driftwise.config._model import signature_model
+
+    return signature_model(
+        "ErrorIndicatorSpec", ErrorIndicator,
+        doc="`binarize`: an error is a value above `above` or below `below`, or more than `z` "
+            "in-control sds from the in-control mean (`mean`/`std`, or learned from the "
+            "reference windows).")
+
+
+ErrorIndicatorSpec = _indicator_fields()
+#: Detectors that take 0/1 errors, and so the only ones ``binarize`` can feed.
+ERROR_STREAM_DETECTORS = ("ddm", "eddm")
+
+
 class StreamCheck(_NamedByMetric):
-    """A sequential detector fed one value of ``metric`` per window."""
+    """A sequential detector fed one value of ``metric`` per window (``binarize``: turned
+    into a 0/1 error first, for DDM and EDDM)."""
 
     name: str = ""
     metric: str
     detector: StreamDetectorSpec
+    binarize: ErrorIndicatorSpec | None = None  # type: ignore[valid-type]
+
+    @field_validator("binarize", mode="after")
+    @classmethod
+    def _indicator_buildable(cls, value: Any) -> Any:
+        if value is not None:
+            try:
+                ErrorIndicator(**value.model_dump(exclude_unset=True))
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _binarize_feeds_errors(self) -> StreamCheck:
+        kind = self.detector.type
+        if self.binarize is not None and kind not in ERROR_STREAM_DETECTORS:
+            raise ValueError(f"binarize turns {self.metric!r} into the 0/1 errors of an "
+                             f"error-stream detector ({', '.join(ERROR_STREAM_DETECTORS)}); a "
+                             f"{kind} detector takes the value itself: drop binarize")
+        return self
+
+    def error_indicator(self) -> ErrorIndicator | None:
+        """A new :class:`ErrorIndicator` from ``binarize`` (None without it)."""
+        if self.binarize is None:
+            return None
+        return ErrorIndicator(**self.binarize.model_dump(exclude_unset=True))
 
 
     @field_validator("detector", mode="after")

@@ -19,6 +19,7 @@ from driftwise.stream.calibration import (
 from driftwise.stream.cusum import CUSUM
 from driftwise.stream.ddm import DDM
 from driftwise.stream.eddm import EDDM
+from driftwise.stream.error_indicator import ErrorIndicator, error_indicator
 from driftwise.stream.ewma import EWMA
 from driftwise.stream.factory import DETECTOR_TYPES, make_detector
 from driftwise.stream.kswin import KSWIN
@@ -36,6 +37,7 @@ __all__ = [
     "KSWIN",
     "SEASON_COMPONENTS",
     "CusumDesign",
+    "ErrorIndicator",
     "EwmaDesign",
     "PageHinkley",
     "ReferenceStreamDetector",
@@ -47,6 +49,7 @@ __all__ = [
     "calibrate_ewma",
     "calibrate_page_hinkley",
     "cusum_arl",
+    "error_indicator",
     "ewma_arl",
     "make_detector",
     "shewhart_arl",

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
 
 from driftwise.errors import SchemaError
-from driftwise.stream._base import StreamDetector, check_int, check_positive, reject_non_finite
+from driftwise.stream._base import (
+    StreamDetector,
+    as_finite_array,
+    check_int,
+    check_positive,
+    reject_non_finite,
+)
 
 __all__ = ["DDM"]
+
+
+_CONVERSION = (
+    "To watch a real value (a per-row loss, a residual, a metric), turn it into errors "
+    "first: driftwise.stream.error_indicator(values, above=... and/or below=..., or z=... with "
+    "reference=...), or `binarize: {above: ...}` (or below, z) in a Monitor's checks.stream "
+    "entry"
+)
 
 
 def reject_non_binary(x: object) -> bool:
@@ -16,12 +34,28 @@ def reject_non_binary(x: object) -> bool:
         return reject_non_finite(x)
     raise SchemaError(
         f"update: error-stream detectors take 0 (correct) or 1 (error), got {x!r}; "
-        "the detector state is unchanged"
+        f"the detector state is unchanged. {_CONVERSION}"
     )
+
+
+def binary_batch(xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """A batch for an error-stream detector, checked whole before any value is consumed."""
+    arr = as_finite_array(xs)
+    bad = (arr != 0.0) & (arr != 1.0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise SchemaError(
+            f"update_many: error-stream detectors take 0 (correct) or 1 (error), got "
+            f"{arr[i]!r} at position {i}; no value of this batch was consumed. {_CONVERSION}"
+        )
+    return arr
 
 
 class DDM(StreamDetector):
     """DDM on a stream of 0 (correct prediction) / 1 (error) values.
+
+    Real values (a per-row loss, a residual) are refused: turn them into errors with
+    :func:`driftwise.stream.error_indicator` first.
 
     With ``p_i`` the error rate so far and ``s_i = sqrt(p_i (1 - p_i) / i)``, the minimum
     of ``p_i + s_i`` is tracked once more than ``warm_start`` values were seen; drift is
@@ -65,6 +99,9 @@ class DDM(StreamDetector):
     def warning(self) -> bool:
         """Whether the last value put the detector in its warning zone."""
         return bool(self._warning)
+
+    def update_many(self, xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.int64]:
+        return super().update_many(binary_batch(xs))
 
     def update(self, x: float) -> bool:
         if x == 1:

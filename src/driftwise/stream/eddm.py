@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
 
 from driftwise.errors import ConfigError
 from driftwise.stream._base import StreamDetector, check_int, check_positive
-from driftwise.stream.ddm import reject_non_binary
+from driftwise.stream.ddm import binary_batch, reject_non_binary
 
 __all__ = ["EDDM"]
 
@@ -17,7 +21,8 @@ class EDDM(StreamDetector):
     With ``p'`` and ``s'`` the mean and sd of the distances between consecutive errors,
     the maximum of ``p' + 2 s'`` is tracked; once ``min_errors`` errors were seen, drift is
     signalled when ``(p' + 2 s') / max < beta`` (``warning`` below ``alpha``): errors are
-    coming closer together. After an alarm it restarts from scratch.
+    coming closer together. After an alarm it restarts from scratch. Real values are
+    refused: turn them into errors with :func:`driftwise.stream.error_indicator` first.
 
     Parameters
     ----------
@@ -58,6 +63,9 @@ class EDDM(StreamDetector):
     def warning(self) -> bool:
         """Whether the last error put the detector in its warning zone."""
         return bool(self._warning)
+
+    def update_many(self, xs: Iterable[float] | npt.ArrayLike) -> npt.NDArray[np.int64]:
+        return super().update_many(binary_batch(xs))
 
     def update(self, x: float) -> bool:
         if x == 0:
