@@ -99,11 +99,11 @@ def test_monitor_config_problems_are_config_errors() -> None:
 
 
 @pytest.mark.parametrize("value", ["1.0", None, [1.0], complex(1, 1)])
-@pytest.mark.parametrize("kind", ["adwin", "cusum", "ewma", "kswin", "page_hinkley",
+@pytest.mark.parametrize("kind", ["adwin", "bocpd", "cusum", "ewma", "kswin", "page_hinkley",
                                   "shewhart"])
 def test_stream_detectors_refuse_what_is_not_a_number(kind, value) -> None:
     spec = {"type": kind}
-    if kind in ("cusum", "ewma", "shewhart"):
+    if kind in ("bocpd", "cusum", "ewma", "shewhart"):
         spec.update(mean=0.0, std=1.0)
     detector = make_detector(spec)
     detector.update(0.5)

@@ -112,3 +112,15 @@ def test_binarize_config_errors_name_the_entry() -> None:
         Monitor(binarized({"type": "ddm"}, {"z": 3})).fit(binary_frame(900, 0))
     given = Monitor(binarized({"type": "ddm"}, {"z": 3, "mean": 0.7, "std": 0.01}))
     assert given.fit(binary_frame(900, 0)).streams_.indicators["confidence"](0.8) == 1
+
+
+def test_bocpd_learns_its_reference_from_the_reference_windows_and_alarms_once() -> None:
+    # BOCPD's prior sits on the reference windows' mean and sd (fit), like a chart's
+    # reference; a lasting shift is one episode, so one alert, not one per window.
+    monitor = Monitor(stream_config({"type": "bocpd", "target_arl0": 1000})).fit(
+        binary_frame(8000, 0))
+    steady = monitor.run_batches([binary_frame(500, 20 + i) for i in range(6)])
+    assert not any(r.get("stream.confidence.alarm") for r in steady)
+    shifted = monitor.run_batches([binary_frame(500, 40 + i, shift=1.0) for i in range(6)])
+    assert [r.get("stream.confidence.alarm") for r in shifted] == [True] + [False] * 5
+    assert shifted[0].alerts and shifted[0].alerts[0].name == "confidence moved"

@@ -12,6 +12,7 @@ import pytest
 from driftwise.errors import ConfigError, NotFittedError, SchemaError, StateError
 from driftwise.stream import (
     ADWIN,
+    BOCPD,
     CUSUM,
     DDM,
     DETECTOR_TYPES,
@@ -29,7 +30,7 @@ BINARY = {"ddm", "eddm"}
 
 def build(kind: str, after_alarm: str | None = None) -> StreamDetector:
     spec: dict[str, Any] = {"type": kind}
-    if kind in ("cusum", "ewma", "shewhart"):
+    if kind in ("bocpd", "cusum", "ewma", "shewhart"):
         spec.update(mean=0.0, std=1.0)
         if after_alarm is not None:
             spec["after_alarm"] = after_alarm
@@ -67,7 +68,7 @@ def assert_same_state(a: StreamDetector, b: StreamDetector) -> None:
 
 
 def test_every_type_is_buildable_and_listed() -> None:
-    assert set(DETECTOR_TYPES) == {"adwin", "cusum", "ddm", "eddm", "ewma", "kswin",
+    assert set(DETECTOR_TYPES) == {"adwin", "bocpd", "cusum", "ddm", "eddm", "ewma", "kswin",
                                    "page_hinkley", "shewhart"}
 
 
@@ -183,7 +184,7 @@ def test_error_streams_take_only_zero_or_one(det: StreamDetector) -> None:
 
 
 def test_reference_charts_need_a_reference() -> None:
-    for det in (CUSUM(), EWMA(), Shewhart()):
+    for det in (CUSUM(), EWMA(), Shewhart(), BOCPD()):
         with pytest.raises(NotFittedError, match="fit\\(reference\\)"):
             det.update(1.0)
         with pytest.raises(NotFittedError):

@@ -5,7 +5,9 @@ Every detector follows one protocol (:class:`StreamDetector`): ``update(x) -> bo
 """
 
 from driftwise.stream._base import ReferenceStreamDetector, StreamDetector
+from driftwise.stream._bocpd_arl import bocpd_threshold
 from driftwise.stream.adwin import ADWIN
+from driftwise.stream.bocpd import BOCPD
 from driftwise.stream.calibration import (
     CusumDesign,
     EwmaDesign,
@@ -29,6 +31,7 @@ from driftwise.stream.shewhart import Shewhart
 
 __all__ = [
     "ADWIN",
+    "BOCPD",
     "CUSUM",
     "DDM",
     "DETECTOR_TYPES",
@@ -45,6 +48,7 @@ __all__ = [
     "SeasonalVerdict",
     "Shewhart",
     "StreamDetector",
+    "bocpd_threshold",
     "calibrate_cusum",
     "calibrate_ewma",
     "calibrate_page_hinkley",

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from driftwise.config._model import config_error, signature_model
 from driftwise.errors import ConfigError
 from driftwise.stream._base import StreamDetector
+from driftwise.stream._bocpd_arl import CALIBRATED_DEFAULTS, bocpd_threshold
 from driftwise.stream.adwin import ADWIN
+from driftwise.stream.bocpd import BOCPD
 from driftwise.stream.calibration import calibrate_cusum, calibrate_ewma, shewhart_limit
 from driftwise.stream.cusum import CUSUM
 from driftwise.stream.ddm import DDM
@@ -24,11 +26,12 @@ __all__ = ["DETECTOR_TYPES", "StreamDetectorSpec", "make_detector"]
 
 
 _TYPES: dict[str, type[StreamDetector]] = {
-    cls.kind: cls for cls in (ADWIN, CUSUM, DDM, EDDM, EWMA, KSWIN, PageHinkley, Shewhart)
+    cls.kind: cls for cls in (ADWIN, BOCPD, CUSUM, DDM, EDDM, EWMA, KSWIN, PageHinkley,
+                              Shewhart)
 }
 DETECTOR_TYPES = tuple(sorted(_TYPES))
 #: Detectors whose threshold can be calibrated from a target in-control run length.
-_CALIBRATED = ("cusum", "ewma", "page_hinkley", "shewhart")
+_CALIBRATED = ("bocpd", "cusum", "ewma", "page_hinkley", "shewhart")
 _ARL = Annotated[float | None, Field(gt=1, description="Calibrate the threshold (h, L or "
                                                "threshold) for this in-control average run "
                                                "length.")]
@@ -55,13 +58,14 @@ _ADAPTER: TypeAdapter[Any] = TypeAdapter(StreamDetectorSpec)
 def make_detector(spec: Mapping[str, Any] | BaseModel) -> StreamDetector:
     """A detector from ``{"type": NAME, **parameters}``.
 
-    ``type`` is one of ``DETECTOR_TYPES`` (``adwin``, ``cusum``, ``ddm``, ``eddm``, ``ewma``,
-    ``kswin``, ``page_hinkley``, ``shewhart``); the other keys are the detector's constructor
-    parameters. CUSUM, EWMA, Shewhart and Page-Hinkley also accept ``target_arl0`` instead
-    of ``h`` / ``L`` / ``threshold``: the threshold is then calibrated for that in-control
-    average run length (:func:`calibrate_cusum`, :func:`calibrate_ewma`,
-    :func:`shewhart_limit`, :func:`calibrate_page_hinkley`: by simulation, on a
-    standardised stream).
+    ``type`` is one of ``DETECTOR_TYPES`` (``adwin``, ``bocpd``, ``cusum``, ``ddm``, ``eddm``,
+    ``ewma``, ``kswin``, ``page_hinkley``, ``shewhart``); the other keys are the detector's
+    constructor parameters. CUSUM, EWMA, Shewhart, Page-Hinkley and BOCPD also accept
+    ``target_arl0`` instead of ``h`` / ``L`` / ``threshold``: the threshold is then
+    calibrated for that in-control average run length (:func:`calibrate_cusum`,
+    :func:`calibrate_ewma`, :func:`shewhart_limit`, :func:`calibrate_page_hinkley`: by
+    simulation, on a standardised stream; :func:`bocpd_threshold`: a simulated table, for
+    BOCPD's default prior, window and pruning).
 
     Raises
     ------
@@ -95,6 +99,15 @@ def make_detector(spec: Mapping[str, Any] | BaseModel) -> StreamDetector:
             if "h" in params:
                 raise ConfigError("cusum: give 'h' or 'target_arl0', not both")
             params["h"] = calibrate_cusum(target, k=params.get("k", 0.5)).h
+        elif kind == "bocpd":
+            if "threshold" in params:
+                raise ConfigError("bocpd: give 'threshold' or 'target_arl0', not both")
+            changed = [k for k, v in CALIBRATED_DEFAULTS.items() if params.get(k, v) != v]
+            if changed:
+                raise ConfigError(f"bocpd: target_arl0 is calibrated for the default "
+                                  f"{', '.join(changed)}; give 'threshold' instead")
+            params["threshold"] = bocpd_threshold(
+                target, params.get("expected_run_length", 250.0))
         elif kind == "page_hinkley":
             if "threshold" in params:
                 raise ConfigError("page_hinkley: give 'threshold' or 'target_arl0', not both")
