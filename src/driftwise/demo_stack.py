@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Stack", "how_to_install", "installed", "stop_process"]
+__all__ = ["Stack", "free_port", "how_to_install", "installed", "stop_process"]
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "rules" / \
     "driftwise.rules.yml"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -77,7 +78,7 @@ class Stack:
         (folder / "alertmanager.yml").write_text(
             "route:\n  receiver: demo\n  group_by: [alertname, model]\n"
             "  group_wait: 1s\n  group_interval: 5s\nreceivers:\n  - name: demo\n")
-        port = _free_port()
+        port = free_port()
         self.processes.append(self._spawn(folder, [
             binary, f"--config.file={folder / 'alertmanager.yml'}",
             f"--storage.path={folder / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
@@ -103,7 +104,7 @@ class Stack:
                   "    authorization:", f"      credentials_file: {key_file}",
                   "    static_configs:", f"      - targets: ['{target}']"]
         (folder / "prometheus.yml").write_text("\n".join(lines) + "\n")
-        port = _free_port()
+        port = free_port()
         self.processes.append(self._spawn(folder, [
             binary, f"--config.file={folder / 'prometheus.yml'}",
             f"--storage.tsdb.path={folder / 'data'}",

@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from driftwise.demo import PERIOD_DAYS, START, load_elec2
-from driftwise.demo_stack import Stack, how_to_install, installed
+from driftwise.demo_stack import Stack, free_port, how_to_install, installed
 from driftwise.store import keys, open_store, sessions
 
 __all__ = ["run_service_demo"]
@@ -50,12 +49,6 @@ DRIFT_RULE = {"name": "input drift", "metric": "drift.dataset.drift_detected",
               "condition": "== true", "for": 2, "clear_for": 2, "severity": "warning"}
 LATENCY_SLO = {"name": "latency-p99", "metric": "ops.latency_ms.p99", "objective": "<= 100",
                "target": 0.9, "period_windows": 8}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _model_and_data() -> tuple[Any, pa.Table, dict[str, pa.Table], str]:
@@ -191,7 +184,7 @@ def run_service_demo(console: Console, *, port: int = 0, data_dir: Path | None =
     model, reference, phases, source = _model_and_data()
     scratch = Path(tempfile.mkdtemp(prefix="driftwise-demo-"))
     data_dir = data_dir or scratch / "store"
-    port = port or _free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     console.print(f"[bold]driftwise demo[/]: the service on {url}, store in {data_dir}")
     console.print(f"Data: Elec2 ({source}); model: logistic regression, UP/DOWN")
