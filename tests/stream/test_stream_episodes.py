@@ -58,17 +58,20 @@ def test_self_starting_charts_keep_the_in_control_run_length(name: str) -> None:
 
 def test_self_starting_run_lengths_from_the_first_values() -> None:
     # Many short streams, each from its start: the first alarm's position has the
-    # calibrated distribution from the third value on (Quesenberry's Q are N(0, 1)).
+    # calibrated distribution from the value the chart is armed at (Quesenberry's Q are
+    # N(0, 1) from the third value; the chart is armed once arm_after values were learned).
     rng = np.random.default_rng(13)
-    firsts = []
-    for _ in range(600):
-        det = Shewhart(L=3.0, self_starting=True, relearn_n=10_000)
-        alarms = det.update_many(rng.standard_normal(3000) * 3.0 - 5.0)
-        firsts.append(int(alarms[0]) - 1 if alarms.size else 3000 - 2)
-    # Alarms can come from the 3rd value; each later one with probability P(|Z| > 3).
-    p = 1.0 / shewhart_arl(3.0)
-    expected = (1 - (1 - p) ** 2998) / p  # the mean of a geometric run, censored at 2998
-    assert np.mean(firsts) == pytest.approx(expected, rel=0.15)
+    for arm_after in (2, 30):
+        firsts = []
+        for _ in range(600):
+            det = Shewhart(L=3.0, self_starting=True, relearn_n=10_000, arm_after=arm_after)
+            alarms = det.update_many(rng.standard_normal(3000) * 3.0 - 5.0)
+            assert alarms.size == 0 or alarms[0] >= arm_after
+            firsts.append(int(alarms[0]) - arm_after + 1 if alarms.size else 3000 - arm_after)
+        # Each value from the armed one on alarms with probability P(|Z| > 3).
+        p = 1.0 / shewhart_arl(3.0)
+        expected = (1 - (1 - p) ** (3000 - arm_after)) / p  # a geometric run, censored
+        assert np.mean(firsts) == pytest.approx(expected, rel=0.15)
 
 
 @pytest.mark.parametrize("name", ["cusum", "ewma-0.2"])

@@ -4,7 +4,7 @@ Every detector follows one protocol (:class:`StreamDetector`): ``update(x) -> bo
 ``update_many(xs) -> alarm positions``, ``reset()``, ``to_state()`` / ``from_state()``.
 """
 
-from driftwise.stream._base import ReferenceStreamDetector, StreamDetector
+from driftwise.stream._base import ReferenceStreamDetector, StreamDetector, long_run_factor
 from driftwise.stream._bocpd_arl import bocpd_threshold
 from driftwise.stream.adwin import ADWIN
 from driftwise.stream.bocpd import BOCPD
@@ -55,6 +55,7 @@ __all__ = [
     "cusum_arl",
     "error_indicator",
     "ewma_arl",
+    "long_run_factor",
     "make_detector",
     "shewhart_arl",
     "shewhart_limit",

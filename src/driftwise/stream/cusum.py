@@ -61,6 +61,12 @@ class CUSUM(ReferenceStreamDetector):
         Values the level is re-learned from (default 500).
     self_starting : bool
         Start without a reference, learning it from the first ``relearn_n`` values.
+    autocorrelation : {"auto", "ignore"}
+        ``"auto"`` (default): a reference learned from serially correlated values
+        standardises by their AR(1) long-run sd (see
+        :class:`~driftwise.stream.ReferenceStreamDetector`); ``"ignore"``: by their sd.
+    arm_after : int
+        While learning, the chart is armed once this many values were learned (default 30).
 
     Example
     -------
@@ -73,14 +79,18 @@ class CUSUM(ReferenceStreamDetector):
     """
 
     kind = "cusum"
-    state_version = 2
-    _params = ("h", "k", "mean", "std", "after_alarm", "relearn_n", "self_starting")
+    state_version = 3
+    _params = ("h", "k", "mean", "std", "after_alarm", "relearn_n", "self_starting",
+               "autocorrelation", "arm_after")
+    _accumulates = True
     _state = ("mu", "sd", "hi", "lo", *EPISODE_STATE)
 
     def __init__(self, h: float = 5.0, k: float = 0.5, mean: float | None = None,
                  std: float | None = None, after_alarm: str = "relearn",
-                 relearn_n: int = 500, self_starting: bool = False) -> None:
-        super().__init__(mean, std, after_alarm, relearn_n, self_starting)
+                 relearn_n: int = 500, self_starting: bool = False,
+                 autocorrelation: str = "auto", arm_after: int = 30) -> None:
+        super().__init__(mean, std, after_alarm, relearn_n, self_starting, autocorrelation,
+                         arm_after)
         self.h = check_positive("h", h)
         self.k = check_positive("k", k, allow_zero=True)
         self._hi = 0.0

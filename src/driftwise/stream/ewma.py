@@ -60,7 +60,7 @@ class EWMA(ReferenceStreamDetector):
         The in-control mean and sd of ``x``; otherwise learned by :meth:`fit`.
     exact_limits : bool
         Time-varying limits (default) or the asymptotic ones.
-    after_alarm, relearn_n, self_starting
+    after_alarm, relearn_n, self_starting, autocorrelation
         As for :class:`~driftwise.stream.CUSUM`.
 
     Example
@@ -71,16 +71,19 @@ class EWMA(ReferenceStreamDetector):
     """
 
     kind = "ewma"
-    state_version = 2
+    state_version = 3
     _params = ("lam", "L", "mean", "std", "exact_limits", "after_alarm", "relearn_n",
-               "self_starting")
+               "self_starting", "autocorrelation", "arm_after")
+    _accumulates = True
     _state = ("mu", "sd", "z", "t", *EPISODE_STATE)
 
     def __init__(self, lam: float = 0.2, L: float = 3.0, mean: float | None = None,
                  std: float | None = None, exact_limits: bool = True,
                  after_alarm: str = "relearn", relearn_n: int = 500,
-                 self_starting: bool = False) -> None:
-        super().__init__(mean, std, after_alarm, relearn_n, self_starting)
+                 self_starting: bool = False, autocorrelation: str = "auto",
+                 arm_after: int = 30) -> None:
+        super().__init__(mean, std, after_alarm, relearn_n, self_starting, autocorrelation,
+                         arm_after)
         self.lam = check_positive("lam", lam)
         if self.lam > 1.0:
             raise ConfigError(f"lam must be in (0, 1], got {lam!r}")

@@ -24,7 +24,7 @@ class Shewhart(ReferenceStreamDetector):
         Width of the limits in reference sds (default 3: ARL0 ≈ 370 for normal data).
     mean, std : float, optional
         The in-control mean and sd; otherwise learned by :meth:`fit`.
-    after_alarm, relearn_n, self_starting
+    after_alarm, relearn_n, self_starting, arm_after
         As for :class:`~driftwise.stream.CUSUM`.
 
     Example
@@ -35,14 +35,16 @@ class Shewhart(ReferenceStreamDetector):
     """
 
     kind = "shewhart"
-    state_version = 2
-    _params = ("L", "mean", "std", "after_alarm", "relearn_n", "self_starting")
+    state_version = 3
+    _params = ("L", "mean", "std", "after_alarm", "relearn_n", "self_starting",
+               "arm_after")
     _state = ("mu", "sd", *EPISODE_STATE)
 
     def __init__(self, L: float = 3.0, mean: float | None = None,
                  std: float | None = None, after_alarm: str = "relearn",
-                 relearn_n: int = 500, self_starting: bool = False) -> None:
-        super().__init__(mean, std, after_alarm, relearn_n, self_starting)
+                 relearn_n: int = 500, self_starting: bool = False,
+                 arm_after: int = 30) -> None:
+        super().__init__(mean, std, after_alarm, relearn_n, self_starting, "ignore", arm_after)
         self.L = check_positive("L", L)
 
     def _chart_reset(self) -> None:
