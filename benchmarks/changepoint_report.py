@@ -149,6 +149,34 @@ def render(series: list[Any], rows: list[dict[str, Any]], configs: list[Any],
     return "\n".join(lines)
 
 
+def render_summary(series: list[Any], rows: list[dict[str, Any]],
+                   context: dict[str, Any]) -> str:
+    """The short table for docs/stream.md: per detector, mean F1 over the series it ran on
+    and its alarms summed over them (the full tables are in benchmarks/README.md)."""
+    names = [s.name for s in series]
+    table = _by_detector(rows)
+    changes = sum(len(s.annotations[0]) for s in series)
+    lines = [f"Run on {context['date'][:10]} (driftwise commit {context['revision']}, River "
+             f"{context['river']}) on {len(names)} real series with {changes} "
+             "annotated changes (benchmarks/README.md has the series, the per-series tables "
+             "and the targets; DDM and EDDM run on the two 0/1 error streams only, so their "
+             "F1 is over those):", "",
+             "| detector | mean F1 | alarms | false alarms | changes detected | mean delay |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for (tool, det), cells in table.items():
+        ran = [c for n in names if (c := cells.get(n)) is not None and "f1" in c]
+        if not ran:
+            continue
+        delays = [c["mean_delay"] for c in ran if c["mean_delay"] is not None]
+        delay = f"{_mean(delays):.0f}" if delays else "—"
+        lines.append(
+            f"| {_label(tool, det)} | {_mean([c['f1'] for c in ran]):.3f} | "
+            f"{sum(c['alarms'] for c in ran)} | {sum(c['false_alarms'] for c in ran)} | "
+            f"{sum(c['detected'] for c in ran)} / {sum(c['changes'] for c in ran)} | "
+            f"{delay} |")
+    return "\n".join(lines)
+
+
 def write_readme(readme: Path, block: str, start: str, end: str) -> None:
     text = readme.read_text()
     section = f"{start}\n{block}\n{end}"

@@ -14,7 +14,8 @@ scored here (``changepoint_score.py``: F1 with a margin of 5 after van den Burg 
 2020, false alarms, mean detection delay) beside the detector that never alarms. One JSON
 line per (series, detector) goes to stdout (and ``--json``); the markdown table replaces the
 block between ``<!-- changepoints:start -->`` and ``<!-- changepoints:end -->`` in
-benchmarks/README.md.
+benchmarks/README.md, and a summary the block between ``<!-- changepoints-summary:start -->``
+and ``<!-- changepoints-summary:end -->`` in docs/stream.md.
 
 What the detectors are fed, the same for both tools: each series standardised with the mean
 and sd of its warm-up prefix (values before the first change; ``standardise``), from the
@@ -48,9 +49,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "benchmarks"
 README = HERE / "README.md"
+DOC = ROOT / "docs" / "stream.md"
 VENVS = {"driftwise": ROOT / ".venv" / "bin" / "python",
          "river": HERE / ".venv-anchors" / "bin" / "python"}
 START, END = "<!-- changepoints:start -->", "<!-- changepoints:end -->"
+DOC_START, DOC_END = "<!-- changepoints-summary:start -->", "<!-- changepoints-summary:end -->"
 MARGIN = 5
 ZERO = "zero (never alarms)"
 
@@ -312,7 +315,7 @@ def main() -> None:
         args.out.write_text(json.dumps(result))
         return
     sys.path.insert(0, str(HERE))
-    from changepoint_report import render, write_readme
+    from changepoint_report import render, render_summary, write_readme
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -353,6 +356,9 @@ def main() -> None:
     print(block, file=sys.stderr)
     if not args.no_readme:
         write_readme(README, block, START, END)
+        text = DOC.read_text()
+        if DOC_START in text and DOC_END in text:
+            write_readme(DOC, render_summary(series, rows, context), DOC_START, DOC_END)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,14 @@ if [ "${BENCH_STREAM:-1}" != 0 ]; then
     "$VENV_PY" benchmarks/stream_bench.py || status=$?
 fi
 
+# CUSUM and EWMA on serially correlated in-control values (real Elec2/INSECTS series and
+# simulated AR(1)), with and without the long-run correction; rewrites the tables in
+# docs/stream.md. BENCH_AUTOCORRELATION=0 skips it.
+if [ "${BENCH_AUTOCORRELATION:-1}" != 0 ] && [ -d ../shared/data ]; then
+    echo "bench: autocorrelation"
+    "$VENV_PY" benchmarks/autocorrelation.py || status=$?
+fi
+
 # Change points on real series with documented changes: driftwise.stream and River side by
 # side (F1 with a margin of 5, false alarms, detection delay); one JSON line per series and
 # detector in benchmarks/.results/, the table in benchmarks/README.md. Needs ../shared/data

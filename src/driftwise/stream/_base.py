@@ -291,10 +291,10 @@ class ReferenceStreamDetector(StreamDetector):
 
     ``relearn_n`` is 500 by default: a reference estimated from m values shifts the
     in-control run length, and for long-memory charts it takes a few hundred values to keep
-    it within a few per cent. Measured on N(0, 1) streams, for charts calibrated for an
-    ARL0 of 500 (docs/stream.md has the table): CUSUM (k 0.5) 522 at m=100 and 511 at 500;
-    EWMA (lam 0.05) 394 at 100, 471 at 500; Shewhart (L 3, nominal 370) 431 at 100, 385 at
-    500. While it learns the chart runs self-starting, about 2 µs a value.
+    it within 15 %. Measured on N(0, 1) streams, for charts calibrated for an ARL0 of 500
+    (docs/stream.md has the table), with ``arm_after=30``: CUSUM (k 0.5) 598 at m=100 and
+    544 at 500; EWMA (lam 0.05) 442 at 100, 516 at 500; Shewhart (L 3, nominal 370) 468 at
+    100, 411 at 500. While it learns the chart runs self-starting, about 2 µs a value.
 
     **Armed after the first values.** While it (re-)learns, the chart judges each value
     against those before it once there are ``arm_after`` of them (default 30). Quesenberry's
@@ -316,7 +316,8 @@ class ReferenceStreamDetector(StreamDetector):
     neighbours are correlated (a daily cycle sampled every half hour, a slowly wandering
     sensor, per-window metrics of overlapping windows) drives them over their limits again
     and again though nothing changed: on Elec2's demand and price series, charts with the
-    values' own sd raised 50-100 alarms per 1,000 values where 2 are nominal. With
+    values' own sd raised 48-162 alarms per 1,000 values where 2 are nominal
+    (benchmarks/autocorrelation.py). With
     ``autocorrelation="auto"`` (the default) a reference learned from values (by
     :meth:`fit`, or while (re-)learning) whose lag-1 autocorrelation ``rho`` is
     significantly positive (above 2.326 / sqrt(n), its one-sided 1 % point under
