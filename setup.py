@@ -1,9 +1,11 @@
-"""driftwise's two small compiled parts; everything else is in pyproject.toml.
+"""driftwise's three small compiled parts; everything else is in pyproject.toml.
 
 - ADWIN's per-value path (src/driftwise/stream/_adwin.c);
-- the lattice-path count of the exact KS test on tied samples (src/driftwise/stats/_ks_ties.c).
+- the lattice-path count of the exact KS test on tied samples (src/driftwise/stats/_ks_ties.c);
+- the Isolation Forest walk and the k-nearest-neighbour selection
+  (src/driftwise/detect/outliers/_kernels.c).
 
-Both are optional: where no C compiler is found the install goes on and the same
+All are optional: where no C compiler is found the install goes on and the same
 computations run in Python/NumPy (same alarms, same p-values; slower).
 """
 
@@ -25,6 +27,12 @@ setup(
         Extension(
             "driftwise.stats._ks_ties",
             sources=["src/driftwise/stats/_ks_ties.c"],
+            extra_compile_args=FLAGS,
+            optional=True,
+        ),
+        Extension(
+            "driftwise.detect.outliers._kernels",
+            sources=["src/driftwise/detect/outliers/_kernels.c"],
             extra_compile_args=FLAGS,
             optional=True,
         ),
