@@ -27,8 +27,8 @@ from driftwise.performance.realized import DEFAULT_METRICS, TASKS
 from driftwise.stream import ErrorIndicator, SeasonalBaseline
 from driftwise.stream.factory import StreamDetectorSpec, make_detector
 
-__all__ = ["AlertRule", "Checks", "Columns", "MonitorConfig", "SeasonalCheck", "StreamCheck",
-           "load_monitor_config", "parse_monitor_config"]
+__all__ = ["AlertRule", "Checks", "Columns", "MonitorConfig", "OutlierCheck", "SeasonalCheck",
+           "StreamCheck", "load_monitor_config", "parse_monitor_config"]
 
 SEVERITIES = ("warning", "critical")
 OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
@@ -270,6 +270,34 @@ class SeasonalCheck(_SeasonalBase):  # type: ignore[misc, valid-type]
         return values
 
 
+#: The outlier detectors ``checks.outliers.detector`` can name.
+OUTLIER_DETECTORS = ("isolation_forest", "mahalanobis", "knn")
+
+
+class OutlierCheck(StrictModel):
+    """``checks.outliers``: an outlier detector on the features (or ``columns``), its
+    p-values calibrated on held-out reference rows (docs/outliers.md). Per window: the share
+    of rows with ``p <= alpha`` and the binomial p-value of that many under ``alpha``; in
+    the service, what ``/screen`` judges records with: ``p <= quarantine_alpha`` is
+    quarantined, ``p <= alpha`` sent for review, the rest allowed."""
+
+    # kNN by default: it sees a value far beyond the reference's range in one feature, which
+    # an Isolation Forest scores like the reference's own extremes (docs/outliers.md).
+    detector: Literal[OUTLIER_DETECTORS] = "knn"  # type: ignore[valid-type]
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+    quarantine_alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.001
+    calibration: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    columns: list[str] | None = None
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OutlierCheck:
+        if self.quarantine_alpha > self.alpha:
+            raise ValueError(f"quarantine_alpha ({self.quarantine_alpha}) must not exceed "
+                             f"alpha ({self.alpha}): quarantine is the stricter verdict")
+        return self
+
+
 class Checks(StrictModel):
     """``checks:``: which checks run, with their settings."""
 
@@ -286,6 +314,7 @@ class Checks(StrictModel):
     stream: list[StreamCheck] = Field(default_factory=list)
     multivariate: MultivariateSection = None
     seasonal: list[SeasonalCheck] = Field(default_factory=list)
+    outliers: switchable(OutlierCheck) = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _distinct(self) -> Checks:

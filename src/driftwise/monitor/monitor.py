@@ -20,6 +20,7 @@ from driftwise.monitor import _columns as col
 from driftwise.monitor._flatten import drift_metrics, multivariate_metrics, performance_metrics
 from driftwise.monitor.alerts import AlertEvaluator
 from driftwise.monitor.concept import ConceptReference
+from driftwise.monitor.outliers import OutlierChecks
 from driftwise.monitor.result import MetricValue, MonitorResult
 from driftwise.monitor.seasonal import SeasonalChecks
 from driftwise.monitor.segments import (
@@ -111,6 +112,7 @@ class Monitor:
             self.multivariate_ = MultivariateDriftDetector(**cfg.multivariate).fit(
                 table.select(self.features_))
         self.seasonal_ = SeasonalChecks(cfg.checks.seasonal, c.timestamp).fit(table)
+        self.outliers_ = OutlierChecks(cfg.checks.outliers).fit(table, self.features_)
         self._fit_outputs(cfg, table)
         self._fit_segment_outputs(cfg, table)
         self.alerts_ = AlertEvaluator(cfg.alert_rules)
@@ -295,6 +297,9 @@ class Monitor:
             metrics.update(multivariate_metrics(self.multivariate_.compare(
                 table.select(list(self.multivariate_.columns_)))))
         self.seasonal_.compare(table, metrics, reasons)
+        outliers = getattr(self, "outliers_", None)  # a Monitor pickled before the check
+        if outliers is not None:
+            outliers.compare(table, metrics)
         slices: tuple[Slice, ...] = ()
         if cfg.task == "regression":
             self._run_regression(table, metrics, reasons)
