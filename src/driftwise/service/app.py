@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from driftwise import dashboard
 from driftwise._version import __version__
-from driftwise.app import alerting, fleet, ingest, models, prometheus, slo
+from driftwise.app import alerting, fleet, ingest, models, prometheus, screening, slo
 from driftwise.app.records import error_field
 from driftwise.config.settings import ServiceSettings
 from driftwise.errors import (
@@ -38,6 +38,7 @@ from driftwise.store import alerts as alerting_store
 from driftwise.store import evaluation as ev
 from driftwise.store import incidents as incident_store
 from driftwise.store import outbox, ready, registry
+from driftwise.store import quarantine as quarantine_store
 from driftwise.store.keys import ApiKey
 
 __all__ = ["create_app"]
@@ -298,6 +299,50 @@ def create_app(settings: ServiceSettings, engine: Engine,
         return sc.LabelsOut(**report.to_dict())
 
     # -- results ---------------------------------------------------------------------
+    @app.post("/v1/models/{name}/screen", response_model=sc.ScreenOut, tags=["screen"],
+              responses=ERRORS, dependencies=[write])
+    def post_screen(name: str, body: sc.ScreenIn) -> dict[str, Any]:
+        """Should the model trust these inputs? Per record: allow, review or quarantine
+        (from the outlier check's calibrated p-value); quarantined ones are held, durably,
+        before the answer."""
+        records = [r.model_dump(mode="json", exclude_none=True) for r in body.records]
+        return screening.screen(engine, name, records).to_dict()
+
+    @app.get("/v1/models/{name}/quarantine", response_model=list[sc.QuarantineOut],
+             tags=["screen"], responses=ERRORS, dependencies=[read])
+    def list_quarantine(name: str, state: Literal["held", "released", "discarded", "all"]
+                        = "held", limit: Annotated[int, Query(ge=1, le=1000)] = 100
+                        ) -> list[dict[str, Any]]:
+        """Quarantined records, newest first."""
+        model = registry.get_model(engine, name)
+        return [q.to_dict() for q in quarantine_store.list_held(
+            engine, model.id, None if state == "all" else state, limit)]
+
+    @app.get("/v1/models/{name}/quarantine/{entry_id}", response_model=sc.QuarantineOut,
+             tags=["screen"], responses=ERRORS, dependencies=[read])
+    def get_quarantined(name: str, entry_id: Annotated[int, Path(ge=1, le=MAX_INT)]
+                        ) -> dict[str, Any]:
+        """One quarantined record, with the reason it was held."""
+        model = registry.get_model(engine, name)
+        return quarantine_store.get(engine, model.id, entry_id).to_dict()
+
+    def _decide(action: str) -> Any:
+        def handler(name: str, entry_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+                    body: sc.QuarantineActionIn) -> dict[str, Any]:
+            decided = screening.decide(engine, name, entry_id, action, body.by)
+            if action == "release":
+                wake()
+            return decided
+        handler.__doc__ = {"release": "Send the record into the monitored stream.",
+                           "discard": "Drop the record for good."}[action]
+        return handler
+
+    for action in ("release", "discard"):
+        app.post(f"/v1/models/{{name}}/quarantine/{{entry_id}}/{action}",
+                 response_model=sc.QuarantineOut, tags=["screen"], responses=ERRORS,
+                 dependencies=[Depends(authority.scope("alerts"))],
+                 name=f"quarantine_{action}")(_decide(action))
+
     @app.get("/v1/models/{name}/windows", response_model=list[sc.WindowOut],
              tags=["results"], responses=ERRORS, dependencies=[read])
     def list_windows(name: str, since: float | None = None, until: float | None = None,

@@ -247,3 +247,41 @@ class AlertActionIn(BaseModel):
     by: Annotated[str, Field(min_length=1, max_length=200)]
     until: Annotated[float, Field(allow_inf_nan=False)] | None = None
     for_s: Annotated[float, Field(gt=0, le=366 * 86_400, allow_inf_nan=False)] | None = None
+
+
+class ScreenIn(_In):
+    """Records to judge before the model answers them (the ingest record shape)."""
+
+    records: list[RecordIn] = Field(min_length=1, max_length=10_000)
+
+
+class VerdictOut(BaseModel):
+    id: str | None
+    verdict: Literal["allow", "review", "quarantine"]
+    p_value: float
+    score: float
+    missing: int
+
+
+class ScreenOut(BaseModel):
+    verdicts: list[VerdictOut]
+    quarantined: int
+
+
+class QuarantineOut(BaseModel):
+    id: int
+    record_id: str
+    client_key: str | None
+    state: Literal["held", "released", "discarded"]
+    p_value: float
+    created_at: float
+    decided_at: float | None
+    decided_by: str | None
+    record: dict[str, Any]
+    reason: dict[str, Any]
+
+
+class QuarantineActionIn(_In):
+    """Who releases or discards a quarantined record."""
+
+    by: Annotated[str, Field(min_length=1, max_length=200)]

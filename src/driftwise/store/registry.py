@@ -110,7 +110,7 @@ def delete_model(engine: Engine, name: str) -> None:
         m = _row(conn, name)
         # Children first: SQLite only cascades with foreign_keys on, PostgreSQL always.
         for table in (s.results, s.windows, s.labels, s.records, s.batches, s.cursors,
-                      s.fitted_monitors, s.reference_sets, s.model_configs):
+                      s.quarantine, s.fitted_monitors, s.reference_sets, s.model_configs):
             conn.execute(table.delete().where(table.c.model_id == m.id))
         conn.execute(s.models.delete().where(s.models.c.id == m.id))
 

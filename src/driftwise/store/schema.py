@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -267,4 +268,23 @@ incident_alerts = Table(
     Column("role", String(16), nullable=False),  # root | downstream
     Column("joined_at", Float, nullable=False),
     Index("ix_incident_alerts_incident", "incident_id"),
+)
+
+# Records held back by /screen: outlying inputs (or those of a probing client) kept with the
+# reason until a person releases them into the monitored stream or discards them.
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("client_key", String(200)),
+    Column("state", String(16), nullable=False),  # held | released | discarded
+    Column("p_value", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("decided_at", Float),
+    Column("decided_by", String(200)),
+    Column("record", Text, nullable=False),  # the record as sent (JSON)
+    Column("reason", Text, nullable=False),  # the verdict's evidence (JSON)
+    UniqueConstraint("model_id", "record_id", name="uq_quarantine_record"),
+    Index("ix_quarantine_state", "model_id", "state", "created_at"),
 )

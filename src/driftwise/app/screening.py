@@ -1,0 +1,118 @@
+"""Screening records before a model answers them ("should I trust this input?"), and the
+quarantine queue of those held back.
+
+``screen`` judges each record's features with the Monitor's outlier check (``checks.outliers``
+of the model's configuration, fitted with its reference): ``quarantine`` when its conformal
+p-value is at most ``quarantine_alpha``, ``review`` at most ``alpha``, ``allow`` otherwise.
+Quarantined records are stored, with the verdict's evidence, before the answer is returned;
+``release`` sends one into the monitored stream (as ``POST /records`` would), ``discard``
+drops it; either is recorded with who decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from driftwise.app.ingest import ingest_records
+from driftwise.app.models import fitted_monitor
+from driftwise.errors import ConflictError, SchemaError
+from driftwise.monitor import Monitor
+from driftwise.monitor.outliers import screen_verdicts
+from driftwise.store import quarantine, registry
+
+__all__ = ["ScreenReport", "decide", "screen"]
+
+_MONITORS: dict[tuple[str, int, float, int, int], Monitor] = {}
+
+
+@dataclass(frozen=True)
+class ScreenReport:
+    verdicts: list[dict[str, Any]]
+    quarantined: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdicts": self.verdicts, "quarantined": self.quarantined}
+
+
+def _monitor(engine: Engine, model: registry.ModelRow) -> Monitor:
+    if not model.reference_version:
+        raise ConflictError(f"model {model.name!r} has no reference yet: upload one before "
+                            "screening records")
+    key = (str(engine.url), model.id, model.created_at, model.config_version,
+           model.reference_version)
+    monitor = _MONITORS.get(key)
+    if monitor is None:
+        monitor = fitted_monitor(engine, model.id, model.config_version,
+                                 model.reference_version)
+        if len(_MONITORS) > 64:
+            _MONITORS.clear()
+        _MONITORS[key] = monitor
+    return monitor
+
+
+def screen(engine: Engine, name: str, records: Sequence[Mapping[str, Any]]) -> ScreenReport:
+    """Verdicts for ``records`` (each with ``id`` and ``features``), quarantining the worst.
+
+    Raises
+    ------
+    ConflictError
+        The model has no reference, or its configuration has no ``checks.outliers``.
+    SchemaError
+        A feature the outlier check needs is missing from a record, or has a bad value.
+    """
+    model = registry.get_model(engine, name)
+    checks = getattr(_monitor(engine, model), "outliers_", None)
+    if checks is None or checks.detector is None or checks.check is None:
+        raise ConflictError(f"model {name!r} has no outlier check: add checks.outliers to "
+                            "its configuration to screen records")
+    columns = list(checks.detector.columns or [])
+    table: dict[str, list[Any]] = {c: [] for c in columns}
+    for i, r in enumerate(records):
+        features = r.get("features") or {}
+        absent = [c for c in columns if c not in features]
+        if absent:
+            raise SchemaError(f"records[{i}].features: missing {', '.join(map(repr, absent))} "
+                              "(null marks a missing value)")
+        for c in columns:
+            table[c].append(features[c])
+    result = checks.detect(table)
+    verdicts = screen_verdicts(result, checks.check.quarantine_alpha)
+    out, held = [], []
+    for i, r in enumerate(records):
+        entry = {"id": r.get("id"), "verdict": verdicts[i],
+                 "p_value": float(result.p_values[i]), "score": float(result.scores[i]),
+                 "missing": int(result.missing[i])}
+        out.append(entry)
+        if verdicts[i] == "quarantine":
+            held.append({"record_id": str(r.get("id")), "client_key": r.get("client_key"),
+                         "p_value": entry["p_value"], "record": dict(r),
+                         "reason": {"signal": "outlier", "detector": result.detector,
+                                    "p_value": entry["p_value"],
+                                    "quarantine_alpha": checks.check.quarantine_alpha,
+                                    "score": entry["score"], "missing": entry["missing"]}})
+    quarantine.hold(engine, model.id, held)
+    return ScreenReport(out, len(held))
+
+
+def decide(engine: Engine, name: str, entry_id: int, action: str,
+           who: str | None) -> dict[str, Any]:
+    """``release`` (into the monitored stream) or ``discard`` a held record."""
+    model = registry.get_model(engine, name)
+    if action == "release":
+        entry = quarantine.get(engine, model.id, entry_id)
+        if entry.state != "held":
+            raise ConflictError(f"quarantine entry {entry_id} was already {entry.state}")
+        report = ingest_records(engine, name, [entry.record])
+        if report.refused:
+            r = report.refused[0]
+            if r.field != "id":  # an id clash: the record is in the stream already
+                raise SchemaError(f"the held record cannot enter the stream: {r.field}: "
+                                  f"{r.reason}")
+        decided = quarantine.decide(engine, model.id, entry_id, "released", who)
+    else:
+        decided = quarantine.decide(engine, model.id, entry_id, "discarded", who)
+    return decided.to_dict()
