@@ -15,6 +15,7 @@ printed literally, escaped.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -46,6 +47,9 @@ app.add_typer(config_app, name="config")
 keys_app = typer.Typer(help="API keys of the service: create, list, revoke.", rich_markup_mode=None,
                        no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+quarantine_app = typer.Typer(help="Records /screen held back: list, show, release, discard "
+                             "(on the service's store, like `keys`).", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
 
 # Reports piped to a file or a CI log get a wide table instead of an 80-column squeeze.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -338,6 +342,61 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `
 
     keys.revoke_key(_store(), key_id)
     _note(f"key {key_id} revoked")
+
+
+ModelArg = Annotated[str, typer.Argument(help="The model's name.", show_default=False)]
+EntryArg = Annotated[int, typer.Argument(help="The entry's id (from `quarantine list`).",
+                                         show_default=False)]
+
+
+@quarantine_app.command("list")
+def quarantine_list(model: ModelArg, state: Annotated[str, typer.Option(
+        help="held, released, discarded or all.")] = "held",
+        limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100
+        ) -> None:
+    """List quarantined records: id, state, p-value, record id, client key, reason."""
+    from driftwise.store import quarantine, registry
+
+    if state not in ("held", "released", "discarded", "all"):
+        raise UsageError(f"--state: {state!r} is not held, released, discarded or all")
+    store = _store()
+    entry_model = registry.get_model(store, model)
+    for e in quarantine.list_held(store, entry_model.id, None if state == "all" else state,
+                                  limit):
+        out.print(escape(one_line(f"{e.id}  {e.state:9}  p={e.p_value:.2g}  {e.record_id}  "
+                                  f"{e.client_key or '-'}  {e.reason.get('signal', '')}")),
+                  highlight=False)
+
+
+@quarantine_app.command("show")
+def quarantine_show(model: ModelArg, entry: EntryArg) -> None:
+    """One quarantined record as JSON: the record as sent and why it was held."""
+    from driftwise.store import quarantine, registry
+
+    store = _store()
+    found = quarantine.get(store, registry.get_model(store, model).id, entry)
+    sys.stdout.write(json.dumps(found.to_dict(), indent=2, default=str) + "\n")
+
+
+def _decide(action: str, model: str, entry: int, by: str) -> None:
+    from driftwise.app import screening
+
+    decided = screening.decide(_store(), model, entry, action, by)
+    _note(f"entry {entry} ({decided['record_id']}) {decided['state']} by {by}")
+
+
+@quarantine_app.command("release")
+def quarantine_release(model: ModelArg, entry: EntryArg, by: Annotated[str, typer.Option(
+        help="Who releases it (recorded).")]) -> None:
+    """Send a held record into the monitored stream."""
+    _decide("release", model, entry, by)
+
+
+@quarantine_app.command("discard")
+def quarantine_discard(model: ModelArg, entry: EntryArg, by: Annotated[str, typer.Option(
+        help="Who discards it (recorded).")]) -> None:
+    """Drop a held record for good."""
+    _decide("discard", model, entry, by)
 
 
 @app.command("login-link")

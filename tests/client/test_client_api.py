@@ -227,3 +227,30 @@ def test_errors_carry_status_and_detail(client: Client, model_name: str,
     with pytest.raises(ApiError) as bad_config:
         client.update_config(model_name, {"windows": {"rows": -1}})
     assert bad_config.value.status == 422
+
+
+def test_screen_and_the_quarantine_queue(client: Client, model_name: str, reference: pa.Table,
+                                         make_records: Records) -> None:
+    client.register_model(model_name, task="binary", columns=COLUMNS, config={
+        **WINDOWS, "checks": {"outliers": {"alpha": 0.02, "quarantine_alpha": 0.002}}})
+    # 600 reference rows, 300 of them calibrate: no p-value can be below 1/301.
+    with pytest.raises(ApiError, match=r"quarantine_alpha = 0.002 is below the smallest"):
+        client.upload_reference(model_name, reference)
+    client.update_config(model_name, {
+        **WINDOWS, "checks": {"outliers": {"alpha": 0.02, "quarantine_alpha": 0.005}}})
+    client.upload_reference(model_name, reference)
+    ordinary = make_records(50, prefix="ok-")
+    odd = {**make_records(1, prefix="odd-")[0], "client_key": "acct-1"}
+    odd["features"] = {**odd["features"], "b": np.float64(55.0)}
+    verdicts = client.screen(model_name, [*ordinary, odd])
+    assert verdicts[-1]["verdict"] == "quarantine" and verdicts[-1]["id"] == "odd-0"
+    assert sum(v["verdict"] == "quarantine" for v in verdicts[:-1]) <= 1
+    assert client.screen(model_name, odd)[0]["verdict"] == "quarantine"  # one mapping
+    held = [e for e in client.quarantine(model_name) if e["record_id"] == "odd-0"]
+    assert len(held) == 1 and held[0]["client_key"] == "acct-1"
+    released = client.release(model_name, held[0]["id"], by="ops")
+    assert released["state"] == "released"
+    assert client.model(model_name)["records"] == 1  # it entered the monitored stream
+    with pytest.raises(ApiError) as err:
+        client.discard(model_name, held[0]["id"], by="ops")
+    assert err.value.status == 409

@@ -46,8 +46,17 @@ def test_planted_outliers_are_counted_and_quarantined() -> None:
     assert metrics["outliers.p_value"] < 1e-6
     assert metrics["outliers.quarantined"] >= 45
     result = monitor.outliers_.detect(window.iloc[:60])
-    verdicts = screen_verdicts(result, 0.001)
+    assert monitor.outliers_.quarantine_level == pytest.approx(1 / 1501)
+    verdicts = screen_verdicts(result, monitor.outliers_.quarantine_level)
     assert verdicts[:50].count("quarantine") >= 45 and "allow" in verdicts[50:]
+
+
+def test_a_level_the_reference_cannot_reach_is_refused_at_fit() -> None:
+    strict = {**CONFIG, "checks": {**CONFIG["checks"], "outliers": {  # type: ignore[dict-item]
+        "alpha": 0.01, "quarantine_alpha": 0.001}}}
+    with pytest.raises(ConfigError, match=r"quarantine_alpha = 0.001 is below the smallest "
+                                          r"p-value the reference can give \(0.002: 1 / \(500"):
+        Monitor(strict).fit(_frame(np.random.default_rng(31), 1000))
 
 
 def test_bad_outlier_settings_are_named() -> None:

@@ -3,10 +3,15 @@ restart of the service), listed, released into the monitored stream or discarded
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from service_helpers import ServiceFactory, records, register
+
+from driftwise.cli import run
 
 SCREEN = "/v1/models/m/screen"
 OUTLIERS = {"checks": {"outliers": {"alpha": 0.01, "quarantine_alpha": 0.002}}}
@@ -75,3 +80,30 @@ def test_screen_needs_an_outlier_check_and_every_feature(service: TestClient) ->
     missing = service.post("/v1/models/n/screen", json={"records": [record]})
     assert missing.status_code == 422 and "'b'" in missing.json()["detail"]
     assert service.get("/v1/models/n/quarantine/99").status_code == 404
+
+
+def test_the_cli_lists_shows_releases_and_discards(make_service: ServiceFactory, store_url: str,
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    service = make_service()
+    register(service, **OUTLIERS)
+    assert service.post(SCREEN, json={"records": _far(3)}).json()["quarantined"] == 3
+    monkeypatch.setenv("DRIFTWISE_DATABASE_URL", store_url)
+    monkeypatch.setenv("DRIFTWISE_DATA_DIR", str(tmp_path / "data"))
+    capsys.readouterr()
+    assert run(["quarantine", "list", "m"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all("held" in line and "acct-7" in line for line in lines)
+    entry = int(lines[0].split()[0])
+    assert run(["quarantine", "show", "m", str(entry)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["reason"]["signal"] == "outlier" and shown["record"]["features"]["b"] == 40.0
+    assert run(["quarantine", "release", "m", str(entry), "--by", "ana"]) == 0
+    assert run(["quarantine", "discard", "m", str(int(lines[1].split()[0])), "--by", "ana"]) == 0
+    assert run(["quarantine", "release", "m", str(entry), "--by", "ana"]) != 0  # decided
+    capsys.readouterr()
+    assert run(["quarantine", "list", "m", "--state", "all"]) == 0
+    states = sorted(line.split()[1] for line in capsys.readouterr().out.strip().splitlines())
+    assert states == ["discarded", "held", "released"]
+    assert run(["quarantine", "list", "m", "--state", "lost"]) == 2

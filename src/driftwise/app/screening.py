@@ -80,7 +80,7 @@ def screen(engine: Engine, name: str, records: Sequence[Mapping[str, Any]]) -> S
         for c in columns:
             table[c].append(features[c])
     result = checks.detect(table)
-    verdicts = screen_verdicts(result, checks.check.quarantine_alpha)
+    verdicts = screen_verdicts(result, checks.quarantine_level)
     out, held = [], []
     for i, r in enumerate(records):
         entry = {"id": r.get("id"), "verdict": verdicts[i],
@@ -92,7 +92,7 @@ def screen(engine: Engine, name: str, records: Sequence[Mapping[str, Any]]) -> S
                          "p_value": entry["p_value"], "record": dict(r),
                          "reason": {"signal": "outlier", "detector": result.detector,
                                     "p_value": entry["p_value"],
-                                    "quarantine_alpha": checks.check.quarantine_alpha,
+                                    "quarantine_alpha": checks.quarantine_level,
                                     "score": entry["score"], "missing": entry["missing"]}})
     quarantine.hold(engine, model.id, held)
     return ScreenReport(out, len(held))

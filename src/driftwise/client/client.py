@@ -237,6 +237,35 @@ class Client:
         return dict(self.request("POST", f"/v1/models/{_segment(name)}/labels",
                                  json={"labels": items}))
 
+    # -- screening ------------------------------------------------------------------
+    def screen(self, name: str, records: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+               ) -> list[dict[str, Any]]:
+        """Verdicts before answering: per record ``{id, verdict, p_value, score, missing}``,
+        ``verdict`` one of ``allow``, ``review``, ``quarantine`` (held by the service).
+        One record (a mapping) or many."""
+        items = [records] if isinstance(records, Mapping) else list(records)
+        answer = self.request("POST", f"/v1/models/{_segment(name)}/screen",
+                              json={"records": [_jsonable(r) for r in items]})
+        return list(answer["verdicts"])
+
+    def quarantine(self, name: str, state: str = "held", limit: int = 100
+                   ) -> list[dict[str, Any]]:
+        """Quarantined records, newest first (``state``: held, released, discarded, all)."""
+        return list(self.request("GET", f"/v1/models/{_segment(name)}/quarantine",
+                                 params={"state": state, "limit": limit}))
+
+    def release(self, name: str, entry_id: int, by: str) -> dict[str, Any]:
+        """Send a quarantined record into the monitored stream."""
+        return dict(self.request(
+            "POST", f"/v1/models/{_segment(name)}/quarantine/{int(entry_id)}/release",
+            json={"by": by}))
+
+    def discard(self, name: str, entry_id: int, by: str) -> dict[str, Any]:
+        """Drop a quarantined record for good."""
+        return dict(self.request(
+            "POST", f"/v1/models/{_segment(name)}/quarantine/{int(entry_id)}/discard",
+            json={"by": by}))
+
     # -- results --------------------------------------------------------------------
     def windows(self, name: str, *, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
         """Evaluated windows, oldest first."""

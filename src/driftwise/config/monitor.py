@@ -277,22 +277,24 @@ OUTLIER_DETECTORS = ("isolation_forest", "mahalanobis", "knn")
 class OutlierCheck(StrictModel):
     """``checks.outliers``: an outlier detector on the features (or ``columns``), its
     p-values calibrated on held-out reference rows (docs/outliers.md). Per window: the share
-    of rows with ``p <= alpha`` and the binomial p-value of that many under ``alpha``; in
-    the service, what ``/screen`` judges records with: ``p <= quarantine_alpha`` is
-    quarantined, ``p <= alpha`` sent for review, the rest allowed."""
+    of rows with ``p <= alpha`` and the p-value of that many under ``alpha``; in the
+    service, what ``/screen`` judges records with: ``p <= quarantine_alpha`` is
+    quarantined, ``p <= alpha`` sent for review, the rest allowed. Without
+    ``quarantine_alpha``, a record is quarantined when it is more outlying than every
+    calibration row of the reference (its p-value is the smallest there is)."""
 
     # kNN by default: it sees a value far beyond the reference's range in one feature, which
     # an Isolation Forest scores like the reference's own extremes (docs/outliers.md).
     detector: Literal[OUTLIER_DETECTORS] = "knn"  # type: ignore[valid-type]
     alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
-    quarantine_alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.001
+    quarantine_alpha: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     calibration: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     columns: list[str] | None = None
     seed: int = 0
 
     @model_validator(mode="after")
     def _ordered(self) -> OutlierCheck:
-        if self.quarantine_alpha > self.alpha:
+        if self.quarantine_alpha is not None and self.quarantine_alpha > self.alpha:
             raise ValueError(f"quarantine_alpha ({self.quarantine_alpha}) must not exceed "
                              f"alpha ({self.alpha}): quarantine is the stricter verdict")
         return self

@@ -3,6 +3,7 @@ the share of outlying rows and whether there are more than its level predicts.""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ from driftwise.detect.outliers import (
     OutlierDetector,
     OutlierResult,
 )
+from driftwise.errors import ConfigError
 from driftwise.monitor.result import MetricValue
 
 __all__ = ["OutlierChecks", "screen_verdicts"]
@@ -31,7 +33,8 @@ class OutlierChecks:
     Metrics: ``outliers.share`` (rows with ``p <= alpha``), ``outliers.count``,
     ``outliers.p_value`` (the probability of at least that many outlying rows in a window
     of clean rows: small means more outliers than the level explains) and
-    ``outliers.quarantined`` (rows with ``p <= quarantine_alpha``).
+    ``outliers.quarantined`` (rows with ``p <= quarantine_alpha``; without it, rows more
+    outlying than every calibration row).
 
     The count of a clean window is not binomial(n, alpha): every row is compared with the
     same calibration scores, so the flag probability is itself random, Beta(a, n_cal + 1 -
@@ -44,6 +47,8 @@ class OutlierChecks:
     def __init__(self, check: OutlierCheck | None) -> None:
         self.check = check
         self.detector: OutlierDetector | None = None
+        #: The p-value at or below which a record is quarantined (set by fit).
+        self.quarantine_level = 0.0
 
     def fit(self, table: pa.Table, features: list[str]) -> OutlierChecks:
         if self.check is None:
@@ -52,6 +57,18 @@ class OutlierChecks:
         cls = _CLASSES[self.check.detector]
         self.detector = cls(calibration=self.check.calibration, columns=list(columns),
                             seed=self.check.seed).fit(table.select(columns))
+        n_cal = int(self.detector.calibration_scores_.size)
+        floor = 1.0 / (n_cal + 1)
+        self.quarantine_level = floor if self.check.quarantine_alpha is None \
+            else self.check.quarantine_alpha
+        for name in ("alpha", "quarantine_alpha"):
+            level = getattr(self.check, name)
+            if level is not None and level < floor:
+                raise ConfigError(
+                    f"checks.outliers.{name} = {level:g} is below the smallest p-value the "
+                    f"reference can give ({floor:.3g}: 1 / ({n_cal} calibration rows + 1)), so "
+                    f"no record would ever reach it; raise it, or upload a reference of at "
+                    f"least {math.ceil((1.0 / level - 1.0) / self.check.calibration)} rows")
         return self
 
     def detect(self, data: Any) -> OutlierResult:
@@ -68,7 +85,7 @@ class OutlierChecks:
         metrics["outliers.p_value"] = _count_p_value(k, n, self.check.alpha,
                                                      result.calibration_rows)
         metrics["outliers.quarantined"] = int((result.p_values
-                                               <= self.check.quarantine_alpha).sum())
+                                               <= self.quarantine_level).sum())
 
 
 def _count_p_value(k: int, n: int, alpha: float, n_cal: int) -> float:
