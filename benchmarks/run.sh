@@ -67,6 +67,17 @@ if [ "${BENCH_CHANGEPOINTS:-1}" != 0 ] && [ -d ../shared/data ]; then
         >"benchmarks/.results/changepoints-$(date -u +%Y%m%dT%H%M%SZ).jsonl" || status=$?
 fi
 
+# Outlier detectors (driftwise.detect.outliers) side by side with PyOD's IForest, KNN and MCD
+# (PyOD from the anchors' venv): fit time, batch throughput, one-record latency; one JSON line
+# per measurement in benchmarks/.results/, the table in benchmarks/README.md.
+# BENCH_OUTLIERS=0 skips it.
+if [ "${BENCH_OUTLIERS:-1}" != 0 ]; then
+    echo "bench: outliers"
+    mkdir -p benchmarks/.results
+    "$VENV_PY" benchmarks/outliers_bench.py \
+        >"benchmarks/.results/outliers-$(date -u +%Y%m%dT%H%M%SZ).jsonl" || status=$?
+fi
+
 # The MMD test against Alibi Detect (its own venv: numpy<2 there); BENCH_MMD=0 skips it.
 if [ "${BENCH_MMD:-1}" != 0 ]; then
     ALIBI=benchmarks/.venv-alibi
