@@ -71,19 +71,30 @@ def _populated_app(data_dir: Path) -> Any:
         r = client.post("/v1/models", json={"name": "m", "task": "binary",
                                             "columns": MODEL_COLUMNS,
                                             "config": {"windows": {"rows": 1000},
-                                                       "alerts": [ALWAYS]}})
+                                                       "alerts": [ALWAYS],
+                                                       "checks": {"outliers": {
+                                                           "alpha": 0.05}}}})
         assert r.status_code == 201, r.text
         r = client.put("/v1/models/m/reference", content=_parquet(reference(n=1500)),
                        headers={"content-type": PARQUET})
         assert r.status_code == 201, r.text
         r = client.post("/v1/models/m/records/batch", json={"records": records("r", 1200)})
         assert r.json()["accepted"] == 1200, r.text
+        r = client.post("/v1/models/m/screen", json={"records": [_far()]})
+        assert r.json()["quarantined"] == 1, r.text  # quarantine entry 1, for its routes
     engine = open_store(None, data_dir, upgrade=False)
     try:
         assert evaluate_pending(engine, "fuzz-setup") == 1
     finally:
         engine.dispose()
     return app
+
+
+def _far() -> dict[str, Any]:
+    """A record far outside the reference (quarantined by /screen)."""
+    record = records("far", 1)[0]
+    record["features"] = {**record["features"], "a": 1e6}
+    return record
 
 
 def _parquet(table: Any) -> bytes:
@@ -132,6 +143,14 @@ def _explicit(operation: Any) -> list[Any]:
             {"path_parameters": {"name": "m", "alert_id": 1}, "body": {"by": "fuzz"}}],
         "GET /v1/incidents/{incident_id}": [{"path_parameters": {"incident_id": 1}}],
         "GET /v1/incidents": [{"query": {"state": "open"}}],
+        "POST /v1/models/{name}/screen": [
+            {"path_parameters": m, "body": {"records": [record, _far()]}}],
+        "GET /v1/models/{name}/quarantine/{entry_id}": [
+            {"path_parameters": {"name": "m", "entry_id": 1}}],
+        "POST /v1/models/{name}/quarantine/{entry_id}/release": [
+            {"path_parameters": {"name": "m", "entry_id": 1}, "body": {"by": "fuzz"}}],
+        "POST /v1/models/{name}/quarantine/{entry_id}/discard": [
+            {"path_parameters": {"name": "m", "entry_id": 1}, "body": {"by": "fuzz"}}],
     }
     return [operation.Case(**kwargs) for kwargs in bodies.get(operation.label, [])]
 
