@@ -178,12 +178,7 @@ def render_summary(series: list[Any], rows: list[dict[str, Any]],
 
 
 def write_readme(readme: Path, block: str, start: str, end: str) -> None:
-    text = readme.read_text()
-    section = f"{start}\n{block}\n{end}"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Change points on real series (driftwise.stream " \
-            "vs River)\n\n" + section + "\n"
-    readme.write_text(text)
+    from readme_block import write_block
+
+    write_block(readme, block, start, end,
+                "## Change points on real series (driftwise.stream vs River)")

@@ -412,14 +412,9 @@ on the same generated data: fit time, batch scoring throughput and one-record la
 
 
 def write_readme(block: str) -> None:
-    text = README.read_text()
-    section = f"{START}\n{block}\n{END}"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{INTRO}\n\n{section}\n"
-    README.write_text(text)
+    from readme_block import write_block
+
+    write_block(README, block, START, END, f"{SECTION}\n\n{INTRO}")
 
 
 def main() -> None:

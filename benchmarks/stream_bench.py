@@ -265,15 +265,10 @@ def render(runs: dict[str, list[dict[str, Any]]], reps: int) -> str:
 
 
 def write_readme(block: str) -> None:
-    text = README.read_text()
-    section = f"{START}\n{block}\n{END}"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Sequential detectors (driftwise.stream vs River)\n\n" \
-            + STREAM_INTRO + "\n\n" + section + "\n"
-    README.write_text(text)
+    from readme_block import write_block
+
+    write_block(README, block, START, END,
+                "## Sequential detectors (driftwise.stream vs River)\n\n" + STREAM_INTRO)
 
 
 STREAM_INTRO = """\
