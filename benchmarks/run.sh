@@ -107,6 +107,9 @@ if [ "${BENCH_SERVICE:-1}" != 0 ]; then
             "$VENV_PY" "benchmarks/service_$bench.py" --backend "$backend" \
                 >"$service_out/$bench-$backend.json" || status=$?
         done
+        echo "bench: service screen on $backend"
+        "$VENV_PY" benchmarks/service_latency.py --backend "$backend" --path screen \
+            --phases idle >"$service_out/screen-$backend.json" || status=$?
         echo "bench: service ingest on $backend, 2 workers"
         "$VENV_PY" benchmarks/service_ingest.py --backend "$backend" --workers 2 \
             >"$service_out/ingest2-$backend.json" || status=$?

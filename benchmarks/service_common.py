@@ -95,11 +95,13 @@ def reference_parquet(n: int = 10_000, seed: int = 1) -> bytes:
     return sink.getvalue()
 
 
-def model_body(name: str, window_rows: int) -> dict[str, Any]:
-    """The registration body of a benchmark model."""
+def model_body(name: str, window_rows: int, **checks: Any) -> dict[str, Any]:
+    """The registration body of a benchmark model (``checks``: its ``checks:`` section)."""
+    config: dict[str, Any] = {"windows": {"rows": window_rows}}
+    if checks:
+        config["checks"] = checks
     return {"name": name, "task": "binary",
-            "columns": {"probabilities": "proba", "target": "label"},
-            "config": {"windows": {"rows": window_rows}}}
+            "columns": {"probabilities": "proba", "target": "label"}, "config": config}
 
 
 @dataclass
@@ -307,12 +309,13 @@ class Server:
         self.stop()
 
 
-def setup_model(url: str, name: str, window_rows: int, reference: bytes) -> None:
-    """Register ``name`` and upload its reference."""
+def setup_model(url: str, name: str, window_rows: int, reference: bytes,
+                **checks: Any) -> None:
+    """Register ``name`` (with ``checks``) and upload its reference."""
     import httpx
 
     with httpx.Client(base_url=url, timeout=120) as http:
-        r = http.post("/v1/models", json=model_body(name, window_rows))
+        r = http.post("/v1/models", json=model_body(name, window_rows, **checks))
         r.raise_for_status()
         r = http.put(f"/v1/models/{name}/reference", content=reference,
                      headers={"content-type": "application/vnd.apache.parquet"})

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/service_report.py RESULTS_DIR [--no-readme]
 
-``RESULTS_DIR`` holds ``{ingest,ingest2,latency,window}-{sqlite,postgresql}.json``
+``RESULTS_DIR`` holds ``{ingest,ingest2,latency,screen,window}-{sqlite,postgresql}.json``
 (``ingest2``: the ingest benchmark with two uvicorn workers; what
 ``benchmarks/run.sh`` writes); the table is printed and written between
 ``<!-- service:start -->`` and ``<!-- service:end -->`` in ``benchmarks/README.md``.
@@ -51,6 +51,8 @@ ROWS: list[tuple[str, str, str, tuple[str, ...], str, float, str]] = [
      ("idle", "latency", "p99_ms"), "ms", 20.0, "max"),
     ("Single-record ingest p99 at 200 req/s, windows being evaluated", "latency",
      "<= 20 ms", ("evaluating", "latency", "p99_ms"), "ms", 20.0, "max"),
+    ("Screening one record (`POST /screen`, kNN outlier check) p99 at 200 req/s", "screen",
+     "<= 10 ms", ("idle", "latency", "p99_ms"), "ms", 10.0, "max"),
     ("One 10,000 x 20 window evaluated (service `duration_s`)", "window", "<= 0.5 s",
      ("service", "duration_s_median"), "s", 0.5, "max"),
 ]

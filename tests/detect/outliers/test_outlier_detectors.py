@@ -130,3 +130,23 @@ def test_result_serialises() -> None:
     out = det.detect(np.array([[0.0, 0.0], [9.0, 9.0]]), alpha=0.05).to_dict()
     assert out["flagged"] == [1] and out["calibration_rows"] == 200
     assert out["p_values"][1] == pytest.approx(1 / 201)
+
+
+def test_columns_as_plain_lists_encode_as_the_table_does() -> None:
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame({"amount": rng.lognormal(size=300), "n": rng.integers(0, 50, 300),
+                          "city": rng.choice(["a", "b", "c"], 300), "vip": rng.random(300) < .2})
+    enc = OutlierFeatures().fit(frame)
+    rows = frame.head(40).astype(object)
+    rows.loc[0, "amount"] = None
+    rows.loc[1, "city"] = "never seen"
+    rows.loc[2, "city"] = None
+    lists = {c: [None if pd.isna(v) else v for v in rows[c].tolist()] for c in rows.columns}
+    via_table = enc.transform(pd.DataFrame(lists))
+    via_lists = enc.transform(lists)
+    np.testing.assert_array_equal(via_lists[0], via_table[0])
+    np.testing.assert_array_equal(via_lists[1], via_table[1])
+    with pytest.raises(SchemaError, match="column 'amount' of the current sample holds 'x'"):
+        enc.transform({**lists, "amount": ["x"] * 40})
+    with pytest.raises(SchemaError, match="infinite value at row 3"):
+        enc.transform({**lists, "amount": [1.0, 2.0, 3.0, float("inf")] + [1.0] * 36})
