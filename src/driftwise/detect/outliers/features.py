@@ -23,7 +23,7 @@ A 2-D NumPy array is taken as numeric columns ``x0, x1, ...`` without the table 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,22 +175,31 @@ class OutlierFeatures:
         if isinstance(data, Mapping) and all(isinstance(v, list) for v in data.values()):
             return self._transform_lists(data, sample)
         table = to_table(data)
-        blocks: list[NDArray[np.float64]] = []
-        missing = np.zeros(table.num_rows, dtype=np.int64)
         for part in self._parts:
             if part.name not in table.column_names:
                 raise SchemaError(f"outliers: column {part.name!r} is missing from the "
                                   f"{sample} sample")
-            column = table.column(part.name)
+        return self._encode(
+            table.num_rows, lambda p: _numbers(p.name, table.column(p.name), sample),
+            lambda p: labels(table.column(p.name)), lambda p: table.column(p.name), sample)
+
+    def _encode(self, n: int, numbers: Callable[[_Numeric], NDArray[np.float64]],
+                categories: Callable[[_Categorical], list[str | None]],
+                vectors: Callable[[_Embedding], pa.ChunkedArray], sample: str
+                ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """The matrix from each part's values (whatever they were read from)."""
+        blocks: list[NDArray[np.float64]] = []
+        missing = np.zeros(n, dtype=np.int64)
+        for part in self._parts:
             if isinstance(part, _Numeric):
-                values = _numbers(part.name, column, sample)
+                values = numbers(part)
                 holes = np.isnan(values)
                 missing += holes
                 blocks.append(np.where(holes, 0.0, (values - part.center) / part.scale)[:, None])
             elif isinstance(part, _Categorical):
-                blocks.append(_one_hot(part, labels(column), missing))
+                blocks.append(_one_hot(part, categories(part), missing))
             else:
-                blocks.append(_embedding(part, column, sample, missing))
+                blocks.append(_embedding(part, vectors(part), sample, missing))
         return np.hstack(blocks), missing
 
     def _transform_lists(self, data: Mapping[str, list[Any]], sample: str
@@ -203,24 +212,14 @@ class OutlierFeatures:
             raise SchemaError(f"outliers: the {sample} columns have different lengths "
                               f"({sorted(sizes)})")
         n = sizes.pop() if sizes else 0
-        blocks: list[NDArray[np.float64]] = []
-        missing = np.zeros(n, dtype=np.int64)
         for part in self._parts:
             if part.name not in data:
                 raise SchemaError(f"outliers: column {part.name!r} is missing from the "
                                   f"{sample} sample")
-            values = data[part.name]
-            if isinstance(part, _Numeric):
-                column = _list_numbers(part.name, values, sample)
-                holes = np.isnan(column)
-                missing += holes
-                blocks.append(np.where(holes, 0.0, (column - part.center) / part.scale)[:, None])
-            elif isinstance(part, _Categorical):
-                blocks.append(_one_hot(part, [category_label(v) for v in values], missing))
-            else:
-                blocks.append(_embedding(part, pa.chunked_array([pa.array(values)]), sample,
-                                         missing))
-        return np.hstack(blocks), missing
+        return self._encode(
+            n, lambda p: _list_numbers(p.name, data[p.name], sample),
+            lambda p: [category_label(v) for v in data[p.name]],
+            lambda p: pa.chunked_array([pa.array(data[p.name])]), sample)
 
     def _transform_matrix(self, data: Any, sample: str) -> tuple[NDArray[np.float64],
                                                                 NDArray[np.int64]]:
