@@ -65,3 +65,22 @@ def test_bad_outlier_settings_are_named() -> None:
         parse_monitor_config(bad, "config")
     with pytest.raises(ConfigError, match=r"checks\.outliers\.detector"):
         parse_monitor_config({**CONFIG, "checks": {"outliers": {"detector": "lof"}}}, "config")
+
+
+def test_checks_confidence_reports_a_fall_of_the_models_confidence() -> None:
+    rng = np.random.default_rng(40)
+    config = {**CONFIG, "checks": {**CONFIG["checks"], "confidence": True}}  # type: ignore[dict-item]
+    monitor = Monitor(config).fit(_frame(rng, 3000))
+    clean = monitor.run(_frame(rng, 1000)).metrics
+    assert clean["confidence.drift_detected"] is False
+    assert abs(clean["confidence.relative_change"]) < 0.05
+    unsure = _frame(rng, 1000)
+    unsure["proba"] = 0.5 + (unsure["proba"] - 0.5) * 0.6  # margins 40 % smaller
+    unsure["pred"] = (unsure["proba"] > 0.5).astype(int)
+    shifted = monitor.run(unsure).metrics
+    assert shifted["confidence.drift_detected"] is True
+    assert shifted["confidence.relative_change"] == pytest.approx(-0.4, abs=0.02)
+    assert shifted["confidence.p_value"] < 1e-6
+    no_proba = {**config, "columns": {"prediction": "pred", "target": "y"}}
+    with pytest.raises(ConfigError, match=r"checks\.confidence needs the model's probabilities"):
+        Monitor(no_proba).fit(_frame(rng, 500).drop(columns="proba"))

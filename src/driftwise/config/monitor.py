@@ -27,7 +27,8 @@ from driftwise.performance.realized import DEFAULT_METRICS, TASKS
 from driftwise.stream import ErrorIndicator, SeasonalBaseline
 from driftwise.stream.factory import StreamDetectorSpec, make_detector
 
-__all__ = ["AlertRule", "Checks", "Columns", "MonitorConfig", "OutlierCheck", "SeasonalCheck",
+__all__ = ["AlertRule", "Checks", "Columns", "ConfidenceCheck", "MonitorConfig", "OutlierCheck",
+           "SeasonalCheck",
            "StreamCheck", "load_monitor_config", "parse_monitor_config"]
 
 SEVERITIES = ("warning", "critical")
@@ -300,6 +301,17 @@ class OutlierCheck(StrictModel):
         return self
 
 
+class ConfidenceCheck(StrictModel):
+    """``checks.confidence``: has the model's confidence (top-1 minus top-2 probability)
+    fallen in this window against the reference's? A one-sided Mann-Whitney test at
+    ``alpha`` and a relative drop of the mean margin of at least ``min_drop``; the share of
+    predictions whose margin is improbably low (lower-tail p-value at most ``low_level``)."""
+
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+    min_drop: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
+    low_level: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+
+
 class Checks(StrictModel):
     """``checks:``: which checks run, with their settings."""
 
@@ -317,6 +329,7 @@ class Checks(StrictModel):
     multivariate: MultivariateSection = None
     seasonal: list[SeasonalCheck] = Field(default_factory=list)
     outliers: switchable(OutlierCheck) = None  # type: ignore[valid-type]
+    confidence: switchable(ConfidenceCheck) = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _distinct(self) -> Checks:

@@ -122,6 +122,9 @@ class Monitor:
     def _fit_outputs(self, cfg: MonitorConfig, table: pa.Table) -> None:
         c = cfg.columns
         if cfg.task == "regression":
+            if cfg.checks.confidence is not None:
+                raise ConfigError("checks.confidence watches a classifier's probabilities; "
+                                  "a regression model has none")
             self.classes_: tuple[str, ...] = ()
             self.reference_prediction_ = col.numeric(table, c.prediction) if c.prediction \
                 else None
@@ -148,6 +151,15 @@ class Monitor:
         y_pred = self._predicted(table, proba)
         self.reference_scores_ = None if proba is None else col.top_scores(proba)
         self.reference_predicted_ = y_pred
+        self.confidence_ = None
+        if cfg.checks.confidence is not None:
+            if proba is None:
+                raise ConfigError("checks.confidence needs the model's probabilities "
+                                  "(columns.probabilities)")
+            from driftwise.detect.adversarial import ConfidenceMonitor
+
+            self.confidence_ = ConfidenceMonitor(**cfg.checks.confidence.model_dump()).fit(
+                proba)
         y_true = col.encode(to_labels(table.column(c.target)), self.classes_, c.target) \
             if c.target is not None and c.target in table.column_names else None
         self.reference_target_ = y_true
@@ -393,6 +405,15 @@ class Monitor:
                 for key, value in pred_drift.score_drift(self.reference_scores_,
                                                          col.top_scores(proba)).items():
                     metrics[f"prediction.{key}"] = value
+        confidence = getattr(self, "confidence_", None)  # a Monitor pickled before it
+        if confidence is not None and proba is not None:
+            shift = confidence.compare(proba)
+            metrics["confidence.mean_margin"] = shift.current_mean
+            metrics["confidence.reference_mean_margin"] = shift.reference_mean
+            metrics["confidence.relative_change"] = shift.relative_change
+            metrics["confidence.p_value"] = shift.p_value
+            metrics["confidence.drift_detected"] = shift.drift_detected
+            metrics["confidence.low_margin_share"] = shift.low_margin_share
         if self.cbpe_ is not None and proba is not None:
             for key, est in self.cbpe_.estimate(proba, y_pred).items():
                 metrics[f"estimated.{key}"] = est
