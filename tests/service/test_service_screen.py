@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from service_helpers import ServiceFactory, records, register
@@ -107,3 +108,33 @@ def test_the_cli_lists_shows_releases_and_discards(make_service: ServiceFactory,
     states = sorted(line.split()[1] for line in capsys.readouterr().out.strip().splitlines())
     assert states == ["discarded", "held", "released"]
     assert run(["quarantine", "list", "m", "--state", "lost"]) == 2
+
+
+def test_a_probing_client_key_is_quarantined(make_service: ServiceFactory) -> None:
+    service = make_service()
+    register(service, checks={"outliers": {"alpha": 0.01}, "probing": {"min_duplicates": 6}})
+    rng = np.random.default_rng(3)
+    # Ordinary traffic from 100 keys: no probing signal.
+    ordinary = records(600, seed=4)
+    for i, r in enumerate(ordinary):
+        r["client_key"] = f"client-{i % 100}"
+    verdicts = service.post(SCREEN, json={"records": ordinary}).json()["verdicts"]
+    assert not any("probing" in v["signals"] for v in verdicts)
+    # One key walks a point to the decision boundary: perturbations of a few thousandths
+    # of an sd (a black-box attack's step), its margins falling to 0.
+    base = records(1, seed=5, prefix="probe")[0]
+    walk = []
+    for step in range(20):
+        r = {**base, "id": f"probe-{step}", "client_key": "attacker",
+             "features": {**base["features"],
+                          "a": base["features"]["a"] + 0.002 * rng.normal(),
+                          "b": base["features"]["b"] + 0.001 * rng.normal()},
+             "probabilities": 0.5 + 0.4 * 0.8 ** step}
+        walk.append(r)
+    found = [service.post(SCREEN, json={"records": [r]}).json()["verdicts"][0] for r in walk]
+    flagged = [i for i, v in enumerate(found) if "probing" in v["signals"]]
+    assert flagged and flagged[0] < 12 and found[-1]["verdict"] == "quarantine"
+    held = [h for h in service.get("/v1/models/m/quarantine").json()
+            if h["client_key"] == "attacker"]
+    assert held and "probing" in held[0]["reason"]["signals"]
+    assert held[0]["reason"]["probing"]["near_duplicates"] >= 6

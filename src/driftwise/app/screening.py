@@ -4,7 +4,12 @@ quarantine queue of those held back.
 ``screen`` judges each record's features with the Monitor's outlier check (``checks.outliers``
 of the model's configuration, fitted with its reference): ``quarantine`` when its conformal
 p-value is at most ``quarantine_alpha``, ``review`` at most ``alpha``, ``allow`` otherwise.
-Quarantined records are stored, with the verdict's evidence, before the answer is returned;
+With ``checks.probing``, each record that names its ``client_key`` also joins that key's
+sliding window of queries (in this process's memory: a restart, or another worker, starts
+the windows afresh), and a key found probing the decision boundary has the record
+quarantined (signal ``probing``), whatever its outlier p-value; the arrival time is the
+clock, not the record's own timestamp (a client chooses that). Quarantined records are
+stored, with the verdict's evidence, before the answer is returned;
 ``release`` sends one into the monitored stream (as ``POST /records`` would), ``discard``
 drops it; either is recorded with who decided.
 """
@@ -12,6 +17,9 @@ drops it; either is recorded with who decided.
 from __future__ import annotations
 
 import gc
+import math
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +36,7 @@ from driftwise.store import quarantine, registry
 __all__ = ["ScreenReport", "decide", "screen"]
 
 _MONITORS: dict[tuple[str, int, float, int, int], Monitor] = {}
+_PROBING_LOCK = threading.Lock()  # a key's window is one ordered structure
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,8 @@ def screen(engine: Engine, name: str, records: Sequence[Mapping[str, Any]]) -> S
         A feature the outlier check needs is missing from a record, or has a bad value.
     """
     model = registry.get_model(engine, name)
-    checks = getattr(_monitor(engine, model), "outliers_", None)
+    monitor = _monitor(engine, model)
+    checks = getattr(monitor, "outliers_", None)
     if checks is None or checks.detector is None or checks.check is None:
         raise ConflictError(f"model {name!r} has no outlier check: add checks.outliers to "
                             "its configuration to screen records")
@@ -86,21 +96,55 @@ def screen(engine: Engine, name: str, records: Sequence[Mapping[str, Any]]) -> S
             table[c].append(features[c])
     result = checks.detect(table)
     verdicts = screen_verdicts(result, checks.quarantine_level)
+    probing = _probing(monitor, records)
     out, held = [], []
     for i, r in enumerate(records):
+        signals = ["outlier"] if verdicts[i] == "quarantine" else []
+        probe = probing.get(i)
+        if probe is not None and probe.flagged:
+            signals.append("probing")
+            verdicts[i] = "quarantine"
         entry = {"id": r.get("id"), "verdict": verdicts[i],
                  "p_value": float(result.p_values[i]), "score": float(result.scores[i]),
-                 "missing": int(result.missing[i])}
+                 "missing": int(result.missing[i]), "signals": signals}
         out.append(entry)
         if verdicts[i] == "quarantine":
+            reason: dict[str, Any] = {
+                "signal": signals[0], "signals": signals, "detector": result.detector,
+                "p_value": entry["p_value"], "quarantine_alpha": checks.quarantine_level,
+                "score": entry["score"], "missing": entry["missing"]}
+            if probe is not None and probe.flagged:
+                reason["probing"] = probe.to_dict()
             held.append({"record_id": str(r.get("id")), "client_key": r.get("client_key"),
-                         "p_value": entry["p_value"], "record": dict(r),
-                         "reason": {"signal": "outlier", "detector": result.detector,
-                                    "p_value": entry["p_value"],
-                                    "quarantine_alpha": checks.quarantine_level,
-                                    "score": entry["score"], "missing": entry["missing"]}})
+                         "p_value": entry["p_value"], "record": dict(r), "reason": reason})
     quarantine.hold(engine, model.id, held)
     return ScreenReport(out, len(held))
+
+
+def _margin(probabilities: Any) -> float:
+    """Top-1 minus top-2 probability of a record's ``probabilities`` (NaN when absent)."""
+    if isinstance(probabilities, (int, float)) and not isinstance(probabilities, bool):
+        return abs(2.0 * float(probabilities) - 1.0)
+    if isinstance(probabilities, Mapping) and len(probabilities) >= 2:
+        top = sorted((float(v) for v in probabilities.values()), reverse=True)
+        return top[0] - top[1]
+    return math.nan
+
+
+def _probing(monitor: Monitor, records: Sequence[Mapping[str, Any]]) -> dict[int, Any]:
+    """Each keyed record's probing verdict, by its position."""
+    detector = getattr(monitor, "probing_", None)
+    keyed = [i for i, r in enumerate(records) if r.get("client_key")]
+    if detector is None or not keyed:
+        return {}
+    columns = {c: [(records[i].get("features") or {}).get(c) for i in keyed]
+               for c in detector.columns or []}
+    keys = [str(records[i]["client_key"]) for i in keyed]
+    margins = [_margin(records[i].get("probabilities")) for i in keyed]
+    now = time.time()
+    with _PROBING_LOCK:
+        found = detector.observe_many(keys, columns, margins, [now] * len(keyed))
+    return dict(zip(keyed, found, strict=True))
 
 
 def decide(engine: Engine, name: str, entry_id: int, action: str,

@@ -28,7 +28,7 @@ from driftwise.stream import ErrorIndicator, SeasonalBaseline
 from driftwise.stream.factory import StreamDetectorSpec, make_detector
 
 __all__ = ["AlertRule", "Checks", "Columns", "ConfidenceCheck", "MonitorConfig", "OutlierCheck",
-           "SeasonalCheck",
+           "ProbingCheck", "SeasonalCheck",
            "StreamCheck", "load_monitor_config", "parse_monitor_config"]
 
 SEVERITIES = ("warning", "critical")
@@ -312,6 +312,27 @@ class ConfidenceCheck(StrictModel):
     low_level: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
 
 
+class ProbingCheck(StrictModel):
+    """``checks.probing``: in the service's ``/screen``, per client key, many near-duplicate
+    queries walking to the decision boundary (a black-box attack's footprint) quarantine the
+    key's queries (docs/outliers.md, QueryProbingDetector)."""
+
+    window_s: Annotated[float, Field(gt=0.0, le=86_400.0)] = 600.0
+    max_queries: Annotated[int, Field(ge=2, le=1000)] = 32
+    max_keys: Annotated[int, Field(ge=2, le=1_000_000)] = 10_000
+    duplicate_quantile: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.001
+    min_duplicates: Annotated[int, Field(ge=2)] = 8
+    trend_alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+    boundary_margin: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.1
+
+    @model_validator(mode="after")
+    def _fits(self) -> ProbingCheck:
+        if self.min_duplicates > self.max_queries:
+            raise ValueError(f"min_duplicates ({self.min_duplicates}) cannot exceed "
+                             f"max_queries ({self.max_queries})")
+        return self
+
+
 class Checks(StrictModel):
     """``checks:``: which checks run, with their settings."""
 
@@ -330,6 +351,7 @@ class Checks(StrictModel):
     seasonal: list[SeasonalCheck] = Field(default_factory=list)
     outliers: switchable(OutlierCheck) = None  # type: ignore[valid-type]
     confidence: switchable(ConfidenceCheck) = None  # type: ignore[valid-type]
+    probing: switchable(ProbingCheck) = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _distinct(self) -> Checks:

@@ -113,6 +113,13 @@ class Monitor:
                 table.select(self.features_))
         self.seasonal_ = SeasonalChecks(cfg.checks.seasonal, c.timestamp).fit(table)
         self.outliers_ = OutlierChecks(cfg.checks.outliers).fit(table, self.features_)
+        self.probing_ = None
+        if cfg.checks.probing is not None:
+            from driftwise.detect.adversarial import QueryProbingDetector
+
+            self.probing_ = QueryProbingDetector(
+                **cfg.checks.probing.model_dump(), columns=list(self.features_)).fit(
+                    table.select(self.features_))
         self._fit_outputs(cfg, table)
         self._fit_segment_outputs(cfg, table)
         self.alerts_ = AlertEvaluator(cfg.alert_rules)

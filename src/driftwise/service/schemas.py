@@ -261,6 +261,8 @@ class VerdictOut(BaseModel):
     p_value: float
     score: float
     missing: int
+    signals: list[Literal["outlier", "probing"]] = Field(
+        default_factory=list, description="What made the verdict quarantine.")
 
 
 class ScreenOut(BaseModel):
