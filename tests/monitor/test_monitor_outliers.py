@@ -84,3 +84,20 @@ def test_checks_confidence_reports_a_fall_of_the_models_confidence() -> None:
     no_proba = {**config, "columns": {"prediction": "pred", "target": "y"}}
     with pytest.raises(ConfigError, match=r"checks\.confidence needs the model's probabilities"):
         Monitor(no_proba).fit(_frame(rng, 500).drop(columns="proba"))
+
+
+def test_checks_new_clusters_finds_a_crafted_group_in_a_window() -> None:
+    rng = np.random.default_rng(50)
+    config = {**CONFIG, "checks": {**CONFIG["checks"], "new_clusters": True}}  # type: ignore[dict-item]
+    monitor = Monitor(config).fit(_frame(rng, 4000))
+    clean = monitor.run(_frame(rng, 1500))
+    assert clean.metrics["new_clusters.detected"] is False
+    window = _frame(rng, 1500)
+    crafted = window.index[:80]
+    window.loc[crafted, "a"] = 2.5 + 0.05 * rng.normal(size=80)  # profiles in a tight
+    window.loc[crafted, "c"] = -2.5 + 0.05 * rng.normal(size=80)  # corner of the reference
+    window.loc[crafted, "b"] = 1.0 + 0.05 * rng.normal(size=80)
+    found = monitor.run(window)
+    assert found.metrics["new_clusters.detected"] is True
+    assert found.metrics["new_clusters.largest"] >= 60
+    assert "set apart by" in found.reasons["new_clusters.largest"]

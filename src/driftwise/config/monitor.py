@@ -27,9 +27,20 @@ from driftwise.performance.realized import DEFAULT_METRICS, TASKS
 from driftwise.stream import ErrorIndicator, SeasonalBaseline
 from driftwise.stream.factory import StreamDetectorSpec, make_detector
 
-__all__ = ["AlertRule", "Checks", "Columns", "ConfidenceCheck", "MonitorConfig", "OutlierCheck",
-           "ProbingCheck", "SeasonalCheck",
-           "StreamCheck", "load_monitor_config", "parse_monitor_config"]
+__all__ = [
+    "AlertRule",
+    "Checks",
+    "Columns",
+    "ConfidenceCheck",
+    "MonitorConfig",
+    "NewClusterCheck",
+    "OutlierCheck",
+    "ProbingCheck",
+    "SeasonalCheck",
+    "StreamCheck",
+    "load_monitor_config",
+    "parse_monitor_config",
+]
 
 SEVERITIES = ("warning", "critical")
 OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
@@ -333,6 +344,18 @@ class ProbingCheck(StrictModel):
         return self
 
 
+class NewClusterCheck(StrictModel):
+    """``checks.new_clusters``: dense groups of a window's rows where the reference has
+    little mass (docs/outliers.md, NewClusterDetector), on the features or ``columns``."""
+
+    k: Annotated[int, Field(ge=2, le=100)] = 10
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+    min_size: Annotated[int, Field(ge=2)] = 20
+    max_rows: Annotated[int, Field(ge=100, le=100_000)] = 5000
+    columns: list[str] | None = None
+    seed: int = 0
+
+
 class Checks(StrictModel):
     """``checks:``: which checks run, with their settings."""
 
@@ -352,6 +375,7 @@ class Checks(StrictModel):
     outliers: switchable(OutlierCheck) = None  # type: ignore[valid-type]
     confidence: switchable(ConfidenceCheck) = None  # type: ignore[valid-type]
     probing: switchable(ProbingCheck) = None  # type: ignore[valid-type]
+    new_clusters: switchable(NewClusterCheck) = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _distinct(self) -> Checks:

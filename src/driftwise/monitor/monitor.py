@@ -113,6 +113,14 @@ class Monitor:
                 table.select(self.features_))
         self.seasonal_ = SeasonalChecks(cfg.checks.seasonal, c.timestamp).fit(table)
         self.outliers_ = OutlierChecks(cfg.checks.outliers).fit(table, self.features_)
+        self.new_clusters_ = None
+        if cfg.checks.new_clusters is not None:
+            from driftwise.detect.adversarial import NewClusterDetector
+
+            spec = cfg.checks.new_clusters.model_dump()
+            columns = spec.pop("columns") or list(self.features_)
+            self.new_clusters_ = NewClusterDetector(**spec, columns=columns).fit(
+                table.select(columns))
         self.probing_ = None
         if cfg.checks.probing is not None:
             from driftwise.detect.adversarial import QueryProbingDetector
@@ -319,6 +327,19 @@ class Monitor:
         outliers = getattr(self, "outliers_", None)  # a Monitor pickled before the check
         if outliers is not None:
             outliers.compare(table, metrics)
+        clusters = getattr(self, "new_clusters_", None)
+        if clusters is not None:
+            found = clusters.find(table.select(list(clusters.columns or self.features_)))
+            metrics["new_clusters.count"] = len(found.clusters)
+            metrics["new_clusters.detected"] = found.detected
+            metrics["new_clusters.largest"] = max((c.size for c in found.clusters), default=0)
+            if found.clusters:
+                top = found.clusters[0]
+                reasons["new_clusters.largest"] = (
+                    f"{top.size} rows where the reference has {top.reference_share_nearby:.1%} "
+                    "of its mass; set apart by " + ", ".join(
+                        f"{name} ({diff:+.1f} sd)" for name, diff in
+                        top.distinguishing_features[:3]))
         slices: tuple[Slice, ...] = ()
         if cfg.task == "regression":
             self._run_regression(table, metrics, reasons)
