@@ -185,9 +185,8 @@ def recalibrate(model: Any, x: Any, y: Any, *, method: str = "sigmoid",
     fit_idx, test_idx = order[:cut], order[cut:]
     calibrated = CalibratedClassifierCV(FrozenEstimator(model), method=method)
     calibrated.fit(x[fit_idx], y[fit_idx])
-    positive = list(model.classes_).index(model.classes_[1])
-    before = model.predict_proba(x[test_idx])[:, positive]
-    after = calibrated.predict_proba(x[test_idx])[:, positive]
+    before = model.predict_proba(x[test_idx])[:, 1]  # classes_[1]: the positive class
+    after = calibrated.predict_proba(x[test_idx])[:, 1]
     truth = (y[test_idx] == model.classes_[1]).astype(np.float64)
     brier_b = float(np.mean((before - truth) ** 2))
     brier_a = float(np.mean((after - truth) ** 2))

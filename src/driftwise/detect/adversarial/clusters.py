@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from driftwise.detect.outliers.features import OutlierFeatures
+from driftwise.detect.outliers.neighbours import KthNeighbours
 from driftwise.errors import ConfigError, InsufficientDataError, NotFittedError
 
 __all__ = ["ClusterFinding", "NewCluster", "NewClusterDetector"]
@@ -58,19 +59,6 @@ class ClusterFinding:
         return {"rows": self.rows, "threshold": self.threshold,
                 "flagged_rows": self.flagged_rows, "detected": self.detected,
                 "clusters": [c.to_dict() for c in self.clusters]}
-
-
-def _kth_distance(x: NDArray[np.float64], y: NDArray[np.float64], k: int,
-                  same: bool) -> NDArray[np.float64]:
-    """Per row of x, its distance to the k-th nearest row of y (itself excluded if same)."""
-    out = np.empty(x.shape[0])
-    ny = np.einsum("ij,ij->i", y, y)
-    kk = k + 1 if same else k
-    for start in range(0, x.shape[0], 1024):
-        b = x[start:start + 1024]
-        d2 = ny - 2.0 * (b @ y.T) + np.einsum("ij,ij->i", b, b)[:, None]
-        out[start:start + b.shape[0]] = np.partition(d2, kk - 1, axis=1)[:, kk - 1]
-    return np.sqrt(np.maximum(out, 0.0))
 
 
 class NewClusterDetector:
@@ -125,8 +113,8 @@ class NewClusterDetector:
         # k-th neighbour among m reference rows matches the k-th among n current rows when
         # the reference's k is scaled by m / n (same expected mass in the ball).
         k_ref = max(1, min(m, round(self.k * m / n)))
-        r_cur = _kth_distance(current, current, self.k, same=True)
-        r_ref = _kth_distance(current, reference, k_ref, same=False)
+        r_cur = KthNeighbours(current).distances(current, self.k, skip_self=True)
+        r_ref = KthNeighbours(reference).distances(current, k_ref)
         tiny = 1e-12
         return np.log((r_ref + tiny) / (r_cur + tiny)), r_cur
 

@@ -26,13 +26,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from driftwise.detect.outliers.features import OutlierFeatures
+from driftwise.detect.outliers.isolation import FlatForest
+from driftwise.detect.outliers.neighbours import KthNeighbours
 from driftwise.errors import ConfigError, InsufficientDataError, NotFittedError
 
 __all__ = ["IsolationForestOutliers", "KNNOutliers", "MahalanobisOutliers", "OutlierDetector",
            "OutlierResult", "PyODOutliers"]
 
 MIN_PART_ROWS = 20  # rows in each of the training and calibration parts, at least
-_KNN_BLOCK = 2048
 OUTLIERS_EXTRA_HINT = "pip install 'driftwise[outliers]'"
 
 
@@ -197,8 +198,6 @@ class IsolationForestOutliers(OutlierDetector):
     def _learn(self, x: NDArray[np.float64]) -> None:
         from sklearn.ensemble import IsolationForest
 
-        from driftwise.detect.outliers.isolation import FlatForest
-
         forest = IsolationForest(n_estimators=self.n_estimators,
                                  max_samples=min(self.max_samples, x.shape[0]),
                                  random_state=self.seed).fit(x)
@@ -269,12 +268,8 @@ class KNNOutliers(OutlierDetector):
     """Distance to the k-th nearest neighbour among the training rows (Ramaswamy, Rastogi &
     Shim 2000): a row far from every reference row it could resemble is outlying.
 
-    Exact up to float32 rounding, by blocked matrix products (``|a - b|^2 = |a|^2 - 2 a.b +
-    |b|^2``, in float32: four times the speed of float64, and a relative error near 1e-7 of
-    the squared norms, far below the spread of neighbour distances) against at most
-    ``max_reference`` training rows (a random subset, default 2,000), then one selection pass
-    per row (compiled where a C compiler was found at install; NumPy's partition otherwise,
-    the same value).
+    Exact up to float32 rounding (:class:`.neighbours.KthNeighbours`) against at most
+    ``max_reference`` training rows (a random subset, default 2,000).
 
     Parameters
     ----------
@@ -302,27 +297,10 @@ class KNNOutliers(OutlierDetector):
             raise InsufficientDataError(f"knn: k={self.k} needs more than {self.k} rows to "
                                         f"learn from, got {x.shape[0]}")
         self.neighbours_ = np.ascontiguousarray(x)
-        self._ref32 = np.ascontiguousarray(x.T, dtype=np.float32)
-        self._norms = np.einsum("ij,ij->i", x, x).astype(np.float32)
+        self._neighbours = KthNeighbours(self.neighbours_)
 
     def _score(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        from driftwise.detect.outliers.isolation import _compiled
-
-        out = np.empty(x.shape[0])
-        ref, norms, k = self._ref32, self._norms, self.k
-        x32 = np.ascontiguousarray(x, dtype=np.float32)
-        for start in range(0, x.shape[0], _KNN_BLOCK):
-            block = x32[start:start + _KNN_BLOCK]
-            d2 = block @ ref
-            d2 *= -2.0
-            d2 += norms
-            d2 += np.einsum("ij,ij->i", block, block)[:, None]
-            kth = out[start:start + block.shape[0]]
-            if _compiled is not None and k <= 64:
-                _compiled.kth_smallest(d2, d2.shape[0], d2.shape[1], k, kth)
-            else:
-                kth[:] = np.partition(d2, k - 1, axis=1)[:, k - 1]
-        return np.sqrt(np.maximum(out, 0.0))
+        return self._neighbours.distances(x, self.k)
 
 
 class PyODOutliers(OutlierDetector):

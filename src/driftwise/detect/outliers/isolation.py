@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from driftwise.detect.outliers import _native
+
 __all__ = ["IFOREST_COMPILED", "FlatForest", "average_path_length"]
 
-_compiled: ModuleType | None
-try:  # the optional C build (declared in setup.py)
-    from driftwise.detect.outliers import _kernels as _compiled
-except ImportError:  # pragma: no cover - only where the install had no C compiler
-    _compiled = None
-IFOREST_COMPILED = _compiled is not None
+IFOREST_COMPILED = _native.kernels is not None
 _NUMPY_BLOCK = 512  # rows per NumPy step: (rows x trees) index arrays stay in cache
 _THREAD_ROWS = 20_000  # batches above this are split over threads (the C loop drops the GIL)
 
@@ -91,7 +87,7 @@ class FlatForest:
         # scikit-learn's trees compare float32 values with their thresholds.
         x = np.ascontiguousarray(np.asarray(x, dtype=np.float32), dtype=np.float64)
         sums = np.empty(x.shape[0])
-        if _compiled is not None and x.shape[0] > _THREAD_ROWS:
+        if _native.kernels is not None and x.shape[0] > _THREAD_ROWS:
             bounds = np.linspace(0, x.shape[0], 3, dtype=np.int64)  # two threads
             with ThreadPoolExecutor(2) as pool:
                 list(pool.map(lambda i: self._sums(x[bounds[i]:bounds[i + 1]],
@@ -102,8 +98,9 @@ class FlatForest:
 
     def _sums(self, x: NDArray[np.float64], out: NDArray[np.float64]) -> None:
         """Per row, the sum of path lengths over the trees, tree after tree."""
-        if _compiled is not None:
-            _compiled.path_sums(x, x.shape[0], x.shape[1], self.left, self.right, self.feature,
+        kernels = _native.kernels
+        if kernels is not None:
+            kernels.path_sums(x, x.shape[0], x.shape[1], self.left, self.right, self.feature,
                                 self.threshold, self.value, self.roots, out)
             return
         for start in range(0, x.shape[0], _NUMPY_BLOCK):
