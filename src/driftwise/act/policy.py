@@ -20,6 +20,7 @@ labels arrive, how many labels there are) and follows documented rules, first ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,8 +29,9 @@ from numpy.typing import NDArray
 
 from driftwise.errors import ConfigError, InsufficientDataError, SchemaError
 
-__all__ = ["ACTIONS", "Decision", "Evidence", "Recalibration", "RetrainPolicy",
-           "expected_calibration_error", "recalibrate"]
+__all__ = ["ACTIONS", "LOWER_IS_BETTER", "Decision", "Evidence", "Recalibration",
+           "RetrainPolicy", "evidence_from_window", "expected_calibration_error",
+           "recalibrate"]
 
 ACTIONS = ("none", "recalibrate", "retrain")
 
@@ -120,6 +122,42 @@ class RetrainPolicy:
         if e.drift_share:
             why.append("input drift without a performance cost is watched, not acted on")
         return Decision("none", why + notes, False, asdict(e))
+
+
+#: Metrics where a smaller value is better (a loss is the rise, not the fall).
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece", "mae", "rmse", "mape"})
+
+
+def _loss(metric: str, reference: float | None, current: Any) -> float | None:
+    if reference is None or not isinstance(current, int | float) or \
+            isinstance(current, bool) or current != current:
+        return None
+    change = float(current) - float(reference)
+    return change if metric in LOWER_IS_BETTER else -change
+
+
+def evidence_from_window(metrics: Mapping[str, Any], reference: Mapping[str, float],
+                         metric: str = "accuracy") -> Evidence:
+    """The decision's evidence from one window's Monitor metrics and the model's
+    performance on the reference (``Monitor.reference_performance_``): losses on
+    ``metric`` realized (``performance.<metric>``) and estimated (``estimated.<metric>``),
+    the AUC drop (realized, else estimated), the calibration error's rise (``ece``), the
+    drifted share of the features and the window's labelled rows."""
+    def current(name: str) -> Any:
+        real = metrics.get(f"performance.{name}")
+        return real if real is not None else metrics.get(f"estimated.{name}")
+
+    share = metrics.get("drift.dataset.share")
+    labels = metrics.get("performance.labelled_rows")
+    return Evidence(
+        drift_share=float(share) if isinstance(share, int | float) else None,
+        estimated_loss=_loss(metric, reference.get(metric),
+                             metrics.get(f"estimated.{metric}")),
+        realized_loss=_loss(metric, reference.get(metric),
+                            metrics.get(f"performance.{metric}")),
+        auc_drop=_loss("roc_auc", reference.get("roc_auc"), current("roc_auc")),
+        ece_rise=_loss("ece", reference.get("ece"), metrics.get("performance.ece")),
+        labels=int(labels) if isinstance(labels, int | float) else 0)
 
 
 def expected_calibration_error(y: NDArray[Any], p: NDArray[np.float64], bins: int = 10

@@ -23,12 +23,14 @@ from sqlalchemy import Engine
 
 from driftwise.app.alerting import lifecycle_rules, routing, window_transition
 from driftwise.app.models import fitted_monitor
+from driftwise.app.response import respond_for
 from driftwise.config.monitor import MonitorConfig, parse_monitor_config
 from driftwise.errors import DriftwiseError
 from driftwise.monitor import Monitor, MonitorResult
 from driftwise.store import evaluation as ev
 from driftwise.store import incidents, registry
 from driftwise.store.records import read_rows
+from driftwise.store.response import quarantined_between
 
 __all__ = ["Scheduling", "evaluate_pending", "window_table"]
 
@@ -261,13 +263,18 @@ class Evaluator:
                                                                 label)
             if span is not None:
                 span.set_attribute("driftwise.status", status)
+        evaluated_at = time.time()
+        if cfg.checks.outliers is not None:  # the model screens records: what it held
+            screened = self._screened(cursor, evaluated_at)
+            metrics.update(screened[0])
+            record_evidence["screen"] = screened[1]
         span = time_range
         if span is None and rows.num_rows:
             ts = rows["_ts"].to_numpy()
             span = (float(ts.min()), float(ts.max()))
         record = ev.WindowRecord(
             cursor.model_id, cursor.next_window, label, status, rows.num_rows, seq_range,
-            span, config_version, reference_version, time.time(),
+            span, config_version, reference_version, evaluated_at,
             time.perf_counter() - started, 0, record_evidence)
         next_values: dict[str, Any] = {
             "next_window": cursor.next_window + 1, "state": state,
@@ -279,12 +286,31 @@ class Evaluator:
                                      record.evaluated_at, metrics)
         if not ev.commit_window(self.engine, self.owner, cursor, record, metrics,
                                 next_values, labels, alerting=alerting,
-                                route_for=routing(self.scheduling.routes, name)):
+                                route_for=routing(self.scheduling.routes, name),
+                                respond_for=respond_for(cfg)):
             return None
         log.info("model %s: window %d (%s) %s", name, record.seq, label, status)
         return ev.Cursor(cursor.model_id, cursor.next_window + 1, next_values["next_seq"],
                          next_values["next_start"], config_version, reference_version, state,
                          cursor.records, cursor.max_ts)
+
+    def _screened(self, cursor: ev.Cursor, until: float) -> tuple[dict[str, Any],
+                                                                 dict[str, Any]]:
+        """What ``/screen`` held back since the previous window was evaluated: the
+        ``screen.*`` metrics alert rules can name, and the evidence (the client keys held
+        for probing, which a ``block_client`` action blocks)."""
+        previous = ev.window(self.engine, cursor.model_id, cursor.next_window - 1) \
+            if cursor.next_window > 0 else None
+        since = previous.evaluated_at if previous is not None else 0.0
+        held = quarantined_between(self.engine, cursor.model_id, since, until)
+        signals = held["by_signal"]
+        metrics = {"screen.quarantined": held["count"],
+                   "screen.outliers": signals.get("outlier", 0),
+                   "screen.probing": signals.get("probing", 0),
+                   "screen.probing_keys": len(held["probing_keys"]),
+                   "screen.blocked": signals.get("blocked", 0)}
+        keys = dict(sorted(held["probing_keys"].items(), key=lambda kv: -kv[1])[:100])
+        return metrics, {"since": since, "until": until, **held, "probing_keys": keys}
 
     def _span(self, model: str, window: int, rows: int) -> Any:
         if self.tracing is None:

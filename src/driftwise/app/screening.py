@@ -9,7 +9,9 @@ sliding window of queries (in this process's memory: a restart, or another worke
 the windows afresh), and a key found probing the decision boundary has the record
 quarantined (signal ``probing``), whatever its outlier p-value; the arrival time is the
 clock, not the record's own timestamp (a client chooses that). Quarantined records are
-stored, with the verdict's evidence, before the answer is returned;
+stored, with the verdict's evidence, before the answer is returned; a record of a client
+key or segment that a response action blocked is quarantined outright (signal ``blocked``;
+a block reaches every server within ``BLOCKS_TTL_S``);
 ``release`` sends one into the monitored stream (as ``POST /records`` would), ``discard``
 drops it; either is recorded with who decided.
 """
@@ -32,8 +34,9 @@ from driftwise.errors import ConflictError, SchemaError
 from driftwise.monitor import Monitor
 from driftwise.monitor.outliers import screen_verdicts
 from driftwise.store import quarantine, registry
+from driftwise.store.response import Block, active_blocks
 
-__all__ = ["ScreenReport", "decide", "screen"]
+__all__ = ["ScreenReport", "decide", "forget_blocks", "screen"]
 
 _MONITORS: dict[tuple[str, int, float, int, int], Monitor] = {}
 _PROBING_LOCK = threading.Lock()  # a key's window is one ordered structure
@@ -97,12 +100,18 @@ def screen(engine: Engine, name: str, records: Sequence[Mapping[str, Any]]) -> S
     result = checks.detect(table)
     verdicts = screen_verdicts(result, checks.quarantine_level)
     probing = _probing(monitor, records)
+    blocks = _blocks(engine, model.id)
     out, held = [], []
     for i, r in enumerate(records):
         signals = ["outlier"] if verdicts[i] == "quarantine" else []
         probe = probing.get(i)
         if probe is not None and probe.flagged:
             signals.append("probing")
+            verdicts[i] = "quarantine"
+        block = next((b for b in blocks if b.matches(r.get("client_key"),
+                                                     r.get("features") or {})), None)
+        if block is not None:
+            signals.append("blocked")
             verdicts[i] = "quarantine"
         entry = {"id": r.get("id"), "verdict": verdicts[i],
                  "p_value": float(result.p_values[i]), "score": float(result.scores[i]),
@@ -115,10 +124,37 @@ def screen(engine: Engine, name: str, records: Sequence[Mapping[str, Any]]) -> S
                 "score": entry["score"], "missing": entry["missing"]}
             if probe is not None and probe.flagged:
                 reason["probing"] = probe.to_dict()
+            if block is not None:
+                reason["block"] = {"id": block.id, "kind": block.kind,
+                                   "incident": block.incident_id, "until": block.until}
             held.append({"record_id": str(r.get("id")), "client_key": r.get("client_key"),
                          "p_value": entry["p_value"], "record": dict(r), "reason": reason})
     quarantine.hold(engine, model.id, held)
     return ScreenReport(out, len(held))
+
+
+#: How long this process trusts its copy of a model's blocks: a block (or its lifting)
+#: reaches every server's /screen within this, at one store read per model and period.
+BLOCKS_TTL_S = 1.0
+_BLOCKS: dict[tuple[str, int], tuple[float, list[Block]]] = {}
+
+
+def _blocks(engine: Engine, model_id: int) -> list[Block]:
+    key = (str(engine.url), model_id)
+    now = time.monotonic()
+    cached = _BLOCKS.get(key)
+    if cached is None or now - cached[0] > BLOCKS_TTL_S:
+        if len(_BLOCKS) > 1024:
+            _BLOCKS.clear()
+        cached = (now, active_blocks(engine, model_id))
+        _BLOCKS[key] = cached
+    wall = time.time()
+    return [b for b in cached[1] if b.active(wall)]
+
+
+def forget_blocks(engine: Engine, model_id: int) -> None:
+    """Drop this process's copy of a model's blocks (after it changed them)."""
+    _BLOCKS.pop((str(engine.url), model_id), None)
 
 
 def _margin(probabilities: Any) -> float:

@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from driftwise.config._model import StrictModel, validate_mapping
 from driftwise.config._yaml import read_yaml
+from driftwise.config.response import ActionConfig, PolicyConfig
 from driftwise.data.columns import category_label
 from driftwise.detect.geometry.suite import MultivariateSection, section_values
 from driftwise.detect.settings import DriftSettings
@@ -421,6 +422,10 @@ class AlertRule(_NamedByMetric):
     clear: str | None = None
     clear_for: PositiveInt = 1
     cooldown_s: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
+    # The automated response when the alert opens (docs/response.md): the named
+    # ``actions`` to run, and whether the retraining ``policy`` decides what else to run.
+    actions: list[str] = Field(default_factory=list)
+    policy: bool = False
 
     @field_validator("condition", mode="after")
     @classmethod
@@ -519,6 +524,8 @@ class MonitorConfig(StrictModel):
     checks: Checks = Field(default_factory=Checks)
     alerts: list[AlertRule] = Field(default_factory=list)
     slos: list[SLO] = Field(default_factory=list)
+    actions: list[ActionConfig] = Field(default_factory=list)
+    policy: PolicyConfig | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> MonitorConfig:
@@ -528,6 +535,7 @@ class MonitorConfig(StrictModel):
         if twice:
             raise ValueError(f"alerts/slos: rule name {twice[0]!r} is used twice; each "
                              f"alert rule and SLO (rule slo:<name>) needs its own name")
+        self._check_response()
         if isinstance(c.probabilities, dict) and task != "multiclass":
             raise ValueError("columns.probabilities: a class -> column mapping is for "
                              "multiclass models; a binary model names one column")
@@ -558,6 +566,38 @@ class MonitorConfig(StrictModel):
                                  f"{', '.join(bad)} for a {task} model; known: "
                                  f"{', '.join(allowed)}")
         return self
+
+    def _check_response(self) -> None:
+        actions = [a.name for a in self.actions]
+        twice = sorted({n for n in actions if actions.count(n) > 1})
+        if twice:
+            raise ValueError(f"actions: name {twice[0]!r} is used twice")
+        known = set(actions)
+        bound = [(f"alerts[{i}].actions", a) for i, rule in enumerate(self.alerts)
+                 for a in rule.actions]
+        if self.policy is not None:
+            bound += [(f"policy.{d}", a) for d in ("recalibrate", "retrain")
+                      for a in getattr(self.policy, d)]
+        for where, name in bound:
+            if name not in known:
+                raise ValueError(f"{where}: no action named {name!r} under actions"
+                                 + (f" (known: {', '.join(sorted(known))})" if known else ""))
+        for i, rule in enumerate(self.alerts):
+            if rule.policy and self.policy is None:
+                raise ValueError(f"alerts[{i}].policy: true needs a policy section (its "
+                                 "thresholds and the actions of each decision)")
+        if self.policy is not None and self.policy.metric not in DEFAULT_METRICS[
+                self.model.task]:
+            raise ValueError(f"policy.metric: {self.policy.metric!r} is not a metric of a "
+                             f"{self.model.task} model; known: "
+                             f"{', '.join(DEFAULT_METRICS[self.model.task])}")
+
+    def action(self, name: str) -> ActionConfig:
+        """The action named ``name`` (``KeyError`` when there is none)."""
+        for found in self.actions:
+            if found.name == name:
+                return found
+        raise KeyError(name)
 
     # -- resolved views the Monitor reads ------------------------------------------
     @property

@@ -151,6 +151,13 @@ class Monitor:
                     self.reference_prediction_ is not None:
                 self.reference_residuals_ = col.numeric(table, c.target) - \
                     self.reference_prediction_
+            self.reference_performance_: dict[str, float] = {}
+            if self.reference_residuals_ is not None:
+                assert self.reference_prediction_ is not None
+                done = realized_metrics("regression", col.numeric(table, c.target or ""),
+                                        self.reference_prediction_, n_boot=0)
+                self.reference_performance_ = {k: float(r.value) for k, r in done.items()
+                                               if r.value is not None}
             if cfg.estimated_metrics and self.reference_prediction_ is not None:
                 observed = col.numeric(table, c.target or "target")
                 self.dle_ = DLE(cfg.estimated_metrics).fit(
@@ -183,6 +190,14 @@ class Monitor:
         self.cbpe_ = None
         if cfg.estimated_metrics and proba is not None and y_true is not None:
             self.cbpe_ = CBPE(cfg.estimated_metrics).fit(y_true, proba)
+        # The model's own performance on the reference: the baseline the retraining
+        # policy measures a window's loss against (docs/response.md).
+        self.reference_performance_ = {}
+        if y_true is not None:
+            done = realized_metrics(cfg.task, y_true, y_pred, proba,
+                                    n_classes=len(self.classes_), n_boot=0)
+            self.reference_performance_ = {k: float(r.value) for k, r in done.items()
+                                           if r.value is not None}
         self.reference_slices_: dict[str, tuple[float, int]] = {}
         if c.segments and y_true is not None:
             for slice_name, mask in slice_masks(table, c.segments, MIN_SLICE_ROWS).items():

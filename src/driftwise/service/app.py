@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from driftwise import dashboard
 from driftwise._version import __version__
 from driftwise.app import alerting, fleet, ingest, models, prometheus, screening, slo
+from driftwise.app import response as responding
 from driftwise.app.records import error_field
 from driftwise.config.settings import ServiceSettings
 from driftwise.errors import (
@@ -39,6 +40,7 @@ from driftwise.store import evaluation as ev
 from driftwise.store import incidents as incident_store
 from driftwise.store import outbox, ready, registry
 from driftwise.store import quarantine as quarantine_store
+from driftwise.store import response as response_store
 from driftwise.store.keys import ApiKey
 
 __all__ = ["create_app"]
@@ -461,6 +463,59 @@ def create_app(settings: ServiceSettings, engine: Engine,
         if found is None or (only is not None and not set(found.models) & set(only)):
             raise NotFoundError(f"no incident {incident_id}")
         return fleet.visible(found, only)
+
+    def _visible_incident(incident_id: int, key: ApiKey | None) -> (
+            tuple[incident_store.IncidentRow, list[str] | None]):
+        found = incident_store.incident(engine, incident_id)
+        only = None if key is None else key.models
+        if found is None or (only is not None and not set(found.models) & set(only)):
+            raise NotFoundError(f"no incident {incident_id}")
+        return found, None if only is None else list(only)
+
+    @app.get("/v1/incidents/{incident_id}/report", response_model=sc.IncidentReport,
+             tags=["alerts"], responses=ERRORS)
+    def get_incident_report(incident_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+                            key: ApiKey | None = read) -> dict[str, Any]:
+        """The incident's export: trail, actions and results, impact, resolution."""
+        _found, only = _visible_incident(incident_id, key)
+        return responding.visible_report(engine, responding.incident_report(engine, incident_id),
+                                       only)
+
+    @app.post("/v1/incidents/{incident_id}/notes", response_model=sc.IncidentReport,
+              tags=["alerts"], responses=ERRORS)
+    def post_incident_note(incident_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+                           body: sc.NoteIn,
+                           key: ApiKey | None = respond) -> dict[str, Any]:
+        """Add a person's note to the incident's trail."""
+        _found, only = _visible_incident(incident_id, key)
+        responding.add_note(engine, incident_id, body.by, body.text)
+        return responding.visible_report(engine, responding.incident_report(engine, incident_id),
+                                       only)
+
+    @app.get("/v1/models/{name}/blocks", response_model=list[sc.BlockOut], tags=["screen"],
+             responses=ERRORS, dependencies=[read])
+    def list_blocks(name: str, all: bool = False,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+        """Client keys and segments /screen quarantines outright, newest first (``all``:
+        also those lifted or expired)."""
+        model = registry.get_model(engine, name)
+        return [b.to_dict() for b in response_store.list_blocks(engine, model.id,
+                                                                not all, limit)]
+
+    @app.post("/v1/models/{name}/blocks", response_model=sc.BlockOut, tags=["screen"],
+              responses=ERRORS, dependencies=[Depends(authority.scope("alerts"))])
+    def post_block(name: str, body: sc.BlockIn) -> dict[str, Any]:
+        """Block a client key or a segment by hand (recorded in ``incident_id``'s trail
+        when given)."""
+        return responding.block_by_hand(engine, name, body.model_dump()).to_dict()
+
+    @app.post("/v1/models/{name}/blocks/{block_id}/lift", response_model=sc.BlockOut,
+              tags=["screen"], responses=ERRORS,
+              dependencies=[Depends(authority.scope("alerts"))])
+    def lift_block(name: str, block_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+                   body: sc.LiftIn) -> dict[str, Any]:
+        """End a block now."""
+        return responding.lift(engine, name, block_id, body.by).to_dict()
 
     @app.get("/v1/fleet", response_model=sc.FleetOut, tags=["alerts"], responses=ERRORS)
     def get_fleet(key: ApiKey | None = read) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from driftwise.app.records import BatchIn, LabelIn, LabelsIn, RecordIn
 
@@ -261,7 +261,7 @@ class VerdictOut(BaseModel):
     p_value: float
     score: float
     missing: int
-    signals: list[Literal["outlier", "probing"]] = Field(
+    signals: list[Literal["outlier", "probing", "blocked"]] = Field(
         default_factory=list, description="What made the verdict quarantine.")
 
 
@@ -287,3 +287,59 @@ class QuarantineActionIn(_In):
     """Who releases or discards a quarantined record."""
 
     by: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class IncidentReport(IncidentOut):
+    """An incident's export: its trail (every event with who, what, why, when), the
+    actions and their results, the impact while it lasted, and how it ended."""
+
+    trail: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    impact: dict[str, Any]
+    resolution: dict[str, Any] | None
+    exported_at: float
+
+
+class NoteIn(_In):
+    """A person's note in an incident's trail (what they found, what they did)."""
+
+    by: Annotated[str, Field(min_length=1, max_length=200)]
+    text: Annotated[str, Field(min_length=1, max_length=10_000)]
+
+
+class BlockIn(_In):
+    """Block a client key, or a segment (feature values), at /screen: its records are
+    quarantined until the block ends or is lifted."""
+
+    by: Annotated[str, Field(min_length=1, max_length=200)]
+    client_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    segment: dict[Annotated[str, Field(min_length=1, max_length=200)],
+                  str | int | float | bool] | None = Field(None, min_length=1, max_length=50)
+    duration_s: Annotated[float, Field(gt=0.0, le=366 * 86_400.0)] = 86_400.0
+    reason: Annotated[str, Field(max_length=2_000)] = ""
+    incident_id: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> BlockIn:
+        if (self.client_key is None) == (self.segment is None):
+            raise ValueError("give exactly one of client_key and segment")
+        return self
+
+
+class LiftIn(_In):
+    """Who lifts a block."""
+
+    by: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class BlockOut(BaseModel):
+    id: int
+    kind: Literal["client", "segment"]
+    client_key: str | None
+    segment: dict[str, Any] | None
+    incident_id: int | None
+    reason: dict[str, Any]
+    created_at: float
+    until: float
+    lifted_at: float | None
+    lifted_by: str | None

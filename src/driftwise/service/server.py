@@ -11,7 +11,7 @@ from driftwise.config.settings import ServiceSettings, load_settings
 from driftwise.errors import UsageError
 from driftwise.service.app import create_app
 from driftwise.service.tracing import Tracing
-from driftwise.service.worker import start_delivery, start_evaluator
+from driftwise.service.worker import start_delivery, start_evaluator, start_response
 from driftwise.store import open_store
 
 __all__ = ["app_from_environment", "build_app", "serve"]
@@ -52,14 +52,16 @@ async def _lifespan(receive: Any, send: Any, settings: ServiceSettings,
         if message["type"] == "lifespan.startup":
             holder["evaluator"] = start_evaluator(settings, holder["tracing"])
             holder["delivery"] = start_delivery(settings)
+            holder["response"] = start_response(settings)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             evaluator = holder.pop("evaluator", None)
             if evaluator is not None:
                 evaluator.close()
-            sender = holder.pop("delivery", None)
-            if sender is not None:
-                sender.close()
+            for name in ("delivery", "response"):
+                thread = holder.pop(name, None)
+                if thread is not None:
+                    thread.close()
             holder["tracing"].shutdown()
             engine.dispose()
             await send({"type": "lifespan.shutdown.complete"})

@@ -23,7 +23,8 @@ from driftwise.service.tracing import Tracing
 from driftwise.store import evaluation as ev
 from driftwise.store import open_store
 
-__all__ = ["DeliveryThread", "EvaluatorThread", "start_delivery", "start_evaluator"]
+__all__ = ["DeliveryThread", "EvaluatorThread", "ResponseThread", "start_delivery",
+           "start_evaluator", "start_response"]
 
 log = logging.getLogger("driftwise.evaluator")
 
@@ -204,3 +205,47 @@ def start_delivery(settings: ServiceSettings) -> DeliveryThread | None:
     sender = DeliveryThread(settings)
     sender.start()
     return sender
+
+
+class ResponseThread:
+    """The response runner: runs the actions incidents queued (``app.response``) every
+    ``poll_interval_s``; every server may run one (actions are leased, one runner each)."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="driftwise-response",
+                                       daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        from driftwise.app.response import run_pending
+
+        s = self.settings
+        engine = open_store(s.database_url, s.data_dir, upgrade=False)
+        try:
+            while not self.stop.is_set():
+                try:
+                    done = run_pending(engine)
+                except Exception:
+                    log.exception("response pass failed; retrying")
+                    done = 0
+                if not done:
+                    self.stop.wait(s.poll_interval_s)
+        finally:
+            engine.dispose()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+def start_response(settings: ServiceSettings) -> ResponseThread | None:
+    """The response runner (none when the evaluator is off: nothing queues actions)."""
+    if settings.evaluator == "off":
+        return None
+    runner = ResponseThread(settings)
+    runner.start()
+    return runner

@@ -21,9 +21,10 @@ from driftwise.store import schema as s
 from driftwise.store.db import reading, writing
 from driftwise.store.incidents import place
 from driftwise.store.outbox import enqueue
+from driftwise.store.response import queue_actions
 
-__all__ = ["AlertChange", "AlertRow", "RouteFor", "Transition", "act", "advance", "alert", "events",
-           "list_alerts", "open_counts"]
+__all__ = ["AlertChange", "AlertRow", "RespondFor", "RouteFor", "Transition", "act", "advance",
+           "alert", "events", "list_alerts", "open_counts"]
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,17 @@ class AlertRow:
 #: The routes an alert change is delivered to (names; none: not delivered).
 RouteFor = Callable[[AlertChange], Sequence[str]]
 
+#: The response actions an alert change asks for: ``(name, spec, why)`` each.
+RespondFor = Callable[[AlertChange], Sequence[tuple[str, dict[str, Any], dict[str, Any]]]]
+
 
 def advance(conn: Any, model_id: int, transition: Transition,
-            route_for: RouteFor | None = None) -> Sequence[AlertChange]:
+            route_for: RouteFor | None = None,
+            respond_for: RespondFor | None = None) -> Sequence[AlertChange]:
     """Apply ``transition`` to the model's lifecycle state within the caller's write
     transaction (which holds the model's cursor); store the state, the alerts and events,
-    and a delivery per route ``route_for`` names (the outbox: written with the event)."""
+    a delivery per route ``route_for`` names (the outbox: written with the event), and
+    the response actions ``respond_for`` names for the alert's incident."""
     c = s.cursors.c
     query = select(c.alerting).where(c.model_id == model_id)
     if conn.dialect.name == "postgresql":
@@ -78,6 +84,15 @@ def advance(conn: Any, model_id: int, transition: Transition,
         alerting=json.dumps(state, allow_nan=False)))
     _store(conn, model_id, changes)
     placed = place(conn, model_id, changes)
+    if respond_for is not None:
+        for change in changes:
+            where = placed.get(change.alert_id)
+            if where is None or change.event.get("kind") not in ("opened", "reopened"):
+                continue
+            items = respond_for(change)
+            if items:
+                queue_actions(conn, where.incident_id, model_id, change.alert_id,
+                              int(change.event.get("window") or 0), items)
     if route_for is not None:
         for change in changes:
             where = placed.get(change.alert_id)

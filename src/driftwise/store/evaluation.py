@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, or_, select, update
 
 from driftwise.store import schema as s
-from driftwise.store.alerts import RouteFor, Transition, advance
+from driftwise.store.alerts import RespondFor, RouteFor, Transition, advance
 from driftwise.store.db import reading, writing
 from driftwise.store.records import labels_of, mark_window
 
@@ -134,7 +134,8 @@ def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowReco
                   metrics: Mapping[str, Any], next_cursor: Mapping[str, Any],
                   labels_seen: Mapping[str, Any] | None = None,
                   alerting: Transition | None = None,
-                  route_for: RouteFor | None = None) -> bool:
+                  route_for: RouteFor | None = None,
+                  respond_for: RespondFor | None = None) -> bool:
     """Store one evaluated window and advance the cursor, if ``owner`` still holds the
     lease at ``cursor``'s position (``False``: another server did it; nothing stored).
 
@@ -172,7 +173,7 @@ def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowReco
         values["state"] = json.dumps(values.get("state", {}))
         conn.execute(update(s.cursors).where(c.model_id == cursor.model_id).values(**values))
         if alerting is not None:
-            advance(conn, cursor.model_id, alerting, route_for)
+            advance(conn, cursor.model_id, alerting, route_for, respond_for)
     return True
 
 

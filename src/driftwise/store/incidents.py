@@ -29,6 +29,7 @@ from sqlalchemy import Engine, insert, select, text, update
 from driftwise.store import schema as s
 from driftwise.store.db import reading
 from driftwise.store.outbox import withdraw
+from driftwise.store.response import append
 
 __all__ = ["IncidentRow", "Placement", "depths", "downstream_alerts", "fleet_graph",
            "incident", "incident_of", "list_incidents", "place"]
@@ -171,8 +172,16 @@ def place(conn: Any, model_id: int, changes: Sequence[Any], now: float | None = 
                 _open(conn, nodes, name, change, at)
         if found is None:
             continue  # an alert from before incidents existed
+        event = change.event
+        actor = str(event.get("by") or "driftwise")
+        if event.get("kind") != "still_firing":  # the trail keeps transitions
+            append(conn, found.incident_id, "alert", actor, {
+                "model": name, "alert_id": change.alert_id, "rule": change.rule,
+                "severity": change.severity, "event": event.get("kind"),
+                "window": event.get("window"), "value": event.get("value"),
+                "role": found.role}, at)
         if not change.open:
-            _maybe_resolve(conn, found.incident_id, at)
+            _maybe_resolve(conn, found.incident_id, at, actor)
         out[change.alert_id] = found
     return out
 
@@ -211,6 +220,9 @@ def _open(conn: Any, nodes: Mapping[str, _Node], name: str, change: Any,
     incident_id = int(conn.execute(insert(s.incidents).values(
         root_model=name, state="open", opened_at=change.opened_at, updated_at=at,
         body=json.dumps(body)).returning(s.incidents.c.id)).scalar_one())
+    append(conn, incident_id, "opened", "driftwise", {
+        "model": name, "alert_id": change.alert_id, "rule": change.rule,
+        "severity": change.severity, "window": change.event.get("window")}, at)
     _add(conn, incident_id, nodes[name].id, change.alert_id, "root", change.opened_at, at)
     _absorb_downstream(conn, nodes, name, incident_id, change.opened_at, at)
     # A model that consumes others waits before its first page: an upstream alert that
@@ -235,6 +247,10 @@ def _absorb_downstream(conn: Any, nodes: Mapping[str, _Node], name: str, inciden
                          f"(root cause: upstream model {name})")
             conn.execute(update(s.incident_alerts).where(ia.incident_id == old_id).values(
                 incident_id=incident_id, role="downstream"))
+            append(conn, old_id, "merged", "driftwise", {
+                "into": incident_id, "why": f"caused by upstream model {name}"}, at)
+            append(conn, incident_id, "absorbed", "driftwise", {
+                "incident": int(old_id), "root_model": down}, at)
             merged = {**json.loads(old_body), "merged_into": incident_id}
             conn.execute(update(s.incidents).where(i.id == old_id).values(
                 state="merged", updated_at=at, body=json.dumps(merged)))
@@ -249,16 +265,19 @@ def _add(conn: Any, incident_id: int, model_id: int, alert_id: int, role: str,
         updated_at=at))
 
 
-def _maybe_resolve(conn: Any, incident_id: int, at: float) -> None:
+def _maybe_resolve(conn: Any, incident_id: int, at: float, actor: str) -> None:
     """Resolve the incident once none of its alerts is open."""
     ia, a = s.incident_alerts.c, s.alerts.c
     still = conn.execute(select(ia.alert_id).join(
         s.alerts, (a.model_id == ia.model_id) & (a.alert_id == ia.alert_id)).where(
         ia.incident_id == incident_id, a.state == "open").limit(1)).first()
     if still is None:
-        conn.execute(update(s.incidents).where(
+        done = conn.execute(update(s.incidents).where(
             s.incidents.c.id == incident_id, s.incidents.c.state == "open").values(
             state="resolved", updated_at=at))
+        if done.rowcount:
+            append(conn, incident_id, "resolved", actor,
+                   {"why": "none of its alerts is open"}, at)
 
 
 def _rows(conn: Any, query: Any) -> list[IncidentRow]:

@@ -288,3 +288,60 @@ quarantine = Table(
     UniqueConstraint("model_id", "record_id", name="uq_quarantine_record"),
     Index("ix_quarantine_state", "model_id", "state", "created_at"),
 )
+
+# The incident trail: append-only, one row per thing that happened to an incident (opened,
+# an alert joined, an action queued or finished, a decision, a block, a note, resolved);
+# ``actor`` says who (``driftwise`` or the person behind an API key).
+incident_events = Table(
+    "incident_events", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger().with_variant(Integer(), "sqlite"),
+           ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_incident_events_incident", "incident_id", "id"),
+)
+
+# The response actions an incident's alerts asked for: one row per (incident, action), so
+# an action runs at most once per incident whatever re-fires; leased by one runner at a time.
+response_actions = Table(
+    "response_actions", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger().with_variant(Integer(), "sqlite"),
+           ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("alert_id", Integer, nullable=False),
+    Column("window", Integer, nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("spec", Text, nullable=False),  # the action's configuration when queued (JSON)
+    Column("why", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | done | failed | dry_run | ...
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("lease_until", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("result", Text),
+    UniqueConstraint("incident_id", "action", name="uq_response_action"),
+    Index("ix_response_actions_due", "status", "lease_until"),
+)
+
+# Client keys and segments /screen quarantines outright (a response action's block), until
+# ``until`` or until lifted by hand.
+blocks = Table(
+    "blocks", metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # client | segment
+    Column("client_key", String(200)),
+    Column("segment", Text),  # {column: value} (JSON)
+    Column("incident_id", BigInteger().with_variant(Integer(), "sqlite"),
+           ForeignKey("incidents.id", ondelete="SET NULL")),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("lifted_at", Float),
+    Column("lifted_by", String(200)),
+    Index("ix_blocks_model", "model_id", "until"),
+)
