@@ -44,8 +44,9 @@ class ActionSpec:
     (a rollback, canary or retraining endpoint). ``flag_http``: ``method`` (PUT) ``{"flag",
     "value"}`` to ``url``. ``flag_file``: set ``flag`` to ``value`` in the JSON object at
     ``path`` (written whole and renamed into place, so a reader never sees half a file).
-    ``command``: run ``argv`` (no shell) with ``DRIFTWISE_INCIDENT`` and
-    ``DRIFTWISE_ACTION`` in its environment (a retraining job).
+    ``command``: run ``argv`` (no shell) with ``DRIFTWISE_INCIDENT``,
+    ``DRIFTWISE_ACTION`` and ``DRIFTWISE_CONTEXT`` (the context as JSON) in its environment
+    (a retraining job).
     """
 
     name: str
@@ -215,7 +216,8 @@ def _attempt(spec: ActionSpec, incident: str, key: str, context: dict[str, Any]
         except (OSError, ValueError) as exc:
             return False, isinstance(exc, OSError), f"{type(exc).__name__}: {exc}"
         return True, False, f"{spec.flag} = {spec.value!r} in {target}"
-    env = {**os.environ, "DRIFTWISE_INCIDENT": incident, "DRIFTWISE_ACTION": spec.name}
+    env = {**os.environ, "DRIFTWISE_INCIDENT": incident, "DRIFTWISE_ACTION": spec.name,
+           "DRIFTWISE_CONTEXT": json.dumps(context, default=str)}
     try:
         done = subprocess.run(list(spec.argv), env=env, capture_output=True, text=True,
                               timeout=spec.timeout_s, check=False)

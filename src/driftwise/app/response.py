@@ -13,7 +13,8 @@ and records the result in the incident's trail:
 - ``policy``: the retraining decision (``driftwise.act.policy``) on the evidence of the
   window that opened the alert; the decision and its reasons go to the trail, and the
   actions the configuration lists for it (``policy.retrain``, ``policy.recalibrate``) are
-  queued in turn.
+  queued in turn, with the decision in their context (a retraining job told
+  ``waiting_for_labels`` schedules itself for when enough labels arrived).
 """
 
 from __future__ import annotations
@@ -149,9 +150,11 @@ def _decide(engine: Engine, job: store.ActionJob) -> tuple[str, dict[str, Any]]:
             described = None
         if described is None:
             continue
-        items.append((name, described, {"rule": job.why.get("rule"),
-                                        "bound_by": f"policy.{decision.action}",
-                                        "decision": decision.action}))
+        items.append((name, described, {
+            "rule": job.why.get("rule"), "bound_by": f"policy.{decision.action}",
+            "decision": decision.action,
+            "waiting_for_labels": decision.waiting_for_labels,
+            "labels": decision.evidence.get("labels")}))
     body = {"decision": decision.action, "reasons": decision.reasons,
             "waiting_for_labels": decision.waiting_for_labels,
             "evidence": decision.evidence, "metric": spec.metric,
@@ -159,12 +162,9 @@ def _decide(engine: Engine, job: store.ActionJob) -> tuple[str, dict[str, Any]]:
                           if k in reference}, "then": [n for n, _, _ in items]}
     with writing(engine) as conn:
         store.append(conn, job.incident_id, "decision", "driftwise (policy)", body)
-        if items and not decision.waiting_for_labels:
+        if items:
             store.queue_actions(conn, job.incident_id, job.model_id, job.alert_id,
                                 job.window, items, actor="driftwise (policy)")
-    if decision.waiting_for_labels and items:
-        body["detail"] = (f"{decision.action}: waiting for labels; "
-                          f"{', '.join(n for n, _, _ in items)} not run")
     return "decided", body
 
 
@@ -193,6 +193,9 @@ def _block(engine: Engine, job: store.ActionJob) -> tuple[str, dict[str, Any]]:
     if spec.get("dry_run"):
         return "dry_run", {"detail": f"would block {what} until {until:.0f}"}
     done = store.add_blocks(engine, job.model_id, items, job.incident_id, "driftwise")
+    from driftwise.app.screening import forget_blocks
+
+    forget_blocks(engine, job.model_id)  # this server enforces it at once, others in 1 s
     return "done", {"detail": f"blocked {what} until {until:.0f}",
                     "blocks": [b.id for b in done]}
 

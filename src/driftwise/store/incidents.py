@@ -180,8 +180,8 @@ def place(conn: Any, model_id: int, changes: Sequence[Any], now: float | None = 
                 "severity": change.severity, "event": event.get("kind"),
                 "window": event.get("window"), "value": event.get("value"),
                 "role": found.role}, at)
-        if not change.open:
-            _maybe_resolve(conn, found.incident_id, at, actor)
+        if not change.open:  # resolved as of the event (the window that cleared it)
+            _maybe_resolve(conn, found.incident_id, float(event.get("at") or at), actor)
         out[change.alert_id] = found
     return out
 

@@ -48,8 +48,8 @@ def trail(engine: Engine, incident_id: int) -> list[dict[str, Any]]:
     with reading(engine) as conn:
         rows = conn.execute(select(s.incident_events).where(
             e.incident_id == incident_id).order_by(e.id)).all()
-    return [{"id": int(r.id), "at": r.at, "kind": r.kind, "actor": r.actor,
-             **json.loads(r.body)} for r in rows]
+    return [{**json.loads(r.body), "id": int(r.id), "at": r.at, "kind": r.kind,
+             "actor": r.actor} for r in rows]
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def queue_actions(conn: Any, incident_id: int, model_id: int, alert_id: int, win
         if conn.execute(stmt).rowcount:
             queued.append(name)
             append(conn, incident_id, "action_queued", actor,
-                   {"action": name, "kind": spec.get("kind"), "model_id": model_id,
+                   {"action": name, "action_kind": spec.get("kind"), "model_id": model_id,
                     "alert_id": alert_id, "window": window, "why": dict(why),
                     "dry_run": bool(spec.get("dry_run", False))}, now)
     return queued
@@ -124,7 +124,7 @@ def finish_action(engine: Engine, job: ActionJob, status: str, result: Mapping[s
             status=status, finished_at=now, lease_until=0.0,
             result=json.dumps(dict(result), default=str)))
         append(conn, job.incident_id, "action_result", actor,
-               {"action": job.action, "kind": job.spec.get("kind"), "status": status,
+               {"action": job.action, "action_kind": job.spec.get("kind"), "status": status,
                 **dict(result)}, now)
 
 
@@ -222,7 +222,7 @@ def add_blocks(engine: Engine, model_id: int, items: Sequence[Mapping[str, Any]]
                     created_at=now, until=until).returning(b.id)).scalar_one())
             if incident_id is not None:
                 append(conn, incident_id, "block", actor,
-                       {"block_id": block_id, "kind": kind, "client_key": key,
+                       {"block_id": block_id, "target": kind, "client_key": key,
                         "segment": segment, "until": until,
                         "extended": same is not None}, now)
             out.append(block_id)
@@ -266,7 +266,7 @@ def lift_block(engine: Engine, model_id: int, block_id: int, who: str) -> Block:
             raise ConflictError(f"block {block_id} is not in force (lifted or expired)")
         if row.incident_id is not None:
             append(conn, int(row.incident_id), "block_lifted", who,
-                   {"block_id": block_id, "kind": row.kind, "client_key": row.client_key},
+                   {"block_id": block_id, "target": row.kind, "client_key": row.client_key},
                    now)
         found = conn.execute(select(s.blocks).where(b.id == block_id)).first()
     return _block(found)
