@@ -21,6 +21,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +32,7 @@ from typer._click import exceptions as click  # typer 0.29 vendors click: its ex
 
 from driftwise._text import one_line
 from driftwise._version import __version__
-from driftwise.errors import ConfigError, DriftwiseError, UsageError
+from driftwise.errors import ConfigError, DriftwiseError, NotFoundError, UsageError
 
 app = typer.Typer(
     name="driftwise",
@@ -50,6 +51,12 @@ app.add_typer(keys_app, name="keys")
 quarantine_app = typer.Typer(help="Records /screen held back: list, show, release, discard "
                              "(on the service's store, like `keys`).", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
+incident_app = typer.Typer(help="Incidents: list, export the trail as JSON, add a note (on "
+                           "the service's store, like `keys`).", no_args_is_help=True)
+app.add_typer(incident_app, name="incident")
+block_app = typer.Typer(help="Client keys and segments /screen quarantines outright: list, "
+                        "add, lift (on the service's store).", no_args_is_help=True)
+app.add_typer(block_app, name="block")
 
 # Reports piped to a file or a CI log get a wide table instead of an 80-column squeeze.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -397,6 +404,118 @@ def quarantine_discard(model: ModelArg, entry: EntryArg, by: Annotated[str, type
         help="Who discards it (recorded).")]) -> None:
     """Drop a held record for good."""
     _decide("discard", model, entry, by)
+
+
+IncidentArg = Annotated[int, typer.Argument(help="The incident's id (from `incident list`).",
+                                            show_default=False)]
+
+
+@incident_app.command("list")
+def incident_list(state: Annotated[str | None, typer.Option(
+        help="open, resolved or merged (default: every state).")] = None,
+        limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100
+        ) -> None:
+    """List incidents: id, state, root model, opened (UTC), models."""
+    from driftwise.store import incidents
+
+    if state not in (None, "open", "resolved", "merged"):
+        raise UsageError(f"--state: {state!r} is not open, resolved or merged")
+    for i in incidents.list_incidents(_store(), state=state, limit=limit):
+        opened = datetime.fromtimestamp(i.opened_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        out.print(escape(one_line(f"{i.id}  {i.state:8}  {i.root_model}  {opened}  "
+                                  f"{', '.join(i.models)}")), highlight=False)
+
+
+@incident_app.command("export")
+def incident_export(incident: IncidentArg, output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the JSON here instead of standard output.")] = None
+        ) -> None:
+    """The incident's export as JSON: its alerts, the trail (who, what, why, when), the
+    actions and their results, the impact while it lasted, and its resolution."""
+    from driftwise.app.response import incident_report
+
+    text = json.dumps(incident_report(_store(), incident), indent=2, default=str) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        _note(f"incident {incident} written to {output}")
+
+
+@incident_app.command("note")
+def incident_note(incident: IncidentArg, text: Annotated[str, typer.Argument(
+        help="The note.", show_default=False)], by: Annotated[str, typer.Option(
+        help="Who writes it (recorded).")]) -> None:
+    """Add a note to the incident's trail."""
+    from driftwise.app.response import add_note
+    from driftwise.store import incidents
+
+    store = _store()
+    if incidents.incident(store, incident) is None:
+        raise NotFoundError(f"no incident {incident}")
+    add_note(store, incident, by, text)
+    _note(f"note added to incident {incident} by {by}")
+
+
+@block_app.command("list")
+def block_list(model: ModelArg, all_: Annotated[bool, typer.Option(
+        "--all", help="Also those lifted or expired.")] = False) -> None:
+    """List blocks: id, kind, what, until (UTC), incident, lifted by."""
+    from driftwise.store import registry
+    from driftwise.store import response as blocks
+
+    store = _store()
+    for b in blocks.list_blocks(store, registry.get_model(store, model).id, not all_):
+        what = b.client_key if b.kind == "client" else json.dumps(b.segment)
+        until = datetime.fromtimestamp(b.until, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        out.print(escape(one_line(f"{b.id}  {b.kind:7}  {what}  until {until}  "
+                                  f"incident {b.incident_id or '-'}  "
+                                  f"{'lifted by ' + b.lifted_by if b.lifted_by else ''}")),
+                  highlight=False)
+
+
+@block_app.command("add")
+def block_add(model: ModelArg, by: Annotated[str, typer.Option(
+        help="Who blocks (recorded).")], client_key: Annotated[str | None, typer.Option(
+        "--client-key", help="Block this client key.")] = None,
+        segment: Annotated[list[str] | None, typer.Option(
+            "--segment", help="Block records with FEATURE=VALUE (repeat for several).")]
+        = None,
+        duration_s: Annotated[float, typer.Option(
+            "--duration-s", help="How long, in seconds.")] = 86_400.0,
+        reason: Annotated[str, typer.Option(help="Why (recorded).")] = "",
+        incident: Annotated[int | None, typer.Option(
+            help="Record it in this incident's trail.")] = None) -> None:
+    """Block a client key or a segment: /screen quarantines its records."""
+    from driftwise.app.response import block_by_hand
+
+    if (client_key is None) == (not segment):
+        raise UsageError("give exactly one of --client-key and --segment")
+    if not duration_s > 0:
+        raise UsageError(f"--duration-s must be positive, got {duration_s}")
+    parts: dict[str, Any] = {}
+    for item in segment or []:
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            raise UsageError(f"--segment: expected FEATURE=VALUE, got {item!r}")
+        parts[column] = value
+    body: dict[str, Any] = {"by": by, "duration_s": duration_s, "reason": reason,
+                            "incident_id": incident, "client_key": client_key,
+                            "segment": parts or None}
+    found = block_by_hand(_store(), model, body)
+    _note(f"block {found.id} ({found.kind}) until "
+          f"{datetime.fromtimestamp(found.until, UTC):%Y-%m-%d %H:%M:%S} UTC")
+
+
+@block_app.command("lift")
+def block_lift(model: ModelArg, block: Annotated[int, typer.Argument(
+        help="The block's id (from `block list`).", show_default=False)],
+        by: Annotated[str, typer.Option(help="Who lifts it (recorded).")]) -> None:
+    """End a block now."""
+    from driftwise.app.response import lift
+
+    lift(_store(), model, block, by)
+    _note(f"block {block} lifted by {by}")
 
 
 @app.command("login-link")

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from service_helpers import ServiceFactory, records, register, wait_for, wait_windows
+
+from driftwise.cli import run
 
 SEED = 300
 
@@ -34,7 +37,7 @@ def _settled(client: TestClient, incident: int, count: int) -> dict[str, Any]:
 
 
 def test_bound_actions_run_once_per_incident_into_the_trail(
-        make_service: ServiceFactory, tmp_path: Path) -> None:
+        make_service: ServiceFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     flags, ran = tmp_path / "flags.json", tmp_path / "retrained.txt"
     script = ("import os, pathlib; p = pathlib.Path(os.environ['OUT']); "
               "p.write_text(p.read_text() + os.environ['DRIFTWISE_INCIDENT'] + ' ' "
@@ -48,8 +51,7 @@ def test_bound_actions_run_once_per_incident_into_the_trail(
     rule = {"name": "share", "metric": "drift.dataset.share", "condition": ">= 0.3",
             "severity": "critical", "clear": "< 0.1", "clear_for": 1,
             "actions": ["rollback", "freeze", "retrain"]}
-    import os
-    os.environ["OUT"] = str(ran)
+    monkeypatch.setenv("OUT", str(ran))
     service = make_service()
     register(service, alerts=[rule], actions=actions)
     for n, shift in enumerate([0.0, 3.0, 3.0]):  # opens at window 1, still firing at 2
@@ -123,7 +125,7 @@ def test_a_probing_key_is_blocked_by_the_incident_and_lifted_by_hand(
     verdicts = service.post("/v1/models/m/screen", json={"records": ordinary}).json()
     assert not any({"probing", "blocked"} & set(v["signals"]) for v in verdicts["verdicts"])
     service.post("/v1/models/m/records/batch", json={"records": ordinary})
-    (window,) = wait_windows(service, "m", 1)
+    wait_windows(service, "m", 1)
     metrics = {r["metric"]: r["value"] for r in service.get(
         "/v1/models/m/results", params={"prefix": "screen."}).json()["results"]}
     assert metrics["screen.probing_keys"] == 1 and metrics["screen.probing"] >= 8
@@ -202,3 +204,46 @@ def test_the_policy_decides_and_runs_the_decision_s_actions(
     assert set(by_name) == {"policy", "retrain"}
     assert by_name["retrain"]["status"] == "dry_run"
     assert by_name["retrain"]["why"]["decision"] == "retrain"
+
+
+def test_the_cli_exports_notes_blocks_and_lifts(
+        make_service: ServiceFactory, store_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    service = make_service()
+    rule = {"name": "share", "metric": "drift.dataset.share", "condition": ">= 0.3",
+            "actions": ["rollback"]}
+    register(service, checks={"outliers": {"alpha": 0.01}}, alerts=[rule],
+             actions=[{"name": "rollback", "kind": "webhook", "url": "http://127.0.0.1:9/r",
+                       "dry_run": True, "headers": {"authorization": "Bearer s3cret"}}])
+    _window(service, 0, 3.0)
+    (incident,) = service.get("/v1/incidents").json()
+    _settled(service, incident["id"], 1)
+    monkeypatch.setenv("DRIFTWISE_DATABASE_URL", store_url)
+    monkeypatch.setenv("DRIFTWISE_DATA_DIR", str(tmp_path / "data"))
+    capsys.readouterr()
+    assert run(["incident", "list"]) == 0
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    assert line.split()[:3] == [str(incident["id"]), "open", "m"]
+    assert run(["incident", "note", str(incident["id"]), "paged the owner", "--by", "ana"]) == 0
+    out = tmp_path / "incident.json"
+    assert run(["incident", "export", str(incident["id"]), "-o", str(out)]) == 0
+    exported = json.loads(out.read_text())
+    assert exported["trail"][-1]["text"] == "paged the owner"
+    assert exported["actions"][0]["status"] == "dry_run"
+    assert "s3cret" not in out.read_text()  # header values never reach the trail
+    assert exported["actions"][0]["spec"]["headers"] == ["authorization"]
+    assert run(["incident", "export", "999"]) == 2
+    assert run(["block", "add", "m", "--by", "ana", "--client-key", "k1",
+                "--incident", str(incident["id"])]) == 0
+    assert run(["block", "add", "m", "--by", "ana", "--segment", "c=v", "--duration-s", "60"]) == 0
+    assert run(["block", "add", "m", "--by", "ana"]) == 2
+    assert run(["block", "add", "m", "--by", "ana", "--segment", "novalue"]) == 2
+    capsys.readouterr()
+    assert run(["block", "list", "m"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [ln.split()[1] for ln in lines] == ["segment", "client"]
+    assert run(["block", "lift", "m", lines[1].split()[0], "--by", "bo"]) == 0
+    assert run(["block", "lift", "m", lines[1].split()[0], "--by", "bo"]) == 2
+    trail = service.get(f"/v1/incidents/{incident['id']}/report").json()["trail"]
+    assert [e["kind"] for e in trail][-2:] == ["block", "block_lifted"]
+    assert trail[-1]["actor"] == "bo"

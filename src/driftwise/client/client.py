@@ -266,6 +266,52 @@ class Client:
             "POST", f"/v1/models/{_segment(name)}/quarantine/{int(entry_id)}/discard",
             json={"by": by}))
 
+    def blocks(self, name: str, *, include_ended: bool = False) -> list[dict[str, Any]]:
+        """Client keys and segments /screen quarantines outright, newest first."""
+        return list(self.request("GET", f"/v1/models/{_segment(name)}/blocks",
+                                 params={"all": include_ended}))
+
+    def block(self, name: str, by: str, *, client_key: str | None = None,
+              segment: Mapping[str, Any] | None = None, duration_s: float = 86_400.0,
+              reason: str = "", incident_id: int | None = None) -> dict[str, Any]:
+        """Block one client key or one segment (feature values) at /screen."""
+        body: dict[str, Any] = {"by": by, "duration_s": duration_s, "reason": reason}
+        if client_key is not None:
+            body["client_key"] = client_key
+        if segment is not None:
+            body["segment"] = _jsonable(dict(segment))
+        if incident_id is not None:
+            body["incident_id"] = int(incident_id)
+        return dict(self.request("POST", f"/v1/models/{_segment(name)}/blocks", json=body))
+
+    def lift(self, name: str, block_id: int, by: str) -> dict[str, Any]:
+        """End a block now."""
+        return dict(self.request(
+            "POST", f"/v1/models/{_segment(name)}/blocks/{int(block_id)}/lift",
+            json={"by": by}))
+
+    # -- alerts and incidents ---------------------------------------------------------
+    def alerts(self, name: str | None = None, state: str | None = None
+               ) -> list[dict[str, Any]]:
+        """Alerts, newest first: of one model, or of every model the key may read."""
+        path = "/v1/alerts" if name is None else f"/v1/models/{_segment(name)}/alerts"
+        params = {} if state is None else {"state": state}
+        return list(self.request("GET", path, params=params))
+
+    def incidents(self, state: str | None = None) -> list[dict[str, Any]]:
+        """The fleet's incidents, newest first (``state``: open, resolved, merged)."""
+        params = {} if state is None else {"state": state}
+        return list(self.request("GET", "/v1/incidents", params=params))
+
+    def incident_report(self, incident_id: int) -> dict[str, Any]:
+        """An incident's export: trail, actions and their results, impact, resolution."""
+        return dict(self.request("GET", f"/v1/incidents/{int(incident_id)}/report"))
+
+    def note(self, incident_id: int, by: str, text: str) -> dict[str, Any]:
+        """Add a note to an incident's trail; the report as it then stands."""
+        return dict(self.request("POST", f"/v1/incidents/{int(incident_id)}/notes",
+                                 json={"by": by, "text": text}))
+
     # -- results --------------------------------------------------------------------
     def windows(self, name: str, *, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
         """Evaluated windows, oldest first."""
