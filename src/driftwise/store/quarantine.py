@@ -59,8 +59,9 @@ def hold(engine: Engine, model_id: int, items: list[dict[str, Any]]) -> int:
     with writing(engine) as conn:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(s.quarantine).values(rows).on_conflict_do_nothing(
-            index_elements=["model_id", "record_id"])
-        return int(conn.execute(stmt).rowcount or 0)
+            index_elements=["model_id", "record_id"]).returning(s.quarantine.c.id)
+        # RETURNING, not rowcount: psycopg counts the rows an ON CONFLICT DO NOTHING skipped.
+        return len(conn.execute(stmt).all())
 
 
 def list_held(engine: Engine, model_id: int, state: str | None = "held",

@@ -83,8 +83,9 @@ def queue_actions(conn: Any, incident_id: int, model_id: int, alert_id: int, win
             action=name, spec=json.dumps(dict(spec), default=str),
             why=json.dumps(dict(why), default=str), status=PENDING, attempts=0,
             created_at=now, lease_until=0.0).on_conflict_do_nothing(
-            index_elements=["incident_id", "action"])
-        if conn.execute(stmt).rowcount:
+            index_elements=["incident_id", "action"]).returning(s.response_actions.c.id)
+        # RETURNING, not rowcount: psycopg reports a row for an insert that did nothing.
+        if conn.execute(stmt).first() is not None:
             queued.append(name)
             append(conn, incident_id, "action_queued", actor,
                    {"action": name, "action_kind": spec.get("kind"), "model_id": model_id,
