@@ -72,3 +72,45 @@ def test_expected_calibration_error() -> None:
     assert expected_calibration_error(np.array([1, 0, 1, 0]), np.full(4, 0.5)) == 0.0
     assert expected_calibration_error(np.array([1, 1]), np.array([0.05, 0.05])) == \
         pytest.approx(0.95)
+
+
+def test_evidence_from_a_window_measures_losses_in_each_metric_s_direction() -> None:
+    from driftwise.act.policy import evidence_from_window
+
+    reference = {"accuracy": 0.90, "roc_auc": 0.95, "ece": 0.02, "log_loss": 0.30}
+    metrics = {"estimated.accuracy": 0.80, "performance.accuracy": 0.84,
+               "performance.roc_auc": 0.90, "performance.ece": 0.10,
+               "performance.labelled_rows": 500, "drift.dataset.share": 0.25,
+               "performance.log_loss": 0.45}
+    e = evidence_from_window(metrics, reference, "accuracy")
+    assert e.estimated_loss == pytest.approx(0.10) and e.realized_loss == pytest.approx(0.06)
+    assert e.auc_drop == pytest.approx(0.05) and e.ece_rise == pytest.approx(0.08)
+    assert (e.labels, e.drift_share) == (500, 0.25)
+    # A loss metric: the loss is its rise.
+    assert evidence_from_window(metrics, reference, "log_loss").realized_loss == \
+        pytest.approx(0.15)
+    # Without labels, the AUC drop comes from the estimate; missing values stay None.
+    bare = evidence_from_window({"estimated.roc_auc": 0.93}, reference, "accuracy")
+    assert bare.auc_drop == pytest.approx(0.02) and bare.realized_loss is None
+    assert bare.estimated_loss is None and bare.labels == 0 and bare.drift_share is None
+    assert evidence_from_window({"performance.accuracy": None, "estimated.accuracy": True},
+                                reference).estimated_loss is None
+    assert evidence_from_window(metrics, {}, "accuracy").realized_loss is None
+
+
+def test_the_decision_of_a_window_follows_its_evidence() -> None:
+    from driftwise.act.policy import RetrainPolicy, evidence_from_window
+
+    policy = RetrainPolicy()
+    reference = {"accuracy": 0.90, "roc_auc": 0.95, "ece": 0.02}
+    ranking = {"performance.accuracy": 0.89, "performance.roc_auc": 0.90,
+               "performance.labelled_rows": 2000}
+    assert policy.decide(evidence_from_window(ranking, reference)).action == "retrain"
+    calibration = {"performance.accuracy": 0.895, "performance.roc_auc": 0.945,
+                   "performance.ece": 0.09, "performance.labelled_rows": 400}
+    assert policy.decide(evidence_from_window(calibration, reference)).action == "recalibrate"
+    quiet = {"performance.accuracy": 0.90, "performance.roc_auc": 0.95,
+             "performance.labelled_rows": 400, "drift.dataset.share": 0.5}
+    decided = policy.decide(evidence_from_window(quiet, reference))
+    assert decided.action == "none"
+    assert any("watched, not acted on" in r for r in decided.reasons)
