@@ -125,7 +125,8 @@ def test_a_probing_key_is_blocked_by_the_incident_and_lifted_by_hand(
     verdicts = service.post("/v1/models/m/screen", json={"records": ordinary}).json()
     assert not any({"probing", "blocked"} & set(v["signals"]) for v in verdicts["verdicts"])
     service.post("/v1/models/m/records/batch", json={"records": ordinary})
-    wait_windows(service, "m", 1)
+    (window,) = wait_windows(service, "m", 1)
+    assert window["status"] != "failed"  # screen.* rules are known to the Monitor's run
     metrics = {r["metric"]: r["value"] for r in service.get(
         "/v1/models/m/results", params={"prefix": "screen."}).json()["results"]}
     assert metrics["screen.probing_keys"] == 1 and metrics["screen.probing"] >= 8

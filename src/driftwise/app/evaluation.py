@@ -258,15 +258,16 @@ class Evaluator:
                                  reference_version)
         if same:
             monitor.restore_stream_state(cursor.state)
-        with self._span(name, cursor.next_window, rows.num_rows) as span:
-            metrics, state, record_evidence, status = self._run(monitor, cfg, rows, labels,
-                                                                label)
-            if span is not None:
-                span.set_attribute("driftwise.status", status)
         evaluated_at = time.time()
+        screened: tuple[dict[str, Any], dict[str, Any]] | None = None
         if cfg.checks.outliers is not None:  # the model screens records: what it held
             screened = self._screened(cursor, evaluated_at)
-            metrics.update(screened[0])
+        with self._span(name, cursor.next_window, rows.num_rows) as span:
+            metrics, state, record_evidence, status = self._run(
+                monitor, cfg, rows, labels, label, screened[0] if screened else {})
+            if span is not None:
+                span.set_attribute("driftwise.status", status)
+        if screened is not None:
             record_evidence["screen"] = screened[1]
         span = time_range
         if span is None and rows.num_rows:
@@ -342,9 +343,11 @@ class Evaluator:
         return None, (start, end), label
 
     def _run(self, monitor: Monitor, cfg: MonitorConfig, rows: pa.Table,
-             labels: dict[str, Any], label: str) -> tuple[
+             labels: dict[str, Any], label: str, service: dict[str, Any]) -> tuple[
             dict[str, Any], dict[str, Any], dict[str, Any], str]:
-        ops = ops_metrics(rows)
+        # The service's own metrics of the window (operations, screening) go in with the
+        # Monitor's: alert rules may name them.
+        ops = {**ops_metrics(rows), **service}
         try:
             result = monitor.run(window_table(cfg, rows, labels), name=label, extra=ops)
         except DriftwiseError as exc:
