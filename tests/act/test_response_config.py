@@ -47,6 +47,10 @@ def test_actions_bind_to_rules_and_the_policy() -> None:
     ({"actions": [{"name": "a", "kind": "command", "argv": ["x"], "timeout_s": 0}]},
      "timeout_s"),
     ({"alerts": [{**RULE, "policy": True}]}, "needs a policy section"),
+    ({"slos": [{"name": "auc", "metric": "estimated.roc_auc", "objective": ">= 0.8",
+                "actions": ["ghost"]}]}, "slos[0].actions: no action named 'ghost'"),
+    ({"slos": [{"name": "auc", "metric": "estimated.roc_auc", "objective": ">= 0.8",
+                "policy": True}]}, "slos[0].policy: true needs a policy section"),
     ({"policy": {"metric": "rmse"}}, "policy.metric: 'rmse' is not a metric"),
     ({"policy": {"recalibrate_loss": 0.2, "retrain_loss": 0.1}},
      "recalibrate_loss must be below retrain_loss"),
@@ -56,3 +60,18 @@ def test_refusals_name_the_key(extra: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         _parse(**extra)
     assert message in str(caught.value)
+
+
+def test_an_slo_s_breach_runs_its_actions() -> None:
+    from driftwise.app.response import respond_for
+    from driftwise.store.alerts import AlertChange
+
+    cfg = _parse(actions=[{"name": "rb", "kind": "webhook", "url": "http://x/rb"}],
+                 slos=[{"name": "auc", "metric": "estimated.roc_auc", "objective": ">= 0.8",
+                        "actions": ["rb"]}])
+    respond = respond_for(cfg)
+    assert respond is not None
+    change = AlertChange(1, "slo:auc", "critical", True, 0.0, {}, {"kind": "opened"})
+    assert [name for name, _, _ in respond(change)] == ["rb"]
+    assert respond(AlertChange(2, "other", "warning", True, 0.0, {}, {})) == []
+    assert respond_for(_parse()) is None

@@ -51,13 +51,13 @@ LEASE_S = 900.0
 def respond_for(cfg: MonitorConfig) -> RespondFor | None:
     """The actions each rule's opening alert asks for (none when no rule binds any)."""
     bound: dict[str, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
-    for rule in cfg.alerts:
+    for rule in cfg.alert_rules:  # the alerts and each SLO's breach rule
         items = [(name, cfg.action(name).described(), {"rule": rule.name,
-                                                        "bound_by": "alerts[].actions"})
+                                                        "bound_by": "actions"})
                  for name in rule.actions]
         if rule.policy and cfg.policy is not None:
             items.append(("policy", {"kind": "policy", **cfg.policy.model_dump()},
-                          {"rule": rule.name, "bound_by": "alerts[].policy"}))
+                          {"rule": rule.name, "bound_by": "policy"}))
         if items:
             bound[rule.name] = items
     if not bound:

@@ -477,6 +477,8 @@ class SLO(_NamedByMetric):
     for_windows: PositiveInt = Field(1, alias="for")
     clear_for: PositiveInt = 1
     cooldown_s: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
+    actions: list[str] = Field(default_factory=list)  # run when the breach alert opens
+    policy: bool = False
 
     @field_validator("objective", mode="after")
     @classmethod
@@ -511,7 +513,7 @@ class SLO(_NamedByMetric):
             "name": self.rule_name, "metric": self.metric,
             "condition": f"{_NEGATION[op]} {threshold!r}", "severity": self.severity,
             "for": self.for_windows, "clear": self.objective, "clear_for": self.clear_for,
-            "cooldown_s": self.cooldown_s})
+            "cooldown_s": self.cooldown_s, "actions": self.actions, "policy": self.policy})
 
 
 class MonitorConfig(StrictModel):
@@ -575,6 +577,8 @@ class MonitorConfig(StrictModel):
         known = set(actions)
         bound = [(f"alerts[{i}].actions", a) for i, rule in enumerate(self.alerts)
                  for a in rule.actions]
+        bound += [(f"slos[{i}].actions", a) for i, slo in enumerate(self.slos)
+                  for a in slo.actions]
         if self.policy is not None:
             bound += [(f"policy.{d}", a) for d in ("recalibrate", "retrain")
                       for a in getattr(self.policy, d)]
@@ -582,9 +586,11 @@ class MonitorConfig(StrictModel):
             if name not in known:
                 raise ValueError(f"{where}: no action named {name!r} under actions"
                                  + (f" (known: {', '.join(sorted(known))})" if known else ""))
-        for i, rule in enumerate(self.alerts):
-            if rule.policy and self.policy is None:
-                raise ValueError(f"alerts[{i}].policy: true needs a policy section (its "
+        asks = [(f"alerts[{i}]", r.policy) for i, r in enumerate(self.alerts)] + \
+            [(f"slos[{i}]", s.policy) for i, s in enumerate(self.slos)]
+        for where, policy in asks:
+            if policy and self.policy is None:
+                raise ValueError(f"{where}.policy: true needs a policy section (its "
                                  "thresholds and the actions of each decision)")
         if self.policy is not None and self.policy.metric not in DEFAULT_METRICS[
                 self.model.task]:
