@@ -1,12 +1,15 @@
 """The dashboard as a person sees it: a real ``driftwise serve`` on loopback with an admin
 key, clean then drifting traffic, headless Chromium signing in through the form and through
-a one-time link, every page loading with no console error."""
+a one-time link, every page loading with no console error; an incident's page with the
+actions its alert ran, a block and a note."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,13 @@ pytestmark = pytest.mark.browser
 ADMIN = "admin-key-of-the-browser-test"
 RULE = {"name": "dataset drift", "metric": "drift.dataset.drift_detected",
         "condition": "== true", "severity": "warning"}
+SCRIPT = "<script>alert(1)</script>"
+RESPONSE = {"model": {"positive_class": "1"}, "windows": {"rows": 200},
+            "checks": {"outliers": {"alpha": 0.01}},
+            "alerts": [{**RULE, "severity": "critical", "actions": ["rollback", "block"]}],
+            "actions": [{"name": "rollback", "kind": "webhook",
+                         "url": "http://127.0.0.1:9/rb", "dry_run": True},
+                        {"name": "block", "kind": "block_client", "client_keys": [SCRIPT]}]}
 
 
 @pytest.fixture
@@ -171,3 +181,82 @@ def test_a_one_time_link_signs_in_once(browser: Any, server: LiveServer) -> None
     assert len(errors) == 1 and "400" in errors[0]  # the refused link's own status
     driver.get(server.url + "/")
     assert driver.current_url.startswith(f"{server.url}/login")
+
+
+def _incident(server: LiveServer) -> int:
+    """``scoring``: a clean window then a drifting one, whose alert runs a dry-run webhook
+    and blocks a hostile client key; a hostile note. The incident's id once both actions
+    finished."""
+    with Client(server.url, api_key=ADMIN) as client:
+        register(client, "scoring", RESPONSE)
+        client.log_batch("scoring", records("clean-", 200))
+        client.log_batch("scoring", records("drift-", 200, seed=2, shift=3.0, start=200))
+        client.wait_windows("scoring", 2)
+        deadline = time.monotonic() + 30
+        while True:
+            found = client.incidents()
+            actions = client.incident_report(found[0]["id"])["actions"] if found else []
+            if len([a for a in actions if a["status"] != "pending"]) == 2:
+                break
+            assert time.monotonic() < deadline, f"the incident's actions never ran: {found}"
+            time.sleep(0.1)
+        client.note(found[0]["id"], "ana", f"paged the owner {SCRIPT}")
+        return int(found[0]["id"])
+
+
+def test_an_incident_page_shows_the_response(browser: Any, server: LiveServer) -> None:
+    from selenium.webdriver.common.by import By
+
+    incident = _incident(server)
+    driver = browser.driver
+    driver.get(server.url + "/fleet")
+    driver.find_element(By.ID, "key").send_keys(ADMIN)
+    _follow(driver, driver.find_element(By.CSS_SELECTOR, "form.login input[type=submit]"),
+            "/fleet")
+    _follow(driver, driver.find_element(By.CSS_SELECTOR, "#incidents td.num a"),
+            f"/incidents/{incident}")
+    assert driver.title == f"Incident {incident} · driftwise"
+    for section in ("incident-header", "models", "impact", "actions", "decisions", "blocks",
+                    "trail"):
+        shown = driver.find_element(By.ID, section)
+        assert shown.is_displayed() and shown.size["height"] > 40, section
+    header = driver.find_element(By.ID, "incident-header").text
+    assert f"Incident {incident}" in header and "open" in header and "scoring" in header
+    rows = {r.find_element(By.CSS_SELECTOR, "td").text.split()[0]: r
+            for r in driver.find_elements(By.CSS_SELECTOR, "#action-table tr.action")}
+    assert set(rows) == {"rollback", "block"}
+    assert "dry run: nothing done" in rows["rollback"].text
+    assert "dry-run" in (rows["rollback"].get_attribute("class") or "")
+    assert "done" in rows["block"].text
+    # The hostile key and note read as text: no element came of them.
+    assert SCRIPT in driver.find_element(By.ID, "block-table").text
+    trail = driver.find_element(By.ID, "trail-table")
+    assert f"paged the owner {SCRIPT}" in trail.text
+    assert driver.find_elements(By.TAG_NAME, "script") == []
+    kinds = [r.get_attribute("data-kind") for r in trail.find_elements(By.CSS_SELECTOR,
+                                                                         "tr.event")]
+    assert kinds[0] == "opened" and kinds[-1] == "note" and kinds.count("action_result") == 2
+    impact = driver.find_element(By.ID, "impact-models").text
+    assert impact.splitlines()[1].startswith("scoring ")
+    _loaded_cleanly(browser, "dashboard-incident.png")
+
+    # The download link gives the export to the browser's session (the API would want
+    # the key itself).
+    link = driver.find_element(By.ID, "download")
+    assert link.get_attribute("href") == f"{server.url}/incidents/{incident}.json"
+    cookie = driver.get_cookie("driftwise_session")["value"]
+    request = urllib.request.Request(link.get_attribute("href"),
+                                     headers={"cookie": f"driftwise_session={cookie}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert "attachment" in answer.headers["content-disposition"]
+        exported = json.loads(answer.read())
+    assert exported["id"] == incident and exported["trail"][-1]["text"].endswith(SCRIPT)
+    affected = exported["impact"]["models"][0]["records"]
+    assert affected >= 200 and impact.endswith(f" {affected:,} {affected:,} 0")
+
+    # The model's alert links back to the incident.
+    _follow(driver, driver.find_element(By.CSS_SELECTOR, "#models td.name a"),
+            "/models/scoring")
+    _follow(driver, driver.find_element(By.CSS_SELECTOR, "#alert-1 p.incident a"),
+            f"/incidents/{incident}")
+    assert browser.severe_console_messages() == []

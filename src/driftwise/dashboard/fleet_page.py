@@ -13,7 +13,7 @@ from typing import Any
 
 from driftwise.dashboard.auth import Viewer
 from driftwise.dashboard.graph import fleet_svg
-from driftwise.dashboard.layout import model_href, shell, state_label, when
+from driftwise.dashboard.layout import incident_href, model_href, shell, state_label, when
 from driftwise.report._format import DASH
 
 __all__ = ["fleet_page"]
@@ -61,7 +61,8 @@ def _incidents(found: Sequence[Mapping[str, Any]], viewer: Viewer) -> str:
         return '<p class="note">No open incident.</p>'
     rows = "".join(
         f'<tr class="incident" id="incident-{escape(str(i.get("id")))}">'
-        f'<td class="num">{escape(str(i.get("id")))}</td>'
+        f'<td class="num"><a href="{incident_href(i.get("id"))}">{escape(str(i.get("id")))}'
+        "</a></td>"
         f'<td class="name"><a href="{model_href(str(i.get("root_model")))}">'
         f'{escape(str(i.get("root_model")))}</a></td><td>{escape(str(i.get("state")))}</td>'
         f'<td>{when(i.get("opened_at"))}</td><td>{when(i.get("updated_at"))}</td>'

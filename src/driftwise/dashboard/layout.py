@@ -16,7 +16,7 @@ from driftwise.dashboard.auth import Viewer
 from driftwise.report._format import DASH, format_number, format_p_value
 from driftwise.report._style import STYLESHEET
 
-__all__ = ["badge", "health_badge", "model_href", "number", "p_value", "shell",
+__all__ = ["badge", "health_badge", "incident_href", "model_href", "number", "p_value", "shell",
            "state_label", "when"]
 
 _STYLE = """
@@ -47,6 +47,20 @@ form.login input[type=password] { font: inherit; padding: 6px 10px; border-radiu
   border: 1px solid var(--line); }
 .error { color: var(--drift); font-weight: 600; }
 .graph { overflow-x: auto; }
+.status { display: inline-block; padding: 0 8px; border-radius: 4px; font-size: 12px;
+  font-weight: 600; border: 1px solid var(--line); white-space: nowrap; }
+.status.done, .status.decided { color: var(--ok); background: var(--ok-bg); }
+.status.failed { color: var(--drift); background: var(--drift-bg); }
+.status.dry-run, .tag.dry-run { color: var(--warn); background: var(--warn-bg);
+  border: 1px dashed var(--warn); }
+tr.action.dry-run td:first-child { box-shadow: inset 4px 0 0 var(--warn); }
+td.detail { white-space: normal; overflow-wrap: anywhere; min-width: 180px; }
+td.cause { white-space: normal; }
+h3.sub { margin: 16px 0 8px; font-size: 15px; }
+.note-text { white-space: pre-wrap; }
+.decision { margin-top: 10px; }
+.decision ul.reasons { margin: 4px 0 0 18px; padding: 0; }
+p.download { margin: 10px 0 0; }
 """
 
 
@@ -71,6 +85,12 @@ def model_href(name: str, *parts: str) -> str:
     """The escaped-for-an-attribute path of a model's page (or a page under it)."""
     path = "/models/" + "/".join(quote(p, safe="") for p in (name, *parts))
     return escape(path)
+
+
+def incident_href(incident_id: object, suffix: str = "") -> str:
+    """The escaped-for-an-attribute path of an incident's page (``suffix``: ``.json``, its
+    export)."""
+    return escape(f"/incidents/{quote(str(incident_id), safe='')}{suffix}")
 
 
 def state_label(state: str) -> str:

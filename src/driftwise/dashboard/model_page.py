@@ -13,6 +13,7 @@ from driftwise.dashboard.charts import Trace, distribution, trend
 from driftwise.dashboard.layout import (
     badge,
     health_badge,
+    incident_href,
     model_href,
     number,
     p_value,
@@ -135,7 +136,8 @@ def _alert(a: AlertView) -> str:
 def _incident(placed: Placement | None) -> str:
     if placed is None:
         return ""
-    link = f'<a href="/fleet#incident-{placed.incident_id}">incident {placed.incident_id}</a>'
+    link = (f'<a href="{incident_href(placed.incident_id)}">incident {placed.incident_id}'
+            "</a>")
     if placed.role == "root":
         return f'<p class="incident">The root of {link}: it paged for the incident.</p>'
     return (f'<p class="incident">Part of {link}, caused upstream at '

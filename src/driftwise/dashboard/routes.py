@@ -7,6 +7,7 @@ styles only from the page's one ``<style>`` element (its nonce); framing is refu
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from typing import Annotated
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
 from driftwise.app import fleet
-from driftwise.dashboard import fleet_page, model_page, pages, views
+from driftwise.dashboard import fleet_page, incident_page, model_page, pages, views
 from driftwise.dashboard.auth import (
     COOKIE,
     SESSION_TTL_S,
@@ -29,10 +30,12 @@ from driftwise.dashboard.auth import (
 )
 from driftwise.errors import NotFoundError
 from driftwise.service.auth import Authority
+from driftwise.service.schemas import IncidentReport
 
 __all__ = ["mount", "security_headers"]
 
 MAX_WINDOW = 2**31 - 1
+MAX_INCIDENT = 2**31 - 1  # ids are 32-bit in the store, as the API bounds them
 #: Page builders get the viewer and the response's CSP nonce.
 Build = Callable[[Viewer, str], str]
 
@@ -60,6 +63,14 @@ def _with_session(response: Response, token: str) -> Response:
     return response
 
 
+def _incident_number(text: str) -> int:
+    """An incident's number from its path; NotFoundError for anything else."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 \
+            or not 1 <= int(text) <= MAX_INCIDENT:
+        raise NotFoundError(f"no incident {text!r}")
+    return int(text)
+
+
 def _nonce() -> str:
     return secrets.token_urlsafe(18)
 
@@ -79,6 +90,24 @@ def mount(app: FastAPI, engine: Engine, authority: Authority) -> None:
         except NotFoundError as exc:
             return _page(pages.error_page(404, str(exc), nonce, viewer), nonce, 404)
 
+    def serve_json(request: Request, build: Callable[[Viewer], tuple[str, object]]
+                   ) -> Response:
+        """``build``'s ``(file name, value)`` as a JSON download, under the pages' sign-in
+        (the session cookie does not stand for a key at the API)."""
+        try:
+            viewer = gate.viewer(request)
+        except LoginRequired as exc:
+            return _redirect(f"/login?next={quote(exc.next_path, safe='')}")
+        try:
+            name, found = build(viewer)
+        except NotFoundError as exc:
+            nonce = _nonce()
+            return _page(pages.error_page(404, str(exc), nonce, viewer), nonce, 404)
+        headers = {**security_headers(None),
+                   "Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(json.dumps(found, indent=2, default=str) + "\n",
+                        media_type="application/json", headers=headers)
+
     def refuse(status: int, message: str) -> HTMLResponse:
         nonce = _nonce()
         return _page(pages.error_page(status, message, nonce, None), nonce, status)
@@ -92,6 +121,22 @@ def mount(app: FastAPI, engine: Engine, authority: Authority) -> None:
     def fleet_graph(request: Request) -> Response:
         return serve(request, lambda viewer, nonce: fleet_page.fleet_page(
             fleet.fleet(engine, viewer.models), nonce, viewer))
+
+    # Before the page's route, whose path would take "7.json" as the incident.
+    @app.get("/incidents/{incident}.json", include_in_schema=False)
+    def incident_export(request: Request, incident: str) -> Response:
+        def build(viewer: Viewer) -> tuple[str, object]:
+            number = _incident_number(incident)
+            report = views.incident_view(engine, viewer, number).report
+            # The API's answer to the same question, field for field.
+            return f"incident-{number}.json", IncidentReport.model_validate(report).model_dump(
+                mode="json")
+        return serve_json(request, build)
+
+    @app.get("/incidents/{incident}", include_in_schema=False)
+    def incident(request: Request, incident: str) -> Response:
+        return serve(request, lambda viewer, nonce: incident_page.incident_page(
+            views.incident_view(engine, viewer, _incident_number(incident)), nonce, viewer))
 
     @app.get("/models/{name}", include_in_schema=False)
     def model(request: Request, name: str) -> Response:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from driftwise.app import response
 from driftwise.app.fleet import model_state
 from driftwise.dashboard.auth import Viewer
 from driftwise.errors import NotFoundError
@@ -21,8 +22,9 @@ from driftwise.store import alerts as alert_store
 from driftwise.store import evaluation as ev
 from driftwise.store import exposition, incidents, registry
 
-__all__ = ["CHART_WINDOWS", "HEALTH", "AlertView", "FeatureView", "ModelSummary",
-           "ModelView", "feature_view", "model_view", "open_alerts", "summaries"]
+__all__ = ["CHART_WINDOWS", "HEALTH", "AlertView", "FeatureView", "IncidentView",
+           "ModelSummary", "ModelView", "feature_view", "incident_view", "model_view",
+           "open_alerts", "summaries"]
 
 CHART_WINDOWS = 200
 MAX_TRAIL = 200
@@ -209,3 +211,24 @@ def feature_view(engine: Engine, viewer: Viewer, name: str, feature: str,
                        found[0] if found else None, series.get(base + "p_value", []),
                        series.get(base + "effect", []), [w.seq for w in shown],
                        frozenset(w.seq for w in shown if w.evidence.get("alerts")))
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident's export as the viewer may see it (``driftwise.app.response``'s
+    ``visible_report``), and how many of its models were left out for the viewer."""
+
+    report: dict[str, Any]
+    hidden_models: int = 0
+
+
+def incident_view(engine: Engine, viewer: Viewer, incident_id: int) -> IncidentView:
+    """The incident page's data: NotFoundError for an unknown incident and for one that
+    touches none of the viewer's models (the same answer to both, as the API gives)."""
+    found = incidents.incident(engine, incident_id)
+    only = viewer.models
+    if found is None or (only is not None and not set(found.models) & set(only)):
+        raise NotFoundError(f"no incident {incident_id}")
+    full = response.incident_report(engine, incident_id)
+    shown = response.visible_report(engine, full, None if only is None else list(only))
+    return IncidentView(shown, len(full["models"]) - len(shown["models"]))
