@@ -225,9 +225,6 @@ def test_a_downstream_key_sees_its_own_part_only(make_service: ServiceFactory,
     assert "up alert" not in trail and "of up" not in trail
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "driftwise.app.response.visible_report keeps the trail events that name no model "
-    "(action_result, block, block_lifted, decision)"))
 def test_a_downstream_key_reads_nothing_of_the_upstream_response(
         make_service: ServiceFactory, engine: Any) -> None:
     client = make_service(api_key="admin-for-pages")

@@ -97,12 +97,14 @@ def _run(engine: Engine, job: store.ActionJob) -> tuple[str, dict[str, Any]]:
         return _decide(engine, job)
     if kind in ("block_client", "block_segment"):
         return _block(engine, job)
+    # The action as configured when its window was evaluated (the stored spec leaves the
+    # header values out of the trail); without that window, what was queued.
     cfg = _config(engine, job)
     try:
         spec = cfg.action(job.action).spec() if cfg is not None else None
     except KeyError:
         spec = None
-    if spec is None:  # the configuration changed since: run what was queued
+    if spec is None:
         from driftwise.config.response import ActionConfig
 
         queued = {k: v for k, v in job.spec.items() if k != "headers"}
@@ -155,7 +157,7 @@ def _decide(engine: Engine, job: store.ActionJob) -> tuple[str, dict[str, Any]]:
             "decision": decision.action,
             "waiting_for_labels": decision.waiting_for_labels,
             "labels": decision.evidence.get("labels")}))
-    body = {"decision": decision.action, "reasons": decision.reasons,
+    body = {"model_id": job.model_id, "decision": decision.action, "reasons": decision.reasons,
             "waiting_for_labels": decision.waiting_for_labels,
             "evidence": decision.evidence, "metric": spec.metric,
             "reference": {k: reference[k] for k in (spec.metric, "roc_auc", "ece")
@@ -296,8 +298,14 @@ def visible_report(engine: Engine, report: dict[str, Any], only: list[str] | Non
     out["models"] = [m for m in report["models"] if m in allowed]
 
     def shown(event: Mapping[str, Any]) -> bool:
-        model = event.get("model", ids.get(event.get("model_id", -1)))
-        return model is None or model in allowed
+        """Events about a model (an alert, an action, a decision, a block) are shown to a
+        key that reads it; the incident's own (opened elsewhere: no; notes, resolved) to
+        every key that reads one of its models."""
+        if "model" in event:
+            return event["model"] in allowed
+        if "model_id" in event:
+            return ids.get(event["model_id"]) in allowed
+        return True
 
     out["trail"] = [e for e in report["trail"] if shown(e) and not (
         e["kind"] == "absorbed" and e.get("root_model") not in allowed)]

@@ -179,7 +179,7 @@ def place(conn: Any, model_id: int, changes: Sequence[Any], now: float | None = 
                 "model": name, "alert_id": change.alert_id, "rule": change.rule,
                 "severity": change.severity, "event": event.get("kind"),
                 "window": event.get("window"), "value": event.get("value"),
-                "role": found.role}, at)
+                "role": found.role}, float(event.get("at") or at))  # when it happened
         if not change.open:  # resolved as of the event (the window that cleared it)
             _maybe_resolve(conn, found.incident_id, float(event.get("at") or at), actor)
         out[change.alert_id] = found

@@ -125,8 +125,8 @@ def finish_action(engine: Engine, job: ActionJob, status: str, result: Mapping[s
             status=status, finished_at=now, lease_until=0.0,
             result=json.dumps(dict(result), default=str)))
         append(conn, job.incident_id, "action_result", actor,
-               {"action": job.action, "action_kind": job.spec.get("kind"), "status": status,
-                **dict(result)}, now)
+               {**dict(result), "action": job.action, "action_kind": job.spec.get("kind"),
+                "status": status, "model_id": job.model_id}, now)
 
 
 def incident_actions(engine: Engine, incident_id: int) -> list[dict[str, Any]]:
@@ -223,7 +223,8 @@ def add_blocks(engine: Engine, model_id: int, items: Sequence[Mapping[str, Any]]
                     created_at=now, until=until).returning(b.id)).scalar_one())
             if incident_id is not None:
                 append(conn, incident_id, "block", actor,
-                       {"block_id": block_id, "target": kind, "client_key": key,
+                       {"block_id": block_id, "model_id": model_id, "target": kind,
+                        "client_key": key,
                         "segment": segment, "until": until,
                         "extended": same is not None}, now)
             out.append(block_id)
@@ -267,7 +268,8 @@ def lift_block(engine: Engine, model_id: int, block_id: int, who: str) -> Block:
             raise ConflictError(f"block {block_id} is not in force (lifted or expired)")
         if row.incident_id is not None:
             append(conn, int(row.incident_id), "block_lifted", who,
-                   {"block_id": block_id, "target": row.kind, "client_key": row.client_key},
+                   {"block_id": block_id, "model_id": model_id, "target": row.kind,
+                    "client_key": row.client_key},
                    now)
         found = conn.execute(select(s.blocks).where(b.id == block_id)).first()
     return _block(found)

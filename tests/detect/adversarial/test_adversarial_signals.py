@@ -141,3 +141,16 @@ def test_bad_settings_and_input() -> None:
         det.observe_many(["a", "b"], x[:3])
     with pytest.raises(ConfigError, match="alpha must be in"):
         ConfidenceMonitor(alpha=2.0).fit(np.full(100, 0.9))
+
+
+def test_repeated_reference_rows_do_not_blind_the_probing_radius() -> None:
+    from driftwise.detect.adversarial import QueryProbingDetector
+
+    x = np.random.default_rng(0).normal(size=(1000, 5))
+    x[500:530] = x[:30]  # 3 % exact repeats, as real logs hold
+    columns = {f"x{j}": x[:, j] for j in range(5)}
+    detector = QueryProbingDetector(min_duplicates=6).fit(columns)
+    assert detector.radius_ > 0
+    found = [detector.observe("k", x[0] + 1e-6 * q, margin=0.4 * 0.8 ** q, timestamp=q)
+             for q in range(20)]
+    assert found[-1].flagged and found[-1].near_duplicates >= 6

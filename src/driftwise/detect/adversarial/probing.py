@@ -140,8 +140,15 @@ class QueryProbingDetector:
             np.fill_diagonal(d2, np.inf)
             nearest.append(np.sqrt(d2.min(axis=1)))
         pooled = np.concatenate(nearest)
+        # Exact repeats in the reference (retries, duplicated rows: 126 of 4,492 rows of the
+        # ULB fraud data) would put the radius at 0, and nothing could be nearer than 0: the
+        # radius is learnt from the distinct neighbours; a repeat is a duplicate anyway.
+        distinct = pooled[pooled > 0]
+        if distinct.size == 0:
+            raise InsufficientDataError("probing: every reference row repeats another; the "
+                                        "near-duplicate radius needs distinct queries")
         self.features_ = features
-        self.radius_ = float(np.quantile(pooled, self.duplicate_quantile))
+        self.radius_ = float(np.quantile(distinct, self.duplicate_quantile))
         self._keys: OrderedDict[str, deque[_Query]] = OrderedDict()
         return self
 
@@ -199,7 +206,7 @@ class QueryProbingDetector:
         if window:
             past = np.stack([q.vector for q in window])
             nearest = float(np.sqrt(np.min(np.sum((past - v) ** 2, axis=1))))
-        window.append(_Query(t, v, margin, nearest < self.radius_))
+        window.append(_Query(t, v, margin, nearest <= self.radius_))
         return self._verdict(key, window, nearest)
 
     def _verdict(self, key: str, window: deque[_Query], nearest: float) -> ProbingVerdict:
