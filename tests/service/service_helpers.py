@@ -116,3 +116,13 @@ def wait_windows(client: TestClient, name: str, count: int,
         return found if len(found) >= count else None
     found: list[dict[str, Any]] = wait_for(enough, timeout, f"{count} windows of {name}")
     return found
+
+
+def settled(client: TestClient, incident: int, count: int) -> dict[str, Any]:
+    """The incident's report (through the API) once ``count`` of its actions finished."""
+    def done() -> dict[str, Any] | None:
+        report: dict[str, Any] = client.get(f"/v1/incidents/{incident}/report").json()
+        finished = [a for a in report["actions"] if a["status"] != "pending"]
+        return report if len(finished) >= count else None
+    found: dict[str, Any] = wait_for(done, 30.0, f"{count} actions of incident {incident}")
+    return found

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service_helpers import ServiceFactory, records, register, wait_for, wait_windows
+from service_helpers import ServiceFactory, records, register, settled, wait_for, wait_windows
 
 from driftwise.dashboard.auth import COOKIE
 from driftwise.store import keys, open_store, sessions
@@ -40,15 +40,6 @@ def _window(client: TestClient, name: str, n: int, shift: float) -> None:
     wait_windows(client, name, n + 1)
 
 
-def _settled(client: TestClient, incident: int, count: int) -> dict[str, Any]:
-    """The incident's report (through the API) once ``count`` actions finished."""
-    def done() -> dict[str, Any] | None:
-        report: dict[str, Any] = client.get(f"/v1/incidents/{incident}/report").json()
-        finished = [a for a in report["actions"] if a["status"] != "pending"]
-        return report if len(finished) >= count else None
-    found: dict[str, Any] = wait_for(done, 30.0, f"{count} actions of incident {incident}")
-    return found
-
 
 def _incident(client: TestClient, name: str = "m") -> int:
     """Register ``name`` with the bound actions, a clean then a drifting window; the
@@ -58,7 +49,7 @@ def _incident(client: TestClient, name: str = "m") -> int:
     _window(client, name, 0, 0.0)
     _window(client, name, 1, 3.0)
     (incident,) = client.get("/v1/incidents").json()
-    _settled(client, incident["id"], 2)
+    settled(client, incident["id"], 2)
     return int(incident["id"])
 
 

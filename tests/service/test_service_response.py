@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from service_helpers import ServiceFactory, records, register, wait_for, wait_windows
+from service_helpers import ServiceFactory, records, register, settled, wait_windows
 
 from driftwise.cli import run
 
@@ -25,15 +25,6 @@ def _window(client: TestClient, n: int, shift: float, **extra: Any) -> None:
                        json={"records": batch}).json()["accepted"] == 200
     wait_windows(client, "m", n + 1)
 
-
-def _settled(client: TestClient, incident: int, count: int) -> dict[str, Any]:
-    """The incident's report once ``count`` actions finished."""
-    def done() -> dict[str, Any] | None:
-        report: dict[str, Any] = client.get(f"/v1/incidents/{incident}/report").json()
-        finished = [a for a in report["actions"] if a["status"] != "pending"]
-        return report if len(finished) >= count else None
-    found: dict[str, Any] = wait_for(done, 30.0, f"{count} actions of incident {incident}")
-    return found
 
 
 def test_bound_actions_run_once_per_incident_into_the_trail(
@@ -57,7 +48,7 @@ def test_bound_actions_run_once_per_incident_into_the_trail(
     for n, shift in enumerate([0.0, 3.0, 3.0]):  # opens at window 1, still firing at 2
         _window(service, n, shift)
     (incident,) = service.get("/v1/incidents").json()
-    report = _settled(service, incident["id"], 3)
+    report = settled(service, incident["id"], 3)
     by_name = {a["action"]: a for a in report["actions"]}
     assert set(by_name) == {"rollback", "freeze", "retrain"}  # once, though it fired twice
     assert by_name["rollback"]["status"] == "dry_run"
@@ -83,7 +74,7 @@ def test_bound_actions_run_once_per_incident_into_the_trail(
     _window(service, 4, 3.0)
     newest = service.get("/v1/incidents").json()[0]
     assert newest["id"] != incident["id"]
-    _settled(service, newest["id"], 3)
+    settled(service, newest["id"], 3)
     assert ran.read_text().split() == [str(incident["id"]), str(newest["id"])]
 
     # A person's note joins the trail; the export is the same after a restart.
@@ -131,7 +122,7 @@ def test_a_probing_key_is_blocked_by_the_incident_and_lifted_by_hand(
         "/v1/models/m/results", params={"prefix": "screen."}).json()["results"]}
     assert metrics["screen.probing_keys"] == 1 and metrics["screen.probing"] >= 8
     (incident,) = service.get("/v1/incidents").json()
-    report = _settled(service, incident["id"], 1)
+    report = settled(service, incident["id"], 1)
     assert report["actions"][0]["status"] == "done", report["actions"]
     (block,) = service.get("/v1/models/m/blocks").json()
     assert block["client_key"] == "attacker" and block["incident_id"] == incident["id"]
@@ -195,7 +186,7 @@ def test_the_policy_decides_and_runs_the_decision_s_actions(
     service.post("/v1/models/m/records/batch", json={"records": batch})
     wait_windows(service, "m", 2)
     (incident,) = service.get("/v1/incidents").json()
-    report = _settled(service, incident["id"], 2)
+    report = settled(service, incident["id"], 2)
     (decision,) = [e for e in report["trail"] if e["kind"] == "decision"]
     assert decision["decision"] == "retrain" and decision["waiting_for_labels"]
     assert decision["evidence"]["estimated_loss"] > 0.05
@@ -218,7 +209,7 @@ def test_the_cli_exports_notes_blocks_and_lifts(
                        "dry_run": True, "headers": {"authorization": "Bearer s3cret"}}])
     _window(service, 0, 3.0)
     (incident,) = service.get("/v1/incidents").json()
-    _settled(service, incident["id"], 1)
+    settled(service, incident["id"], 1)
     monkeypatch.setenv("DRIFTWISE_DATABASE_URL", store_url)
     monkeypatch.setenv("DRIFTWISE_DATA_DIR", str(tmp_path / "data"))
     capsys.readouterr()

@@ -155,18 +155,33 @@ def start_evaluator(settings: ServiceSettings, tracing: Tracing | None = None) -
     return evaluator
 
 
-class DeliveryThread:
-    """The alert sender: posts due outbox deliveries every ``poll_interval_s`` (every
-    server may run one: the outbox is leased, so no delivery is sent by two at once)."""
+class _Background:
+    """A daemon thread of the server that works until closed (``_run``: the loop, which
+    checks ``self.stop``)."""
+
+    name = "driftwise-background"
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="driftwise-delivery",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+class DeliveryThread(_Background):
+    """The alert sender: posts due outbox deliveries every ``poll_interval_s`` (every
+    server may run one: the outbox is leased, so no delivery is sent by two at once)."""
+
+    name = "driftwise-delivery"
 
     def _run(self) -> None:
         import httpx
@@ -193,10 +208,6 @@ class DeliveryThread:
             http.close()
             engine.dispose()
 
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=30)
-
 
 def start_delivery(settings: ServiceSettings) -> DeliveryThread | None:
     """The alert sender of these settings (none without routes)."""
@@ -207,18 +218,11 @@ def start_delivery(settings: ServiceSettings) -> DeliveryThread | None:
     return sender
 
 
-class ResponseThread:
+class ResponseThread(_Background):
     """The response runner: runs the actions incidents queued (``app.response``) every
     ``poll_interval_s``; every server may run one (actions are leased, one runner each)."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
-        self.settings = settings
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="driftwise-response",
-                                       daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
+    name = "driftwise-response"
 
     def _run(self) -> None:
         from driftwise.app.response import run_pending
@@ -236,10 +240,6 @@ class ResponseThread:
                     self.stop.wait(s.poll_interval_s)
         finally:
             engine.dispose()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=30)
 
 
 def start_response(settings: ServiceSettings) -> ResponseThread | None:
