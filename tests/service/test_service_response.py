@@ -239,3 +239,23 @@ def test_the_cli_exports_notes_blocks_and_lifts(
     trail = service.get(f"/v1/incidents/{incident['id']}/report").json()["trail"]
     assert [e["kind"] for e in trail][-2:] == ["block", "block_lifted"]
     assert trail[-1]["actor"] == "bo"
+
+
+def test_an_alert_reopened_in_its_cooldown_reopens_its_incident_without_acting_again(
+        service: TestClient) -> None:
+    rule = {"name": "share", "metric": "drift.dataset.share", "condition": ">= 0.3",
+            "clear": "< 0.1", "cooldown_s": 3600, "actions": ["rollback"]}
+    register(service, alerts=[rule], actions=[{"name": "rollback", "kind": "webhook",
+                                               "url": "http://127.0.0.1:9/r",
+                                               "dry_run": True}])
+    for n, shift in enumerate([3.0, 0.0]):
+        _window(service, n, shift)
+    (incident,) = service.get("/v1/incidents").json()
+    assert incident["state"] == "resolved"
+    _window(service, 2, 3.0)
+    again = service.get("/v1/incidents").json()
+    assert [i["id"] for i in again] == [incident["id"]] and again[0]["state"] == "open"
+    report = settled(service, incident["id"], 1)
+    assert [e["kind"] for e in report["trail"] if e["kind"] in ("resolved", "reopened")] == [
+        "resolved", "reopened"]
+    assert [a["action"] for a in report["actions"]] == ["rollback"]  # once per incident

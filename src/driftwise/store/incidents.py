@@ -182,6 +182,15 @@ def place(conn: Any, model_id: int, changes: Sequence[Any], now: float | None = 
                 "role": found.role}, float(event.get("at") or at))  # when it happened
         if not change.open:  # resolved as of the event (the window that cleared it)
             _maybe_resolve(conn, found.incident_id, float(event.get("at") or at), actor)
+        elif event.get("kind") == "reopened":  # within its cooldown: the same incident
+            reopened = conn.execute(update(s.incidents).where(
+                s.incidents.c.id == found.incident_id,
+                s.incidents.c.state == "resolved").values(state="open", updated_at=at))
+            if reopened.rowcount:
+                append(conn, found.incident_id, "reopened", actor, {
+                    "model": name, "alert_id": change.alert_id,
+                    "why": "its alert fired again within the rule's cooldown"},
+                    float(event.get("at") or at))
         out[change.alert_id] = found
     return out
 
