@@ -82,6 +82,8 @@ def _populated_app(data_dir: Path) -> Any:
         assert r.json()["accepted"] == 1200, r.text
         r = client.post("/v1/models/m/screen", json={"records": [_far()]})
         assert r.json()["quarantined"] == 1, r.text  # quarantine entry 1, for its routes
+        r = client.post("/v1/models/m/blocks", json={"by": "fuzz", "client_key": "k"})
+        assert r.status_code == 200, r.text  # block 1, for its lift
     engine = open_store(None, data_dir, upgrade=False)
     try:
         assert evaluate_pending(engine, "fuzz-setup") == 1
@@ -143,6 +145,15 @@ def _explicit(operation: Any) -> list[Any]:
             {"path_parameters": {"name": "m", "alert_id": 1}, "body": {"by": "fuzz"}}],
         "GET /v1/incidents/{incident_id}": [{"path_parameters": {"incident_id": 1}}],
         "GET /v1/incidents": [{"query": {"state": "open"}}],
+        "GET /v1/incidents/{incident_id}/report": [{"path_parameters": {"incident_id": 1}}],
+        "POST /v1/incidents/{incident_id}/notes": [
+            {"path_parameters": {"incident_id": 1}, "body": {"by": "fuzz", "text": "seen"}}],
+        "GET /v1/models/{name}/blocks": [{"path_parameters": m, "query": {"all": "true"}}],
+        "POST /v1/models/{name}/blocks": [
+            {"path_parameters": m, "body": {"by": "fuzz", "segment": {"c": "v"},
+                                            "incident_id": 1}}],
+        "POST /v1/models/{name}/blocks/{block_id}/lift": [
+            {"path_parameters": {"name": "m", "block_id": 1}, "body": {"by": "fuzz"}}],
         "POST /v1/models/{name}/screen": [
             {"path_parameters": m, "body": {"records": [record, _far()]}}],
         "GET /v1/models/{name}/quarantine/{entry_id}": [
