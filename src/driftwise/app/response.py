@@ -211,13 +211,17 @@ def incident_report(engine: Engine, incident_id: int, now: float | None = None
     if found is None:
         raise NotFoundError(f"no incident {incident_id}")
     at = time.time() if now is None else now
+    # The actions before the trail: a result is in the trail once its action reads finished
+    # (both are written in one transaction), so an export never shows an action done whose
+    # result its trail lacks.
+    actions = store.incident_actions(engine, incident_id)
     trail = store.trail(engine, incident_id)
     resolved = next((e for e in reversed(trail) if e["kind"] == "resolved"), None)
     end = float(resolved["at"]) if resolved is not None and found.state == "resolved" \
         else at
     out = found.to_dict()
     out["trail"] = trail
-    out["actions"] = store.incident_actions(engine, incident_id)
+    out["actions"] = actions
     out["impact"] = _impact(engine, found, end)
     out["resolution"] = None if found.state == "open" else {
         "state": found.state, "at": end if resolved is not None else found.updated_at,
