@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from driftwise.act.actions import ActionLedger, run_action
 from driftwise.act.policy import evidence_from_window
 from driftwise.app.models import fitted_monitor
+from driftwise.app.screening import forget_blocks
 from driftwise.config.monitor import MonitorConfig, parse_monitor_config
 from driftwise.errors import NotFoundError
 from driftwise.store import evaluation as ev
@@ -195,8 +196,6 @@ def _block(engine: Engine, job: store.ActionJob) -> tuple[str, dict[str, Any]]:
     if spec.get("dry_run"):
         return "dry_run", {"detail": f"would block {what} until {until:.0f}"}
     done = store.add_blocks(engine, job.model_id, items, job.incident_id, "driftwise")
-    from driftwise.app.screening import forget_blocks
-
     forget_blocks(engine, job.model_id)  # this server enforces it at once, others in 1 s
     return "done", {"detail": f"blocked {what} until {until:.0f}",
                     "blocks": [b.id for b in done]}
@@ -247,13 +246,11 @@ def _impact(engine: Engine, found: incident_store.IncidentRow, end: float
             model = registry.get_model(engine, name)
         except NotFoundError:
             continue
-        windows = [w for w in ev.windows(engine, model.id, since=since - 1e-6, until=end,
-                                          limit=10_000)]
+        windows = ev.windows(engine, model.id, since=since - 1e-6, until=end, limit=10_000)
         rows = sum(w.rows for w in windows)
         perf: dict[str, float] = {}
         if windows:
-            metrics = ev.results(engine, model.id, windows=[w.seq for w in windows],
-                                 prefix=None)
+            metrics = ev.results(engine, model.id, windows=[w.seq for w in windows])
             weight = {w.seq: w.rows for w in windows}
             sums: dict[str, list[float]] = {}
             for r in metrics:
@@ -332,8 +329,6 @@ def add_note(engine: Engine, incident_id: int, by: str, text: str) -> None:
 
 def block_by_hand(engine: Engine, name: str, body: Mapping[str, Any]) -> store.Block:
     """Block a client key or a segment of model ``name`` by hand."""
-    from driftwise.app.screening import forget_blocks
-
     model = registry.get_model(engine, name)
     incident_id = body.get("incident_id")
     if incident_id is not None and incident_store.incident(engine, incident_id) is None:
@@ -351,8 +346,6 @@ def block_by_hand(engine: Engine, name: str, body: Mapping[str, Any]) -> store.B
 
 def lift(engine: Engine, name: str, block_id: int, by: str) -> store.Block:
     """End a block of model ``name`` now."""
-    from driftwise.app.screening import forget_blocks
-
     model = registry.get_model(engine, name)
     found = store.lift_block(engine, model.id, block_id, by)
     forget_blocks(engine, model.id)

@@ -76,8 +76,8 @@ def queue_actions(conn: Any, incident_id: int, model_id: int, alert_id: int, win
     are not queued again. Returns the names queued."""
     now = time.time()
     queued = []
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     for name, spec, why in items:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(s.response_actions).values(
             incident_id=incident_id, model_id=model_id, alert_id=alert_id, window=window,
             action=name, spec=json.dumps(dict(spec), default=str),
