@@ -558,6 +558,109 @@ def login_link(key_id: Annotated[str | None, typer.Option(
           "spent by its first use")
 
 
+def _numbers(text: str | None, flag: str) -> list[float] | None:
+    if text is None:
+        return None
+    values = []
+    for part in text.split(","):
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise UsageError(f"{flag}: {part.strip()!r} is not a number (give e.g. "
+                             "0.25,0.5,1)") from None
+    return values
+
+
+@app.command("purple-team")
+def purple_team(
+        model: Annotated[Path, typer.Option("--model", help="The fitted model, saved with "
+                                            "joblib.dump (load only models you trust).",
+                                            show_default=False)],
+        reference: Annotated[str, typer.Option("--reference", help="Reference CSV/Parquet "
+                                               "with the model's features and the target.",
+                                               show_default=False)],
+        config: Annotated[Path, typer.Option("--config", help="The Monitor configuration "
+                                             "under test (YAML).", show_default=False)],
+        scenarios: Annotated[str | None, typer.Option(
+            "--scenarios", help="Comma-separated scenario names (default: all; see "
+            "docs/purple-team.md).")] = None,
+        intensities: Annotated[str | None, typer.Option(
+            "--intensities", help="Comma-separated intensities in [0, 1] [default: "
+            "0.25,0.5,1].")] = None,
+        repeats: Annotated[int, typer.Option(help="Replays per scenario and intensity.")] = 3,
+        windows: Annotated[int, typer.Option(help="Windows per replay.")] = 8,
+        onset_window: Annotated[int, typer.Option(help="The first changed window.")] = 3,
+        window_rows: Annotated[int | None, typer.Option(
+            help="Rows per window [default: the config's windows.rows, else up to 1,000].")]
+        = None,
+        metric: Annotated[str | None, typer.Option(
+            help="The harm metric [roc_auc (binary), accuracy (multiclass), mae "
+            "(regression)].")] = None,
+        harm_threshold: Annotated[float, typer.Option(
+            help="Relative loss of the metric above which a scenario is harmful.")] = 0.02,
+        seed: Annotated[int, typer.Option(help="Seeds the split, shuffles and scenarios.")]
+        = 0,
+        json_out: JsonOpt = None, html_out: HtmlOpt = None,
+        fail_above: Annotated[float | None, typer.Option(
+            "--fail-above", help="CI gate: exit 1 when a harmful scenario at an intensity "
+            "above this goes undetected.")] = None) -> None:
+    """Replay clean windows and red-team scenarios through the Monitor; score what it
+    catches, how fast, at what false-alarm cost, and the harmful failures it misses."""
+    from driftwise.app import check_outputs
+    from driftwise.app.purple_team import purple_team_files
+    from driftwise.redteam.purple import DEFAULT_INTENSITIES
+
+    check_outputs([("--json", json_out), ("--html", html_out)],
+                  inputs=[reference, config, model])
+    names = [n.strip() for n in scenarios.split(",") if n.strip()] if scenarios else None
+    levels = _numbers(intensities, "--intensities") or list(DEFAULT_INTENSITIES)
+    card = purple_team_files(model, reference, config, scenarios=names, intensities=levels,
+                             repeats=repeats, windows=windows, onset_window=onset_window,
+                             window_rows=window_rows, metric=metric,
+                             harm_threshold=harm_threshold, seed=seed,
+                             progress=_note if sys.stderr.isatty() else None)
+    _emit_scorecard(card, json_out, html_out)
+    if fail_above is not None and card.failed(fail_above):
+        failed = card.failed(fail_above)
+        _note(f"gate: {len(failed)} harmful scenario(s) above intensity {fail_above:g} went "
+              f"undetected: " + ", ".join(f"{s.scenario} at {s.intensity:g}"
+                                          for s in failed[:5]))
+        raise typer.Exit(EXIT_DRIFT)
+
+
+def _emit_scorecard(card: Any, json_out: Path | None, html_out: Path | None) -> None:
+    from driftwise.app import write_html, write_json
+
+    if json_out is not None and str(json_out) == "-":
+        sys.stdout.write(card.to_json() + "\n")
+    elif json_out is not None:
+        write_json(card, json_out)
+        _note(f"JSON scorecard: {json_out}")
+    if html_out is not None:
+        write_html(card, html_out)
+        _note(f"HTML scorecard: {html_out}")
+    if json_out is not None and str(json_out) == "-":
+        return
+    summary = card.summary()
+    coverage = summary["coverage"]
+    delay = summary["median_delay"]
+    out.print(escape(one_line(
+        f"purple team for {card.model}: {summary['harmful_detected']} of "
+        f"{summary['harmful']} harmful scenario runs detected"
+        f" ({'n/a' if coverage is None else f'{100 * coverage:.0f} %'}), median delay "
+        f"{'n/a' if delay is None else f'{delay:g}'} window(s), "
+        f"{summary['false_alarms_per_1000']:.1f} false alarms per 1,000 clean windows, "
+        f"{summary['gaps']} gap(s)")), highlight=False)
+    for gap in card.gaps:
+        catch = gap.would_catch
+        fix = (f"would be caught by {catch.check} ({catch.section})" if catch else
+               "no check caught it")
+        out.print(escape(one_line(
+            f"  gap: {gap.scenario} at {gap.intensity:g}: harm {100 * (gap.harm or 0):+.1f} "
+            f"%, detected in {100 * gap.detection_rate:.0f} % of repeats; {fix}")),
+            highlight=False)
+
+
 @config_app.command("schema")
 def config_schema(output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write the schema here instead of stdout.")] = None) -> None:

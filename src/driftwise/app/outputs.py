@@ -91,14 +91,20 @@ def _write(path: str | os.PathLike[str], text: str, what: str) -> None:
 
 
 def write_json(result: Any, path: str | os.PathLike[str]) -> None:
-    """The result's JSON (a DriftReport or a MonitorRun) to ``path``."""
+    """The result's JSON (a DriftReport, a MonitorRun or a Scorecard) to ``path``."""
     _write(path, result.to_json() + "\n", "--json")
 
 
 def write_html(result: Any, path: str | os.PathLike[str]) -> None:
     """The result's self-contained HTML page to ``path``."""
     from driftwise.monitor.run import MonitorRun
+    from driftwise.redteam.scorecard import Scorecard
 
+    if isinstance(result, Scorecard):
+        from driftwise.report.scorecard_html import render_scorecard_html
+
+        _write(path, render_scorecard_html(result.to_dict()), "--html")
+        return
     if isinstance(result, MonitorRun):
         from driftwise.report.monitor_html import render_monitor_html
 
