@@ -148,7 +148,8 @@ class PurpleTeam:
                 f"the held-out part of the reference has {held.num_rows} rows: "
                 f"{self.windows} windows of {max(rows, cfg.min_rows)} rows need "
                 f"{self.windows * max(rows, cfg.min_rows)}; give a larger reference, fewer "
-                f"windows or a smaller windows.min_rows")
+                f"windows or smaller ones (window_rows, windows.rows; not below "
+                f"windows.min_rows = {cfg.min_rows})")
         self.window_rows_ = int(rows)
         self.monitor_ = Monitor(cfg).fit(fit_part)
         self.reference_metric_ = metric_value(
@@ -257,27 +258,49 @@ class PurpleTeam:
                           f"the model failed on the changed data: {exc}")
         return Replay(r, delay is not None, delay, tuple(s.id for s in first), harm, ran)
 
+    def _first_windows(self, changed: pa.Table, at_onset: Monitor, reader: SignalReader,
+                       clean: list[set[str]]) -> dict[str, tuple[int, Signal]]:
+        """Every signal's first window (as a delay) firing where the clean replay did not;
+        all post-onset windows are run."""
+        monitor = copy.deepcopy(at_onset)
+        first: dict[str, tuple[int, Signal]] = {}
+        for w in range(self.onset_window, self.windows):
+            window = self.serving_.attach(self._window(changed, w))
+            for key, signal in self._signals(monitor, reader, window, w).items():
+                if key not in clean[w] and key not in first:
+                    first[key] = (w - self.onset_window, signal)
+        return first
+
     def would_catch(self, scenario: Scenario, intensity: float) -> Catch | None:
-        """Replay the all-checks Monitor on a scenario: the check that catches it."""
-        firsts: list[Signal] = []
-        delays: list[int] = []
+        """Replay the all-checks Monitor on a scenario: the check that catches it in the
+        most repeats, then soonest, then the one that fires least on clean windows."""
+        caught: dict[str, list[int]] = {}
+        signals: dict[str, Signal] = {}
         for r in range(self.repeats):
             clean, at_onset = self._oracle_clean(r)
             result = self._apply(scenario, intensity, r)
             try:
-                delay, first, _ = self._detect(result.data, at_onset, self.oracle_reader_,
-                                               clean)
+                found = self._first_windows(result.data, at_onset, self.oracle_reader_, clean)
             except (ValueError, TypeError, SchemaError):
                 continue
-            if delay is not None:
-                delays.append(delay)
-                firsts.append(first[0])
-        if not firsts:
+            for key, (delay, signal) in found.items():
+                caught.setdefault(key, []).append(delay)
+                signals.setdefault(key, signal)
+        if not caught:
             return None
-        best_id = Counter(s.id for s in firsts).most_common(1)[0][0]
-        best = next(s for s in firsts if s.id == best_id)
-        return Catch(best.check, best.section, best.rule, len(firsts) / self.repeats,
-                     float(np.median(delays)))
+        clean_windows = [w for r in range(self.repeats) for w in self._oracle_clean(r)[0]]
+        order = list(signals)
+
+        def rank(key: str) -> tuple[int, float, int, int]:
+            fired_clean = sum(key in w for w in clean_windows)
+            return (-len(caught[key]), float(np.median(caught[key])), fired_clean,
+                    order.index(key))
+
+        best = min(caught, key=rank)
+        signal = signals[best]
+        return Catch(signal.check, signal.section, signal.rule,
+                     len(caught[best]) / self.repeats, float(np.median(caught[best])),
+                     sum(best in w for w in clean_windows) / len(clean_windows))
 
     def run(self, scenarios: Sequence[Scenario | str] | None = None,
             intensities: Sequence[float] = DEFAULT_INTENSITIES,

@@ -50,11 +50,13 @@ class Catch:
     rule: dict[str, Any]
     detection_rate: float
     median_delay: float | None
+    clean_fire_rate: float = 0.0  # share of the all-checks Monitor's clean windows it fired
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         return {"check": self.check, "section": self.section, "rule": self.rule,
-                "detection_rate": self.detection_rate, "median_delay": self.median_delay}
+                "detection_rate": self.detection_rate, "median_delay": self.median_delay,
+                "clean_fire_rate": self.clean_fire_rate}
 
 
 @dataclass(frozen=True)

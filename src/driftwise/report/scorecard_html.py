@@ -152,7 +152,8 @@ def _gaps(gaps: Sequence[Mapping[str, Any]]) -> str:
             fix = (f"{escape(as_text(catch.get('check')))} "
                    f"(<code>{escape(as_text(catch.get('section')))}</code>; caught in "
                    f"{_share(catch.get('detection_rate'))} of the repeats, median delay "
-                   f"{_delay(catch.get('median_delay'))})"
+                   f"{_delay(catch.get('median_delay'))}; fired on "
+                   f"{_share(catch.get('clean_fire_rate'))} of clean windows)"
                    f"{_rule_yaml(as_mapping(catch.get('rule')))}")
         else:
             fix = "no check of the all-checks monitor caught it either"
