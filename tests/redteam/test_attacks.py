@@ -254,6 +254,54 @@ def test_hopskipjump_evades_a_fraud_model_on_real_transactions() -> None:
     assert (model.predict(result.adversarial[result.success]) == 0).all()
 
 
+class FakeClient:
+    """Stands for driftwise.client.Client: keeps what /screen was sent, allows all but
+    every fourth record."""
+
+    def __init__(self) -> None:
+        self.sent: list[list[dict[str, Any]]] = []
+
+    def screen(self, name: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.sent.append(records)
+        done = sum(len(r) for r in self.sent) - len(records)
+        return [{"id": r["id"], "verdict": "quarantine" if (done + i) % 4 == 3 else "allow",
+                 "signals": ["probing"] if (done + i) % 4 == 3 else []}
+                for i, r in enumerate(records)]
+
+
+def test_a_replay_sends_each_query_as_a_record_with_its_answer(logistic: Any,
+                                                               data: Any) -> None:
+    x = data[0]
+    result = evasion_attack(logistic, x[:1], reference=x, max_queries=30)
+    fake = FakeClient()
+    replay = replay_queries(result, fake, "m",  # type: ignore[arg-type]
+                            client_key="k", features=FEATURES, batch=7,
+                            extra={"country": "NL"}, id_prefix="q")
+    records = [r for request in fake.sent for r in request]
+    assert [len(b) for b in fake.sent] == [7, 7, 7, 7, 2] and len(records) == 30
+    sent = dict(zip(FEATURES, result.queries[5].tolist(), strict=True))
+    assert records[5] == {"id": "q5", "client_key": "k",
+                          "features": {"country": "NL", **sent},
+                          "prediction": int(result.answers[5].argmax()),
+                          "probabilities": float(result.answers[5][1])}
+    assert replay.first_flagged == replay.first_probing == 3 and replay.quarantined == 7
+    early = replay_queries(result, FakeClient(), "m", client_key="k",  # type: ignore[arg-type]
+                           features=FEATURES, batch=2, stop_when_flagged=True)
+    assert early.sent == 4 and early.stopped_early and early.flagged_before_end
+    # Three classes with string labels: probabilities by class name.
+    x3, y3 = make_classification(300, 6, n_informative=4, n_redundant=0, n_classes=3,
+                                 random_state=0)
+    model = LogisticRegression().fit(x3, np.array(["a", "b", "c"])[y3])
+    three = evasion_attack(model, x3[:1], reference=x3, max_queries=10)
+    fake = FakeClient()
+    replay_queries(three, fake, "m", client_key="k", features=FEATURES)  # type: ignore[arg-type]
+    first = fake.sent[0][0]
+    assert set(first["probabilities"]) == {"a", "b", "c"} and first["prediction"] in "abc"
+    with pytest.raises(SchemaError, match="5 feature names"):
+        replay_queries(result, fake, "m", client_key="k",  # type: ignore[arg-type]
+                       features=FEATURES[:5])
+
+
 def test_replayed_queries_are_flagged_before_the_attack_ends(live_server_session: str,
                                                              logistic: Any, data: Any) -> None:
     x, y = data
