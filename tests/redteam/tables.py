@@ -65,3 +65,10 @@ def direct_diff(before: pa.Table, after: pa.Table) -> tuple[tuple[str, ...], lis
 def identical(before: pa.Table, after: pa.Table) -> bool:
     """Same schema and the same values (NaN equal to NaN, which ``Table.equals`` denies)."""
     return before.schema == after.schema and direct_diff(before, after) == ((), [])
+
+
+def records(data: pa.Table) -> list[tuple[object, ...]]:
+    """The rows as tuples, NaN written as a string so that equal records compare equal."""
+    columns = [[("nan" if isinstance(v, float) and math.isnan(v) else v)
+                for v in data.column(c).to_pylist()] for c in data.column_names]
+    return list(zip(*columns, strict=True))

@@ -84,6 +84,29 @@ def test_rows_before_the_onset_are_untouched(name: str, table: pa.Table) -> None
     assert min(result.changed_rows) >= ONSET
 
 
+COLUMN_PARAMS = [(name, param) for name in NAMES for param in ("column", "columns", "segment")
+                 if param in SCENARIOS[name]().params()]
+
+
+@pytest.mark.parametrize(("name", "param"), COLUMN_PARAMS)
+def test_every_suitable_column_keeps_the_contract(name: str, param: str,
+                                                  table: pa.Table) -> None:
+    applied = 0
+    for column in table.column_names:
+        given: Any = [column, "x" if column != "x" else "amount"] \
+            if name == "swapped_columns" else column
+        try:
+            result = run(name, table, intensity=0.7, seed=2, **{param: given})
+        except (SchemaError, ConfigError) as error:
+            assert repr(column) in str(error) or "target" in str(error), str(error)
+            continue
+        applied += 1
+        assert_reported_exactly(table, result)
+        if name not in WHOLE_COLUMN:
+            assert min(result.changed_rows) >= ONSET
+    assert applied >= 1
+
+
 def test_type_change_rows_before_the_onset_hold_their_exact_numbers(table: pa.Table) -> None:
     result = run("type_change", table, intensity=1.0, column="amount")
     texts = result.data.column("amount").to_pylist()

@@ -329,7 +329,8 @@ class StuckValue(Scenario):
     value: ``value`` if given, else, for a numeric column, its last non-null value before
     the onset (the lower median of the column when the onset is 0 or every earlier value is
     null), and for a categorical or boolean one its most frequent value before the onset (of
-    the whole column when the onset is 0). Rows that already hold the value are unchanged.
+    the whole column when the onset is 0; the first seen of equally frequent ones). Rows
+    that already hold the value are unchanged.
 
     Parameters
     ----------
@@ -379,7 +380,9 @@ class StuckValue(Scenario):
         if numeric:
             middle = pc.sort_indices(values)[(len(values) - 1) // 2].as_py()
             return values[middle]
-        return pc.mode(values)[0]["mode"]
+        counts = pc.value_counts(values)
+        top = int(np.argmax(np.asarray(counts.field("counts"))))
+        return counts.field("values")[top]
 
 
 def _known(values: pa.ChunkedArray) -> pa.ChunkedArray:
