@@ -136,9 +136,10 @@ class QueryLog:
         return answers
 
     def _answer(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        x = model_input(self.model, rows)
         if not self.decision_only:
-            return np.asarray(self.model.predict_proba(rows), dtype=np.float64)
-        index = label_index(self.classes, self.model.predict(rows), "the model's predictions")
+            return np.asarray(self.model.predict_proba(x), dtype=np.float64)
+        index = label_index(self.classes, self.model.predict(x), "the model's predictions")
         return np.eye(self.classes.size, dtype=np.float64)[index]
 
     @property
@@ -161,6 +162,17 @@ class QueryLog:
     def answers(self) -> NDArray[np.float64]:
         """What each query was answered: (n_queries, classes), columns as ``classes``."""
         return np.vstack(self._answers or [np.empty((0, self.classes.size))])
+
+
+def model_input(model: Any, rows: NDArray[np.float64]) -> Any:
+    """``rows`` as the model is asked: a DataFrame with its column names when it was fitted
+    on one (as a model server asks it), else the matrix."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or len(names) != rows.shape[1]:
+        return rows
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=[str(n) for n in names])
 
 
 def label_index(classes: NDArray[Any], labels: Any, what: str) -> NDArray[np.int64]:
@@ -407,7 +419,8 @@ def evasion_attack(model: Any, x: Any, *, attack: str = "hopskipjump", y: Any = 
         raise ConfigError("clip: some points of x lie outside the box; widen it")
     scale = ref.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)  # a constant feature: its change in raw units
-    now = label_index(log.classes, model.predict(points), "the model's predictions")
+    now = label_index(log.classes, model.predict(model_input(model, points)),
+                      "the model's predictions")
     targets = now if y is None else label_index(log.classes, y, "y")
     if targets.size != points.shape[0]:
         raise SchemaError(f"y: {targets.size} labels for {points.shape[0]} points")
@@ -458,7 +471,7 @@ def _result(attack: str, params: dict[str, Any], model: Any, log: QueryLog,
             targets: NDArray[np.int64], scale: NDArray[np.float64],
             spent: NDArray[np.bool_], seconds: float) -> AttackResult:
     """Measured, not taken from the attack: the model is asked again (uncounted)."""
-    after = model.predict(adversarial)
+    after = model.predict(model_input(model, adversarial))
     success = label_index(log.classes, after, "the model's predictions") != targets
     delta = adversarial - points
     l2, linf = np.linalg.norm(delta, axis=1), np.abs(delta).max(axis=1)
