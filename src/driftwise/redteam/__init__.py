@@ -3,7 +3,9 @@
 Each scenario (:data:`SCENARIOS`, :func:`make_scenario`, :func:`catalogue`) changes only the
 rows from an onset, at an intensity from 0 (the identity) to 1, and says exactly which
 columns and rows it changed (:class:`ScenarioResult`), so a monitor's answer can be scored
-against the truth.
+against the truth. :class:`PurpleTeam` replays them through a configured Monitor and scores
+it (:class:`Scorecard`, docs/purple-team.md); the attacks with the Adversarial Robustness
+Toolbox are in :mod:`driftwise.redteam.attacks` (``driftwise[redteam]``).
 """
 
 from driftwise.redteam.catalogue import SCENARIOS, catalogue, make_scenario
@@ -23,7 +25,9 @@ from driftwise.redteam.pipeline_arrival import (
     StaleFeature,
     TypeChange,
 )
+from driftwise.redteam.purple import PurpleTeam
 from driftwise.redteam.scenario import Scenario, ScenarioResult
+from driftwise.redteam.scorecard import ScenarioScore, Scorecard
 from driftwise.redteam.shifts import (
     CovariateMean,
     CovariateMixture,
@@ -46,8 +50,11 @@ __all__ = [
     "LabelsDelayed",
     "LabelsMissing",
     "NullStorm",
+    "PurpleTeam",
     "Scenario",
     "ScenarioResult",
+    "ScenarioScore",
+    "Scorecard",
     "Seasonal",
     "SegmentShift",
     "StaleFeature",
