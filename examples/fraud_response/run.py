@@ -48,6 +48,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -247,6 +249,31 @@ def _serve(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
                                  "127.0.0.1", "--port", str(port), "--data-dir",
                                  str(data_dir)], env=env, stdin=subprocess.DEVNULL,
                                 stdout=sink, stderr=subprocess.STDOUT)
+
+
+@contextmanager
+def loopback_service(prefix: str) -> Iterator[tuple[Client, Receiver]]:
+    """A ``driftwise serve`` on loopback with a fresh store, its client and a webhook
+    receiver; the server's log goes to stderr when the body fails; stopped by its PID."""
+    receiver = Receiver()
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        log = Path(scratch) / "serve.log"
+        server = _serve(port, Path(scratch) / "data", log)
+        try:
+            with Client(f"http://127.0.0.1:{port}", timeout=60) as client:
+                client.wait_ready(60)
+                yield client, receiver
+        except Exception:
+            sys.stderr.write(log.read_text(errors="replace")[-3000:])
+            raise
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            receiver.close()
 
 
 def _settled(client: Client, rule: str, actions: int, timeout: float = 60.0
@@ -496,25 +523,8 @@ def main(quiet: bool = False, out_dir: str | os.PathLike[str] | None = None
     began = time.monotonic()
     target = Path(out_dir) if out_dir is not None else REPO / "out" / "fraud_response"
     target.mkdir(parents=True, exist_ok=True)
-    receiver = Receiver()
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="driftwise-fraud-") as scratch:
-        log = Path(scratch) / "serve.log"
-        server = _serve(port, Path(scratch) / "data", log)
-        try:
-            with Client(f"http://127.0.0.1:{port}", timeout=60) as client:
-                client.wait_ready(60)
-                result = replay(client, target, receiver)
-        except Exception:
-            sys.stderr.write(log.read_text(errors="replace")[-3000:])
-            raise
-        finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            receiver.close()
+    with loopback_service("driftwise-fraud-") as (client, receiver):
+        result = replay(client, target, receiver)
     result["seconds"] = time.monotonic() - began
     if not quiet:
         _show(result)

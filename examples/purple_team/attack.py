@@ -25,10 +25,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
@@ -147,25 +144,8 @@ def main(out_dir: str | os.PathLike[str] | None = None, quiet: bool = False
     """Run the attack against the served model; what the service did about it."""
     out = Path(out_dir) if out_dir is not None else scorecard.REPO / "out" / "purple_team"
     out.mkdir(parents=True, exist_ok=True)
-    receiver = service.Receiver()
-    port = service._free_port()
-    with tempfile.TemporaryDirectory(prefix="driftwise-redteam-") as scratch:
-        log = Path(scratch) / "serve.log"
-        server = service._serve(port, Path(scratch) / "data", log)
-        try:
-            with Client(f"http://127.0.0.1:{port}", timeout=60) as client:
-                client.wait_ready(60)
-                result = red_team(client, receiver, out)
-        except Exception:
-            sys.stderr.write(log.read_text(errors="replace")[-3000:])
-            raise
-        finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            receiver.close()
+    with service.loopback_service("driftwise-redteam-") as (client, receiver):
+        result = red_team(client, receiver, out)
     if not quiet:
         _show(result)
     return result
