@@ -203,3 +203,37 @@ def test_the_oracle_turns_on_every_applicable_check_and_drops_alerts() -> None:
     assert oracle.concept_features is not None and oracle.checks.confidence is not None
     assert oracle.performance_metrics and oracle.estimated_metrics
     assert oracle.checks.outliers is not None
+
+
+def test_a_regression_model_and_a_monitored_column_the_model_does_not_read() -> None:
+    from sklearn.linear_model import LinearRegression
+
+    from driftwise.redteam import make_scenario
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    seg = rng.choice(["north", "south", "east"], n)
+    y = 2 * a + b + 0.5 * rng.normal(size=n)
+    table = pa.table({"a": a, "b": b, "seg": seg, "y": y})
+    model = LinearRegression().fit(table.select(["a", "b"]).slice(0, 1500).to_pandas(),
+                                   y[:1500])
+    cfg = {"model": {"task": "regression"},
+           "columns": {"prediction": "pred", "target": "y", "features": ["a", "b", "seg"]},
+           "checks": {"bootstrap": 20, "estimated_performance": False},
+           "windows": {"min_rows": 100}}
+    card = PurpleTeam(model, cfg, repeats=1, windows=5, onset_window=2,
+                      window_rows=300).fit(table.slice(1500)).run(
+        [make_scenario("segment_shift", segment="seg", columns=["a"]),
+         make_scenario("stale_feature", column="a")], [1.0])
+    assert card.metric == "mae" and not card.not_applicable
+    shift, stale = card.scores
+    assert shift.detected and shift.harm is not None and shift.harm > 0.02
+    # A stale feature leaves the inputs' distributions alone but breaks the relation: the
+    # realized error grows, which the default checks' decision sees.
+    assert stale.harm is not None and stale.harm > 0.5
+    assert stale.detected and stale.first_check == "realized_performance"
+    # A model fitted without column names must be told exactly what it reads.
+    unnamed = LinearRegression().fit(np.c_[a, b][:1500], y[:1500])
+    with pytest.raises(SchemaError, match="reads 2 features"):
+        PurpleTeam(unnamed, cfg).fit(table.slice(1500))

@@ -152,6 +152,8 @@ class PurpleTeam:
                 f"windows.min_rows = {cfg.min_rows})")
         self.window_rows_ = int(rows)
         self.monitor_ = Monitor(cfg).fit(fit_part)
+        # Scenarios change what the Monitor watches and what the model reads.
+        self.changeable_ = list(dict.fromkeys([*self.monitor_.features_, *self.features_]))
         self.reference_metric_ = metric_value(
             self.metric_, target_values(fit_part, target), self.serving_.scores(fit_part),
             self.serving_.classes_, cfg.positive_class)
@@ -215,7 +217,7 @@ class PurpleTeam:
                               onset=self.onset_window * self.window_rows_,
                               seed=self._seed(scenario.name, r),
                               target=self.config_.columns.target, model=self.model,
-                              features=self.features_)
+                              features=self.changeable_)
 
     def _detect(self, changed: pa.Table, at_onset: Monitor, reader: SignalReader,
                 clean: list[set[str]]) -> tuple[int | None, tuple[Signal, ...], int]:

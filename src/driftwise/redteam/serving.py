@@ -42,6 +42,12 @@ def model_features(model: Any, config: MonitorConfig, reference: pa.Table) -> li
         c = config.columns
         roles = {c.prediction, *c.probability_columns, c.target, c.id, c.timestamp} - {None}
         found = [n for n in reference.column_names if n not in roles]
+    width = getattr(model, "n_features_in_", None)
+    if names is None and isinstance(width, int) and width != len(found):
+        raise SchemaError(f"the model reads {width} features but the Monitor's are "
+                          f"{len(found)} ({', '.join(found[:10])}); fit the model on a "
+                          "DataFrame (its column names say what it reads) or list exactly "
+                          "its features, in order, under columns.features")
     missing = [n for n in found if n not in reference.column_names]
     if missing:
         raise SchemaError(f"the model reads column(s) the reference lacks: "

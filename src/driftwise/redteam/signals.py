@@ -107,7 +107,7 @@ class Thresholds:
     outlier_alpha: float = 0.001        # p-value of the window's outlier count
     labelled_share: float = 0.9         # share of rows with a label below which labels lag
     concept_gap: float = 0.05           # realized minus estimated performance
-    estimated_drop: float = 0.02        # relative drop of the estimated metric
+    estimated_drop: float = 0.05        # relative drop of the estimated metric
 
 
 Decider = Callable[[Mapping[str, MetricValue], int], list[Signal]]
