@@ -18,6 +18,7 @@ How a replay is built (docs/purple-team.md):
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import zlib
 from collections import Counter
@@ -246,8 +247,11 @@ class PurpleTeam:
 
     def replay(self, scenario: Scenario, intensity: float, r: int) -> Replay:
         """One scenario at one intensity on repeat ``r``."""
+        return self._replay(self._apply(scenario, intensity, r), r)
+
+    def _replay(self, result: Any, r: int) -> Replay:
+        """Score one applied scenario (a ``ScenarioResult``) on repeat ``r``."""
         rep = self._repeat(r)
-        result = self._apply(scenario, intensity, r)
         try:
             delay, first, ran = self._detect(result.data, rep.at_onset, self.reader_,
                                              rep.clean_signals)
@@ -323,24 +327,23 @@ class PurpleTeam:
         scores: list[ScenarioScore] = []
         skipped: dict[str, str] = {}
         for scenario in chosen:
-            try:
-                probe = self._apply(scenario, levels[-1] if levels[-1] > 0 else 1.0, 0)
+            strongest = levels[-1] if levels[-1] > 0 else 1.0
+            try:  # intensity 0 never reaches the generator: probe at the strongest level
+                probe = self._apply(scenario, strongest, 0)
             except SchemaError as exc:
                 skipped[scenario.name] = str(exc)
                 continue
             for level in levels:
                 if progress is not None:
                     progress(f"{scenario.name} at {level:g}")
-                replays = tuple(self.replay(scenario, level, r) for r in range(self.repeats))
-                score = ScenarioScore(scenario.name, scenario.kind, level, probe.description
-                                      if level == levels[-1] else
-                                      self._apply(scenario, level, 0).description,
+                first = probe if level == strongest else self._apply(scenario, level, 0)
+                replays = (self._replay(first, 0), *(self.replay(scenario, level, r)
+                                                      for r in range(1, self.repeats)))
+                score = ScenarioScore(scenario.name, scenario.kind, level, first.description,
                                       probe.changed_columns, replays, self.harm_threshold)
                 if score.gap:
-                    score = ScenarioScore(score.scenario, score.kind, level,
-                                          score.description, score.changed_columns, replays,
-                                          self.harm_threshold,
-                                          self.would_catch(scenario, level))
+                    score = dataclasses.replace(
+                        score, would_catch=self.would_catch(scenario, level))
                 scores.append(score)
         return Scorecard(self.config_.name, self.metric_, self.reference_metric_,
                          self.window_rows_, self.windows, self.onset_window, self.repeats,
