@@ -112,7 +112,7 @@ class GridSample:
             raise ValueError("values must be finite; remove NaN and infinity first")
         cell = np.searchsorted(edges, x, side="left")
         counts = np.bincount(cell, minlength=edges.size + 1).astype(np.int64)
-        sums = np.bincount(cell, weights=x, minlength=edges.size + 1)
+        sums = np.bincount(cell, weights=x, minlength=edges.size + 1).astype(np.float64)
         mean = float(np.mean(x))
         m2 = float(np.sum(np.square(x - mean)))
         return cls(counts, sums, int(np.count_nonzero(x < edges[0])), int(x.size), mean, m2,
