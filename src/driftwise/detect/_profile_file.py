@@ -31,7 +31,11 @@ from driftwise.detect.settings import DriftSettings
 from driftwise.errors import ConfigError, InputFileError
 
 PROFILE_FORMAT = "driftwise-reference-profile"
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
+#: Versions this release reads: 1 (exact numeric columns only) and 2 (grid summaries too).
+READABLE_VERSIONS = (1, 2)
+#: Most edges of one grid (a grid of 2,048 cells has 2,049).
+MAX_GRID_EDGES = 1 << 20
 PROFILE_SUFFIX = ".profile"
 #: Rows kept for the row-based parts (multivariate, embeddings, text); the detectors of
 #: those parts use at most 5,000 rows per sample themselves.
@@ -45,6 +49,25 @@ KINDS = ("numeric", "categorical", "boolean", "datetime", "text", "identifier", 
          "nested", "unsupported")
 
 Count = Annotated[int, Field(ge=0)]
+
+
+class GridMeta(StrictModel):
+    """The scalars of a numeric column's grid summary (the arrays are in grid/<i>/)."""
+
+    below: Count
+    mean: float
+    m2: Annotated[float, Field(ge=0)]
+    minimum: float
+    maximum: float
+
+    @model_validator(mode="after")
+    def _finite(self) -> GridMeta:
+        values = (self.mean, self.m2, self.minimum, self.maximum)
+        if not all(np.isfinite(v) for v in values) or self.minimum > self.maximum:
+            raise ValueError("grid moments must be finite, with minimum <= maximum")
+        if not self.minimum <= self.mean <= self.maximum:
+            raise ValueError("grid mean lies outside [minimum, maximum]")
+        return self
 
 
 class ColumnMeta(StrictModel):
@@ -61,6 +84,7 @@ class ColumnMeta(StrictModel):
     labels: list[str] | None = None
     counts: list[Count] | None = None
     markers: dict[str, Count] = Field(default_factory=dict)
+    grid: GridMeta | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnMeta:
@@ -82,6 +106,8 @@ class ColumnMeta(StrictModel):
                                  f"{sum(self.counts) + self.n_missing} rows, not {self.n_rows}")
         if self.kind in ("categorical", "boolean") and not has_counts:
             raise ValueError(f"column {self.name!r} is {self.kind} but has no counts")
+        if self.grid is not None and self.kind != "numeric":
+            raise ValueError(f"column {self.name!r} is {self.kind} but has a grid")
         return self
 
 
@@ -89,7 +115,7 @@ class ProfileMeta(StrictModel):
     """profile.json of a reference profile (format version 1)."""
 
     format: Literal["driftwise-reference-profile"]
-    version: Literal[1]
+    version: Literal[1, 2]
     driftwise_version: str
     name: str
     n_rows: Annotated[int, Field(ge=1)]
@@ -117,6 +143,7 @@ class ProfileContents:
     settings: dict[str, Any]
     values: dict[int, NDArray[np.float64]]
     rows: pa.Table | None
+    grids: dict[int, tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]]
 
 
 def is_profile_path(path: str | os.PathLike[str]) -> bool:
@@ -124,26 +151,42 @@ def is_profile_path(path: str | os.PathLike[str]) -> bool:
     return os.fspath(path).lower().endswith(PROFILE_SUFFIX)
 
 
+GridArrays = dict[int, tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]]
+
+
 def write_profile(path: str | os.PathLike[str], meta: dict[str, Any],
-                  values: dict[int, NDArray[np.float64]], rows: pa.Table | None) -> None:
-    """Write a profile file: profile.json, one .npy per numeric column, the row sample."""
+                  values: dict[int, NDArray[np.float64]], rows: pa.Table | None,
+                  grids: GridArrays | None = None) -> None:
+    """Write a profile file: profile.json, one .npy per exact numeric column, the edges,
+    counts and sums of each gridded one (deflated), the row sample."""
     try:
-        _write(path, meta, values, rows)
+        _write(path, meta, values, rows, grids or {})
     except OSError as exc:
         raise InputFileError(f"{one_line(os.fspath(path))}: cannot write the profile "
                              f"({exc.strerror or exc})") from None
 
 
+def _npy(array: NDArray[Any]) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
 def _write(path: str | os.PathLike[str], meta: dict[str, Any],
-           values: dict[int, NDArray[np.float64]], rows: pa.Table | None) -> None:
+           values: dict[int, NDArray[np.float64]], rows: pa.Table | None,
+           grids: GridArrays) -> None:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr("profile.json", json.dumps({"format": PROFILE_FORMAT,
-                                                "version": PROFILE_VERSION,
+                                                # Exact profiles stay readable by
+                                                # releases that know version 1 only.
+                                                "version": PROFILE_VERSION if grids else 1,
                                                 "driftwise_version": __version__, **meta}))
         for i, array in values.items():
-            buf = io.BytesIO()
-            np.save(buf, array, allow_pickle=False)
-            zf.writestr(f"values/{i}.npy", buf.getvalue())
+            zf.writestr(f"values/{i}.npy", _npy(array))
+        for i, arrays in grids.items():
+            for part, part_array in zip(GRID_PARTS, arrays, strict=True):
+                zf.writestr(f"grid/{i}/{part}.npy", _npy(part_array),
+                            compress_type=zipfile.ZIP_DEFLATED)
         if rows is not None:
             buf = io.BytesIO()
             pq.write_table(rows, buf, compression="zstd")
@@ -210,7 +253,7 @@ def _read(zf: zipfile.ZipFile, where: str) -> ProfileContents:
         raise _Damaged("profile.json does not hold a mapping")
     if raw.get("format") != PROFILE_FORMAT:
         raise InputFileError(f"{where}: not a driftwise reference profile")
-    if raw.get("version") != PROFILE_VERSION:
+    if raw.get("version") not in READABLE_VERSIONS:
         raise InputFileError(
             f"{where}: profile format version {one_line(repr(raw.get('version')))} is not "
             f"supported by driftwise {__version__} (expects {PROFILE_VERSION}); re-create it "
@@ -221,10 +264,13 @@ def _read(zf: zipfile.ZipFile, where: str) -> ProfileContents:
         raise _Damaged(str(exc)) from None
     settings = meta.settings.to_dict()
     values = {}
+    grids = {}
     for i, col in enumerate(meta.columns):
-        if col.kind == "numeric":
+        if col.kind == "numeric" and col.grid is not None:
+            grids[i] = _grid(zf, i, col, col.grid)
+        elif col.kind == "numeric":
             values[i] = _numeric(zf, i, col)
-    return ProfileContents(meta, settings, values, _rows(zf, meta))
+    return ProfileContents(meta, settings, values, _rows(zf, meta), grids)
 
 
 def _numeric(zf: zipfile.ZipFile, i: int, col: ColumnMeta) -> NDArray[np.float64]:
@@ -248,6 +294,50 @@ def _numeric(zf: zipfile.ZipFile, i: int, col: ColumnMeta) -> NDArray[np.float64
         raise _Damaged(f"column {col.name!r}: values are not sorted")
     values: NDArray[np.float64] = array
     return values
+
+
+GRID_PARTS = ("edges", "counts", "sums")
+
+
+def _array(zf: zipfile.ZipFile, name: str, col: ColumnMeta, dtype: type, size: int | None) -> (
+    NDArray[Any]
+):
+    limit = 8 * (size if size is not None else MAX_GRID_EDGES) + 4096
+    data = _entry(zf, name, limit)
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise _Damaged(f"{name} (column {col.name!r}) is not a NumPy array "
+                       f"({one_line(str(exc))})") from None
+    if array.dtype != dtype or array.ndim != 1 or (size is not None and array.size != size):
+        raise _Damaged(f"column {col.name!r}: {name} holds {array.dtype} of shape "
+                       f"{array.shape}, expected 1-D {np.dtype(dtype)}"
+                       + (f" of {size} values" if size is not None else ""))
+    result: NDArray[Any] = array
+    return result
+
+
+def _grid(zf: zipfile.ZipFile, i: int, col: ColumnMeta, grid: GridMeta) -> (
+    tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]
+):
+    """A gridded column's arrays, checked against each other and the column's counts."""
+    edges = _array(zf, f"grid/{i}/edges.npy", col, np.float64, None)
+    if edges.size == 0 or not np.all(np.isfinite(edges)) or (
+            edges.size > 1 and bool(np.any(edges[1:] <= edges[:-1]))):
+        raise _Damaged(f"column {col.name!r}: grid edges must be finite and strictly "
+                       "increasing")
+    counts = _array(zf, f"grid/{i}/counts.npy", col, np.int64, edges.size + 1)
+    sums = _array(zf, f"grid/{i}/sums.npy", col, np.float64, edges.size + 1)
+    n = col.n_rows - col.n_missing
+    if bool(np.any(counts < 0)) or int(counts.sum()) != n or n == 0:
+        raise _Damaged(f"column {col.name!r}: grid counts add up to {int(counts.sum())}, "
+                       f"expected {n} ({col.n_rows} rows, {col.n_missing} missing)")
+    if grid.below > counts[0]:
+        raise _Damaged(f"column {col.name!r}: {grid.below} values below the grid but only "
+                       f"{int(counts[0])} in its first cell")
+    if not np.all(np.isfinite(sums)):
+        raise _Damaged(f"column {col.name!r}: grid sums include NaN or infinity")
+    return edges, counts, sums
 
 
 def _rows(zf: zipfile.ZipFile, meta: ProfileMeta) -> pa.Table | None:

@@ -18,6 +18,7 @@ then skipped with a reason).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from driftwise._parallel import parallel_map
 from driftwise.data import (
     TESTED_KINDS,
     ColumnKind,
@@ -44,11 +46,25 @@ from driftwise.detect._profile_file import (
     write_profile,
 )
 from driftwise.errors import ConfigError, SchemaError
+from driftwise.stats.grid import DEFAULT_GRID_CELLS, GridSample, grid_edges, sorted_grid_sample
+
+
+@dataclass(frozen=True)
+class NumericGrid:
+    """A numeric column summarised exactly on a fixed grid (:mod:`driftwise.stats.grid`)."""
+
+    edges: NDArray[np.float64]
+    sample: GridSample
 
 
 @dataclass
 class ColumnProfile:
-    """What the reference says about one column."""
+    """What one sample says about one column.
+
+    A numeric column keeps either its finite values sorted (``sorted_values``: exact, every
+    test as on the raw data) or their exact counts and sums on a grid of reference
+    quantiles (``grid``: compact and mergeable; see docs/scale.md for what that changes).
+    """
 
     name: str
     kind: ColumnKind
@@ -62,6 +78,40 @@ class ColumnProfile:
     labels: tuple[str, ...] | None = None
     counts: NDArray[np.int64] | None = None
     markers: dict[str, int] = field(default_factory=dict)
+    grid: NumericGrid | None = None
+
+    @property
+    def n_values(self) -> int:
+        """Rows with a value (neither missing nor a missing-value marker)."""
+        return self.n_rows - self.n_missing
+
+    def edges(self, cells: int = DEFAULT_GRID_CELLS) -> NDArray[np.float64]:
+        """This numeric column's grid: its own, or the one its sorted values define."""
+        if self.grid is not None:
+            return self.grid.edges
+        assert self.sorted_values is not None, "edges() is for numeric columns"
+        return grid_edges(self.sorted_values, cells)
+
+    def on_grid(self, edges: NDArray[np.float64]) -> GridSample:
+        """This numeric column's values summarised on ``edges``."""
+        if self.grid is not None:
+            if self.grid.edges.shape != edges.shape or not np.array_equal(self.grid.edges,
+                                                                           edges):
+                raise ConfigError(f"column {self.name!r} is summarised on a different grid "
+                                  "than the one it is compared on; build both profiles "
+                                  "against one reference")
+            return self.grid.sample
+        assert self.sorted_values is not None, "on_grid() is for numeric columns"
+        return sorted_grid_sample(edges, self.sorted_values)
+
+    def gridded(self, cells: int = DEFAULT_GRID_CELLS,
+                edges: NDArray[np.float64] | None = None) -> ColumnProfile:
+        """A copy with an exact numeric column turned into its grid summary."""
+        if self.sorted_values is None:
+            return self
+        edges = self.edges(cells) if edges is None else edges
+        return dataclasses.replace(self, sorted_values=None,
+                                   grid=NumericGrid(edges, self.on_grid(edges)))
 
     @property
     def tested(self) -> bool:
@@ -84,6 +134,10 @@ class ColumnProfile:
             out["counts"] = self.counts.tolist()
         if self.markers:
             out["markers"] = dict(self.markers)
+        if self.grid is not None:
+            g = self.grid.sample
+            out["grid"] = {"below": g.below, "mean": g.mean, "m2": g.m2,
+                           "minimum": g.minimum, "maximum": g.maximum}
         return out
 
 
@@ -155,8 +209,10 @@ class ReferenceProfile:
         exclude: Iterable[str] = (),
         name: str = "reference",
         progress: Callable[[str], None] | None = None,
+        threads: int = 1,
     ) -> ReferenceProfile:
-        """Profile every column of ``table`` except the excluded ones."""
+        """Profile every column of ``table`` except the excluded ones, ``threads`` columns
+        at a time."""
         kinds = dict(kinds or {})
         roles = dict(roles or {})
         excluded = list(dict.fromkeys(exclude))
@@ -166,16 +222,15 @@ class ReferenceProfile:
             raise ConfigError(
                 f"configured column(s) not in the reference: {', '.join(map(repr, unknown))}"
             )
-        columns: dict[str, ColumnProfile] = {}
-        for col in table.column_names:
-            if col in excluded:
-                continue
-            kind = _parse_kind(col, kinds[col]) if col in kinds else None
-            role = roles.get(col, "feature")
-            columns[col] = profile_column(col, table.column(col), kind, role,
-                                          markers_of(table, col))
-            if progress is not None:
-                progress(col)
+        names = [c for c in table.column_names if c not in excluded]
+        parsed = {c: _parse_kind(c, kinds[c]) for c in names if c in kinds}
+
+        def one(col: str) -> ColumnProfile:
+            return profile_column(col, table.column(col), parsed.get(col),
+                                  roles.get(col, "feature"), markers_of(table, col))
+
+        profiles = parallel_map(one, names, threads, progress)
+        columns = {p.name: p for p in profiles}
         return cls(table.num_rows, columns, excluded, name,
                    row_sample(table.select(list(columns))))
 
@@ -202,7 +257,9 @@ class ReferenceProfile:
                 "settings": dict(settings or {})}
         values = {i: col.sorted_values for i, col in enumerate(self.columns.values())
                   if col.sorted_values is not None}
-        write_profile(path, meta, values, self.rows if rows else None)
+        grids = {i: (col.grid.edges, col.grid.sample.counts, col.grid.sample.sums)
+                 for i, col in enumerate(self.columns.values()) if col.grid is not None}
+        write_profile(path, meta, values, self.rows if rows else None, grids)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> tuple[ReferenceProfile, dict[str, Any]]:
@@ -226,6 +283,11 @@ class ReferenceProfile:
             if m.labels is not None and m.counts is not None:
                 col.labels = tuple(m.labels)
                 col.counts = np.asarray(m.counts, dtype=np.int64)
+            if m.grid is not None:
+                edges, counts, sums = contents.grids[i]
+                col.grid = NumericGrid(edges, GridSample(
+                    counts, sums, m.grid.below, col.n_values, m.grid.mean, m.grid.m2,
+                    m.grid.minimum, m.grid.maximum))
             columns[col.name] = col
         meta = contents.meta
         profile = cls(meta.n_rows, columns, list(meta.excluded), meta.name, contents.rows)
