@@ -101,6 +101,27 @@ class GridPair:
         masses: NDArray[np.float64] = spread_counts[spread_counts > 0] / total
         return masses
 
+    @cached_property
+    def reference_on_edges(self) -> bool:
+        """Whether every reference value is an edge (a grid of its distinct values)."""
+        ref = self.reference
+        with np.errstate(invalid="ignore", over="ignore"):
+            on = np.abs(ref.sums[:-1] - ref.counts[:-1] * self.edges) <= ATOM_RTOL * np.abs(
+                ref.counts[:-1] * self.edges)
+        return bool(np.all(on | (ref.counts[:-1] == 0))) and ref.below == 0 \
+            and ref.counts[-1] == 0
+
+    def value_counts(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Aligned counts of the cells as values: below the grid, at each edge (with the
+        values since the previous edge), above it; cells empty in both samples dropped."""
+        def split(sample: GridSample) -> NDArray[np.int64]:
+            return np.concatenate([[sample.below, sample.counts[0] - sample.below],
+                                   sample.counts[1:]]).astype(np.int64)
+
+        ref, cur = split(self.reference), split(self.current)
+        keep = (ref + cur) > 0
+        return ref[keep], cur[keep]
+
     @property
     def exact(self) -> bool:
         """Whether every pooled value is an edge (the grid then sees everything)."""
