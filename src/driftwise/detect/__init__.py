@@ -1,6 +1,8 @@
 """Detectors with an estimator-like API: configure, ``fit(reference)``, ``compare(current)``."""
 
-from driftwise.detect.profile import ColumnProfile, ReferenceProfile
+from driftwise.detect.engine import Engine, InMemoryEngine
+from driftwise.detect.merge import merge_profiles
+from driftwise.detect.profile import ColumnProfile, NumericGrid, ReferenceProfile
 from driftwise.detect.results import ColumnDrift, DatasetDrift, DriftReport
 from driftwise.detect.settings import DriftSettings
 from driftwise.detect.tabular import DriftDetector
@@ -15,5 +17,9 @@ __all__ = [
     "DriftDetector",
     "DriftReport",
     "DriftSettings",
+    "Engine",
+    "InMemoryEngine",
+    "NumericGrid",
     "ReferenceProfile",
+    "merge_profiles",
 ]

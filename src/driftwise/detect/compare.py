@@ -146,6 +146,28 @@ def _grid_test(test: str, pair: GridPair, bins: int) -> tuple[TwoSampleResult, s
     return pair.distance(test, bins), None
 
 
+def compare_profiles(reference: ReferenceProfile, current: ReferenceProfile,
+                     settings: DriftSettings) -> list[ColumnComparison]:
+    """Every column of a current *profile* (a stored or merged window) compared with the
+    reference; type families must agree, storage types may differ."""
+    missing = [c for c in reference.columns if c not in current.columns]
+    extra = [c for c in current.columns if c not in reference.columns]
+    if missing or extra:
+        raise SchemaError(f"the current profile's columns differ from the reference's "
+                          f"(missing: {missing or 'none'}; extra: {extra or 'none'})")
+    out = []
+    for name, ref in reference.columns.items():
+        cur = current.columns[name]
+        if cur.kind != ref.kind or cur.family != ref.family:
+            raise SchemaError(f"column {name!r} is {ref.kind.value} ({ref.family}) in the "
+                              f"reference but {cur.kind.value} ({cur.family}) in the current "
+                              "profile")
+        note = None if cur.arrow_type == ref.arrow_type else \
+            f"reference {ref.arrow_type}, current {cur.arrow_type}"
+        out.append(compare_column(ref, cur, settings, note))
+    return out
+
+
 def decide(profile: ReferenceProfile, current_rows: int,
            compared: list[ColumnComparison], settings: DriftSettings,
            current_name: str) -> DriftReport:

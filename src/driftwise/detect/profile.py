@@ -248,6 +248,25 @@ class ReferenceProfile:
             [c for c in self.rows.column_names if c in kept])
         return ReferenceProfile(self.n_rows, kept, excluded, self.name, rows)
 
+    def gridded(self, cells: int = DEFAULT_GRID_CELLS) -> ReferenceProfile:
+        """A copy whose exact numeric columns are summarised on grids of ``cells`` cells of
+        their own quantiles: compact (about 50 kB a column) and mergeable."""
+        columns = {n: c.gridded(cells) for n, c in self.columns.items()}
+        return ReferenceProfile(self.n_rows, columns, list(self.excluded), self.name, self.rows)
+
+    def on_grids_of(self, reference: ReferenceProfile) -> ReferenceProfile:
+        """A copy whose numeric columns are summarised on ``reference``'s grids (each exact
+        reference column defines its grid): windows profiled so merge with each other."""
+        columns = {}
+        for n, c in self.columns.items():
+            ref = reference.columns.get(n)
+            if ref is not None and c.kind == ColumnKind.NUMERIC and ref.kind == c.kind:
+                edges = ref.edges()
+                c = dataclasses.replace(c, sorted_values=None,
+                                        grid=NumericGrid(edges, c.on_grid(edges)))
+            columns[n] = c
+        return ReferenceProfile(self.n_rows, columns, list(self.excluded), self.name, self.rows)
+
     def save(self, path: str | os.PathLike[str], settings: Mapping[str, Any] | None = None,
              *, rows: bool = True) -> None:
         """Write the profile (and optional detector settings) to one file; ``rows=False``

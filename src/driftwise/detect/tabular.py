@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from driftwise.data import ColumnKind
 from driftwise.detect._profile_file import is_profile_path
-from driftwise.detect.compare import decide
+from driftwise.detect.compare import compare_profiles, decide
 from driftwise.detect.engine import Engine, InMemoryEngine, check_columns
 from driftwise.detect.geometry.suite import GeometrySuite
 from driftwise.detect.profile import ReferenceProfile
@@ -197,9 +197,18 @@ class DriftDetector:
     # -- comparing -----------------------------------------------------------------
     def compare(self, current: Any, *, name: str | None = None,
                 progress: Progress | None = None) -> DriftReport:
-        """Compare ``current`` with the fitted reference, column by column."""
+        """Compare ``current`` with the fitted reference, column by column.
+
+        ``current`` is data, or a :class:`ReferenceProfile` of the current sample (a stored
+        window, or windows merged with :func:`~driftwise.detect.merge.merge_profiles`):
+        then only the per-column tests run, the row-based parts need rows.
+        """
         profile = self._require_fitted()
         settings = self.settings()
+        if isinstance(current, ReferenceProfile):
+            compared_profiles = compare_profiles(profile, current, settings)
+            return decide(profile, current.n_rows, compared_profiles, settings,
+                          name or current.name)
         engine = self._engine()
         data = engine.prepare(current, "current")
         check_columns(profile, engine.columns_of(data))
