@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml setup.py src/driftwise/stream/_adwin.c src/driftwise/stats/_ks_ties.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dev,text,service,postgres,otel,redteam]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,text,service,postgres,otel,redteam,dask]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -87,6 +87,14 @@ TargetOpt = Annotated[str | None, typer.Option("--target", help="Target column."
 PredictionOpt = Annotated[str | None, typer.Option("--prediction", help="Prediction column.")]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Column to leave out "
                                                       "(repeatable).")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="memory (default: this process, "
+                      "every core) or dask (Parquet files/folders profiled in Dask workers; "
+                      "pip install 'driftwise[dask]'; see docs/scale.md).")]
+SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Address of an existing "
+                         "Dask scheduler (tcp://host:8786) for --engine dask; by default a "
+                         "LocalCluster is started and stopped.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", help="Worker processes of the "
+                       "LocalCluster --engine dask starts (default: one per core).")]
 DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", help="CSV delimiter (one "
                          "character; default: sniffed among , ; tab |; 'tab' for a tab).")]
 EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of CSV files.")]
@@ -177,16 +185,20 @@ def _emit(result: Any, json_out: Path | None, html_out: Path | None) -> None:
 
 
 def _report(reference: str, current: str, config: Path | None, json_out: Path | None,
-            html_out: Path | None, read: Any, **flags: Any) -> Any:
+            html_out: Path | None, read: Any, engine: tuple[str, str | None, int | None],
+            **flags: Any) -> Any:
     """The body of ``report`` and ``check``: options checked, outputs checked, run, write."""
     from driftwise.app import check_outputs, report_files
+    from driftwise.app.engines import open_engine
 
     options = _drift_options(**flags)
     check_outputs([("--json", json_out), ("--html", html_out)],
                   inputs=[reference, current, config])
-    with _progress(sys.stderr.isatty()) as start:
+    name, scheduler, workers = engine
+    with _progress(sys.stderr.isatty()) as start, \
+            open_engine(name, scheduler=scheduler, workers=workers) as chosen:
         result = report_files(reference, current, config=config, options=options, read=read,
-                              progress=start)
+                              progress=start, engine=chosen)
     _emit(result, json_out, html_out)
     return result
 
@@ -200,11 +212,14 @@ def _comparison(gate: bool) -> Callable[..., None]:
                 correction: CorrectionOpt = None, alpha: AlphaOpt = None,
                 target: TargetOpt = None, prediction: PredictionOpt = None,
                 exclude: ExcludeOpt = None, delimiter: DelimiterOpt = None,
-                encoding: EncodingOpt = "utf-8", na_values: NaOpt = None) -> None:
+                encoding: EncodingOpt = "utf-8", na_values: NaOpt = None,
+                engine: EngineOpt = "memory", scheduler: SchedulerOpt = None,
+                workers: WorkersOpt = None) -> None:
         from driftwise.monitor.run import MonitorRun
 
         result = _report(reference, current, config, json_out, html_out,
                          _read_options(delimiter, encoding, na_values),
+                         (engine, scheduler, workers),
                          numeric_test=numeric_test, categorical_test=categorical_test,
                          correction=correction, alpha=alpha, target=target,
                          prediction=prediction, exclude=exclude)
@@ -237,18 +252,26 @@ def profile(reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet
                 "multivariate, embedding and text checks (--no-rows: only per-column "
                 "summaries; those checks are then skipped).")] = True,
             delimiter: DelimiterOpt = None, encoding: EncodingOpt = "utf-8",
-            na_values: NaOpt = None) -> None:
+            na_values: NaOpt = None,
+            grid: Annotated[int | None, typer.Option(
+                "--grid", help="Summarise each numeric column on this many cells of its "
+                "quantiles (e.g. 2048): a compact, mergeable profile whose tests account "
+                "for the grid (docs/scale.md); default: exact sorted values.")] = None,
+            engine: EngineOpt = "memory", scheduler: SchedulerOpt = None,
+            workers: WorkersOpt = None) -> None:
     """Fit REFERENCE once and save its profile (usable wherever REFERENCE is accepted)."""
     from driftwise.app import check_outputs, profile_files
+    from driftwise.app.engines import open_engine
 
     read = _read_options(delimiter, encoding, na_values)
     options = _drift_options(numeric_test=numeric_test, categorical_test=categorical_test,
                              correction=correction, alpha=alpha, target=target,
                              prediction=prediction, exclude=exclude)
     check_outputs([("-o", output)], inputs=[reference, config])
-    with _progress(sys.stderr.isatty()) as start:
+    with _progress(sys.stderr.isatty()) as start, \
+            open_engine(engine, scheduler=scheduler, workers=workers) as chosen:
         p = profile_files(reference, output, config=config, options=options, read=read,
-                          rows=rows, progress=start)
+                          rows=rows, progress=start, engine=chosen, grid=grid)
     kept = f", {p.rows.num_rows:,} rows sampled" if rows and p.rows is not None else ""
     out.print(escape(one_line(f"profile of {p.name}: {p.n_rows:,} rows, {len(p.columns)} "
                               f"columns{kept} -> {output}")), highlight=False)

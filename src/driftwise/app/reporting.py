@@ -23,6 +23,7 @@ from driftwise.config.schema import open_config
 from driftwise.data import ReadOptions, require_rows, to_table
 from driftwise.detect import DriftDetector, DriftReport, ReferenceProfile
 from driftwise.detect._profile_file import PROFILE_SUFFIX, is_profile_path
+from driftwise.detect.engine import Engine, InMemoryEngine
 from driftwise.detect.settings import CategoricalTest, ColumnNames, Correction, NumericTest
 from driftwise.errors import ConfigError, NothingTestedError, UsageError
 from driftwise.monitor import Monitor, MonitorResult
@@ -100,11 +101,14 @@ def _config(config: DriftConfig | MonitorConfig | str | os.PathLike[str] | None)
 def report_files(reference: Any, current: Any, *,
                  config: DriftConfig | MonitorConfig | str | os.PathLike[str] | None = None,
                  options: DriftOptions | None = None, read: ReadOptions | None = None,
-                 progress: Progress | None = None) -> DriftReport | MonitorRun:
+                 progress: Progress | None = None,
+                 engine: Engine | None = None) -> DriftReport | MonitorRun:
     """Compare ``current`` with ``reference`` as ``driftwise report`` does.
 
     With a Monitor configuration, the Monitor runs on every window of ``current``;
     otherwise the columns are compared under the drift configuration and ``options``.
+    ``engine`` profiles the data (default: in memory, every core); a Dask engine reads
+    Parquet files and folders in its workers.
 
     Raises
     ------
@@ -116,8 +120,13 @@ def report_files(reference: Any, current: Any, *,
     cfg = _config(config)
     if isinstance(cfg, MonitorConfig):
         refuse_with_monitor(options, config)
+        if engine is not None and not isinstance(engine, InMemoryEngine):
+            raise UsageError("a Monitor configuration runs in memory; --engine dask runs "
+                             "column drift reports")
         return run_monitor(cfg, reference, current, read=read)
     start = progress or _no_progress
+    if engine is not None and not isinstance(engine, InMemoryEngine):
+        return _report_on(engine, reference, current, cfg, options, start)
     ref = open_reference(reference, read)
     params = detector_params(cfg, ref.saved, **options.model_dump())
     detector = DriftDetector(**params)
@@ -132,6 +141,23 @@ def report_files(reference: Any, current: Any, *,
     table = to_table(current, read)
     advance = start("comparing", len(detector.profile_.columns))
     report = detector.compare(table, name=_name(current, "current"), progress=advance)
+    require_tested(report)
+    return report
+
+
+def _report_on(engine: Engine, reference: Any, current: Any, cfg: DriftConfig | None,
+               options: DriftOptions, start: Progress) -> DriftReport:
+    """``report_files`` on an engine that reads the inputs itself (Dask)."""
+    saved: dict[str, Any] = {}
+    if isinstance(reference, str | os.PathLike) and is_profile_path(reference):
+        reference, saved = ReferenceProfile.load(reference)
+    detector = DriftDetector(**detector_params(cfg, saved, **options.model_dump()),
+                             engine=engine)
+    detector.params()
+    detector.fit(reference, name=_name(reference, "reference"),
+                 progress=start("profiling reference", 0))
+    report = detector.compare(current, name=_name(current, "current"),
+                              progress=start("comparing", len(detector.profile_.columns)))
     require_tested(report)
     return report
 
@@ -167,8 +193,13 @@ def require_tested(report: DriftReport) -> None:
 def profile_files(reference: Any, output: str | os.PathLike[str], *,
                   config: DriftConfig | MonitorConfig | str | os.PathLike[str] | None = None,
                   options: DriftOptions | None = None, read: ReadOptions | None = None,
-                  rows: bool = True, progress: Progress | None = None) -> ReferenceProfile:
-    """Fit ``reference`` once and save its profile to ``output`` (a ``.profile`` file)."""
+                  rows: bool = True, progress: Progress | None = None,
+                  engine: Engine | None = None, grid: int | None = None) -> ReferenceProfile:
+    """Fit ``reference`` once and save its profile to ``output`` (a ``.profile`` file).
+
+    ``grid`` summarises every numeric column on that many cells of its quantiles (compact,
+    mergeable; see docs/scale.md) instead of keeping its sorted values.
+    """
     if not is_profile_path(output):
         raise UsageError(f"-o {one_line(os.fspath(output))}: a profile's name ends in "
                          f"{PROFILE_SUFFIX} (that is how driftwise recognises one)")
@@ -180,15 +211,22 @@ def profile_files(reference: Any, output: str | os.PathLike[str], *,
     if isinstance(reference, str | os.PathLike) and is_profile_path(reference):
         raise UsageError(f"{one_line(os.fspath(reference))} is already a profile; profile "
                          "the reference data file")
+    if grid is not None and not 1 <= grid <= 1 << 20:
+        raise UsageError(f"--grid {grid}: between 1 and {1 << 20:,} cells")
     params = detector_params(cfg, None, **(options or DriftOptions()).model_dump())
-    detector = DriftDetector(**params)
+    detector = DriftDetector(**params, engine=engine)
     detector.params()
-    table = to_table(reference, read)
-    require_rows(table, "reference")
-    advance = (progress or _no_progress)("profiling reference", table.num_columns)
-    detector.fit(table, name=_name(reference, "reference"), progress=advance)
-    detector.save(output, rows=rows)
-    return detector.profile_
+    if engine is not None and not isinstance(engine, InMemoryEngine):
+        detector.fit(reference, name=_name(reference, "reference"),
+                     progress=(progress or _no_progress)("profiling reference", 0))
+    else:
+        table = to_table(reference, read)
+        require_rows(table, "reference")
+        advance = (progress or _no_progress)("profiling reference", table.num_columns)
+        detector.fit(table, name=_name(reference, "reference"), progress=advance)
+    profile = detector.profile_ if grid is None else detector.profile_.gridded(grid)
+    profile.save(output, settings=detector.settings().to_dict(), rows=rows)
+    return profile
 
 
 def run_monitor(config: MonitorConfig | str | os.PathLike[str], reference: Any, current: Any,

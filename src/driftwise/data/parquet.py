@@ -54,6 +54,16 @@ def parts_of(folder: Path) -> list[Path]:
 def read_parquet_folder(folder: Path) -> pa.Table:
     """Every part of a folder as one table, once their schemas are known to agree."""
     where = one_line(os.fspath(folder))
+    checked_parts(folder)
+    try:
+        return pq.read_table(folder)
+    except (pa.ArrowException, OSError, EOFError) as exc:
+        raise InputFileError(f"{where}: not readable as Parquet ({short(exc)})") from None
+
+
+def checked_parts(folder: Path) -> list[tuple[Path, pa.Schema]]:
+    """A folder's Parquet parts and their schemas, once the schemas are known to agree."""
+    where = one_line(os.fspath(folder))
     files = parts_of(folder)
     schemas = []
     for part in files:
@@ -69,10 +79,7 @@ def read_parquet_folder(folder: Path) -> pa.Table:
             raise InputFileError(
                 f"{where}: part {literal(os.fspath(part.relative_to(folder)))} disagrees with "
                 f"{literal(os.fspath(files[0].relative_to(folder)))}: {problem}")
-    try:
-        return pq.read_table(folder)
-    except (pa.ArrowException, OSError, EOFError) as exc:
-        raise InputFileError(f"{where}: not readable as Parquet ({short(exc)})") from None
+    return list(zip(files, schemas, strict=True))
 
 
 def _difference(first: pa.Schema, other: pa.Schema) -> str | None:
