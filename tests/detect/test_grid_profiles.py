@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import needs_shared_data, shared_data
 from driftwise.detect import DriftDetector, InMemoryEngine, ReferenceProfile, merge_profiles
 from driftwise.errors import InputFileError, SchemaError
+from tests.conftest import needs_shared_data, shared_data
 
 
 def _table(n: int, seed: int, shift: float = 0.0) -> pa.Table:

@@ -1,17 +1,14 @@
 """Grid summaries: exact merges, statistics within their stated bounds, nominal false alarms.
 
 The false-alarm property is checked at 1M, 10M and 100M rows per sample without drawing
-that many values: on a fixed grid a sample's cell counts are all a test sees, and under no
-drift they are multinomial with the cells' probabilities (KS is distribution-free, so the
-law is uniform without loss of generality). Two ways a grid arises are simulated: edges that
-are order statistics of the reference itself (an exact reference meeting a large current),
-and edges from an independent pilot sample (the Dask path's first pass).
+that many values, by the multinomial simulation of benchmarks/grid_calibration.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from benchmarks.grid_calibration import null_pair
 from scipy import stats as sps
 
 from driftwise.stats import SortedPair
@@ -126,38 +123,13 @@ def test_coarse_bins_are_reference_quantiles_of_whole_cells() -> None:
     np.testing.assert_allclose(ref / 100_000, 0.1, atol=1.0 / DEFAULT_GRID_CELLS + 1e-9)
 
 
-def _null_pair(rng: np.random.Generator, n: int, own_edges: bool) -> GridPair:
-    """Two samples of ``n`` uniforms from one law, summarised on a grid (see the module)."""
-    cells = DEFAULT_GRID_CELLS
-    if own_edges:
-        positions = np.round(np.linspace(0, n - 1, cells + 1)).astype(np.int64)
-        spacings = rng.gamma(np.diff(np.concatenate([[-1], positions, [n]])).astype(float))
-        edges = (np.cumsum(spacings) / spacings.sum())[:-1]
-        ref_counts = np.concatenate([[1], np.diff(positions), [0]])
-    else:
-        pilot = np.sort(rng.random(1 << 18))
-        edges = pilot[np.round(np.linspace(0, pilot.size - 1, cells + 1)).astype(np.int64)]
-        ref_counts = rng.multinomial(n, np.diff(np.concatenate([[0.0], edges, [1.0]])))
-    probabilities = np.diff(np.concatenate([[0.0], edges, [1.0]]))
-    cur_counts = rng.multinomial(n, probabilities)
-    middles = np.concatenate([[edges[0] / 2], (edges[1:] + edges[:-1]) / 2,
-                              [(1 + edges[-1]) / 2]])
-
-    def summary(counts: np.ndarray) -> GridSample:
-        total = int(counts.sum())
-        return GridSample(counts.astype(np.int64), counts * middles, 0, total, 0.5,
-                          total / 12.0, 0.0, 1.0)
-
-    return GridPair(edges, summary(ref_counts), summary(cur_counts))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("n", [1_000_000, 10_000_000, 100_000_000])
 @pytest.mark.parametrize("own_edges", [True, False])
 def test_grid_ks_false_alarm_rate_is_nominal_at_every_size(n: int, own_edges: bool) -> None:
     rng = np.random.default_rng(n + own_edges)
     draws = 1_000
-    p = np.array([_null_pair(rng, n, own_edges).ks().p_value for _ in range(draws)])
+    p = np.array([null_pair(rng, n, own_edges).ks().p_value for _ in range(draws)])
     assert 0.03 <= np.mean(p < 0.05) <= 0.07
     assert np.mean(p < 0.01) <= 0.01 + 3 * np.sqrt(0.01 * 0.99 / draws)
 
