@@ -183,3 +183,29 @@ def test_real_flights_grid_and_exact_paths_agree(tmp_path: Path) -> None:
             assert a[name].drift_detected == b[name].drift_detected, name
             if a[name].test == "ks":
                 assert abs(a[name].statistic - b[name].statistic) <= 1.2 / 2048
+
+
+def test_window_profiles_store_compactly_and_merge_after_a_round_trip() -> None:
+    from driftwise.detect.engine import window_profile
+
+    detector = DriftDetector().fit(_table(50_000, 11))
+    reference = detector.profile_
+    days = [_table(2_000, 20 + d) for d in range(5)]
+    blobs = [window_profile(reference, day, f"day {d}").to_bytes(reference)
+             for d, day in enumerate(days)]
+    assert max(map(len, blobs)) < 300_000
+    loaded = [ReferenceProfile.from_bytes(b, reference) for b in blobs]
+    merged = merge_profiles(loaded)
+    direct = window_profile(reference, pa.concat_tables(days))
+    for name, col in direct.columns.items():
+        got = merged.columns[name]
+        if col.grid is not None:
+            assert np.array_equal(got.grid.sample.counts, col.grid.sample.counts)
+    report = detector.compare(merged)
+    assert report.current_rows == 10_000
+    with pytest.raises(InputFileError, match="reference's grid, and no reference"):
+        ReferenceProfile.from_bytes(blobs[0])
+    holes = days[0].set_column(0, "x0", pa.array([None] * 2_000, pa.float64()))
+    empty = window_profile(reference, holes)
+    assert empty.columns["x0"].n_values == 0
+    assert merge_profiles([empty, loaded[1]]).columns["x0"].n_values == 2_000

@@ -14,9 +14,10 @@ import json
 import os
 import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -59,6 +60,8 @@ class GridMeta(StrictModel):
     m2: Annotated[float, Field(ge=0)]
     minimum: float
     maximum: float
+    #: The edges are the reference's grid, not stored (a window profile in the service).
+    edges_from_reference: bool = False
 
     @model_validator(mode="after")
     def _finite(self) -> GridMeta:
@@ -151,10 +154,13 @@ def is_profile_path(path: str | os.PathLike[str]) -> bool:
     return os.fspath(path).lower().endswith(PROFILE_SUFFIX)
 
 
-GridArrays = dict[int, tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]]
+GridArrays = dict[int, tuple[NDArray[np.float64] | None, NDArray[np.int64],
+                             NDArray[np.float64]]]
+#: A gridded column's edges by its name, for profiles that do not store them.
+EdgesOf = Callable[[str], NDArray[np.float64] | None]
 
 
-def write_profile(path: str | os.PathLike[str], meta: dict[str, Any],
+def write_profile(path: str | os.PathLike[str] | IO[bytes], meta: dict[str, Any],
                   values: dict[int, NDArray[np.float64]], rows: pa.Table | None,
                   grids: GridArrays | None = None) -> None:
     """Write a profile file: profile.json, one .npy per exact numeric column, the edges,
@@ -162,7 +168,8 @@ def write_profile(path: str | os.PathLike[str], meta: dict[str, Any],
     try:
         _write(path, meta, values, rows, grids or {})
     except OSError as exc:
-        raise InputFileError(f"{one_line(os.fspath(path))}: cannot write the profile "
+        where = one_line(os.fspath(path)) if isinstance(path, str | os.PathLike) else "profile"
+        raise InputFileError(f"{where}: cannot write the profile "
                              f"({exc.strerror or exc})") from None
 
 
@@ -172,7 +179,7 @@ def _npy(array: NDArray[Any]) -> bytes:
     return buf.getvalue()
 
 
-def _write(path: str | os.PathLike[str], meta: dict[str, Any],
+def _write(path: str | os.PathLike[str] | IO[bytes], meta: dict[str, Any],
            values: dict[int, NDArray[np.float64]], rows: pa.Table | None,
            grids: GridArrays) -> None:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -185,6 +192,8 @@ def _write(path: str | os.PathLike[str], meta: dict[str, Any],
             zf.writestr(f"values/{i}.npy", _npy(array))
         for i, arrays in grids.items():
             for part, part_array in zip(GRID_PARTS, arrays, strict=True):
+                if part_array is None:
+                    continue
                 zf.writestr(f"grid/{i}/{part}.npy", _npy(part_array),
                             compress_type=zipfile.ZIP_DEFLATED)
         if rows is not None:
@@ -215,9 +224,22 @@ def read_profile(path: str | os.PathLike[str]) -> ProfileContents:
     if not stat.S_ISREG(info.st_mode):
         raise InputFileError(f"{where}: not a regular file (a profile is a file written by "
                              "`driftwise profile`)")
+    return _guarded(lambda: zipfile.ZipFile(p), where, None)
+
+
+def read_profile_bytes(data: bytes, where: str, edges_of: EdgesOf | None = None) -> (
+    ProfileContents
+):
+    """:func:`read_profile` of a profile held in memory (a stored window's); ``edges_of``
+    gives the reference's edges of columns whose profile does not store them."""
+    return _guarded(lambda: zipfile.ZipFile(io.BytesIO(data)), where, edges_of)
+
+
+def _guarded(opener: Callable[[], zipfile.ZipFile], where: str,
+             edges_of: EdgesOf | None) -> ProfileContents:
     try:
-        with zipfile.ZipFile(p) as zf:
-            return _read(zf, where)
+        with opener() as zf:
+            return _read(zf, where, edges_of)
     except _Damaged as exc:
         raise InputFileError(f"{where}: damaged profile: {exc}") from None
     except zipfile.BadZipFile:
@@ -242,7 +264,9 @@ def _entry(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
     return data
 
 
-def _read(zf: zipfile.ZipFile, where: str) -> ProfileContents:
+def _read(zf: zipfile.ZipFile, where: str, edges_of: EdgesOf | None = None) -> (
+    ProfileContents
+):
     if "profile.json" not in zf.namelist():
         raise InputFileError(f"{where}: not a driftwise reference profile (no profile.json)")
     try:
@@ -267,7 +291,7 @@ def _read(zf: zipfile.ZipFile, where: str) -> ProfileContents:
     grids = {}
     for i, col in enumerate(meta.columns):
         if col.kind == "numeric" and col.grid is not None:
-            grids[i] = _grid(zf, i, col, col.grid)
+            grids[i] = _grid(zf, i, col, col.grid, edges_of)
         elif col.kind == "numeric":
             values[i] = _numeric(zf, i, col)
     return ProfileContents(meta, settings, values, _rows(zf, meta), grids)
@@ -317,11 +341,19 @@ def _array(zf: zipfile.ZipFile, name: str, col: ColumnMeta, dtype: type, size: i
     return result
 
 
-def _grid(zf: zipfile.ZipFile, i: int, col: ColumnMeta, grid: GridMeta) -> (
+def _grid(zf: zipfile.ZipFile, i: int, col: ColumnMeta, grid: GridMeta,
+          edges_of: EdgesOf | None) -> (
     tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]
 ):
     """A gridded column's arrays, checked against each other and the column's counts."""
-    edges = _array(zf, f"grid/{i}/edges.npy", col, np.float64, None)
+    if grid.edges_from_reference:
+        found = edges_of(col.name) if edges_of is not None else None
+        if found is None:
+            raise _Damaged(f"column {col.name!r} is on its reference's grid, and no "
+                           "reference with that column was given")
+        edges = found
+    else:
+        edges = _array(zf, f"grid/{i}/edges.npy", col, np.float64, None)
     if edges.size == 0 or not np.all(np.isfinite(edges)) or (
             edges.size > 1 and bool(np.any(edges[1:] <= edges[:-1]))):
         raise _Damaged(f"column {col.name!r}: grid edges must be finite and strictly "

@@ -126,24 +126,41 @@ def _offending(col: ColumnProfile, column: pa.ChunkedArray) -> str:
     return f" (not numbers: {', '.join(map(repr, bad))})" if bad else ""
 
 
-def current_column(ref: ColumnProfile, column: pa.ChunkedArray) -> ColumnProfile:
-    """The exact profile of one current column, of the reference column's kind."""
+def current_column(ref: ColumnProfile, column: pa.ChunkedArray, *,
+                   require_values: bool = True) -> ColumnProfile:
+    """The exact profile of one current column, of the reference column's kind (with
+    ``require_values``, a column with no value is an error naming it)."""
     prof = ColumnProfile(name=ref.name, kind=ref.kind, kind_reason=ref.kind_reason,
                          role=ref.role, arrow_type=str(column.type),
                          family=type_family(column.type), n_rows=len(column),
                          n_missing=column.null_count)
     if ref.kind == ColumnKind.NUMERIC:
         nv = numeric_values(ref.name, column, "current")
-        if nv.values.size == 0:
+        if nv.values.size == 0 and require_values:
             raise no_values_error(ref.name, "current", len(column))
         prof.sorted_values = np.sort(nv.values)
         prof.n_missing = nv.n_missing
     elif ref.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
         cc = category_counts(column)
-        if cc.counts.size == 0:
+        if cc.counts.size == 0 and require_values:
             raise no_values_error(ref.name, "current", len(column))
         prof.labels, prof.counts, prof.n_missing = cc.labels, cc.counts, cc.n_missing
     return prof
+
+
+def window_profile(reference: ReferenceProfile, table: pa.Table, name: str = "window") -> (
+    ReferenceProfile
+):
+    """One window's profile on ``reference``'s columns, kinds and grids: what the service
+    stores per window, so that any run of windows merges into one comparable profile."""
+    columns = {}
+    for ref in reference.columns.values():
+        column = table.column(ref.name)
+        if type_family(column.type) not in ("null", ref.family):
+            type_note(ref, column)  # raises, naming the column
+        columns[ref.name] = current_column(ref, column, require_values=False)
+    return ReferenceProfile(table.num_rows, columns, list(reference.excluded),
+                            name).on_grids_of(reference)
 
 
 class InMemoryEngine:

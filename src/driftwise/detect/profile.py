@@ -19,11 +19,12 @@ then skipped with a reason).
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -42,7 +43,9 @@ from driftwise.data.csv import markers_of
 from driftwise.data.schema import SKIP_REASONS, is_nested_type, is_string_type
 from driftwise.detect._profile_file import (
     ROW_SAMPLE,
+    ProfileContents,
     read_profile,
+    read_profile_bytes,
     write_profile,
 )
 from driftwise.errors import ConfigError, SchemaError
@@ -267,18 +270,43 @@ class ReferenceProfile:
             columns[n] = c
         return ReferenceProfile(self.n_rows, columns, list(self.excluded), self.name, self.rows)
 
-    def save(self, path: str | os.PathLike[str], settings: Mapping[str, Any] | None = None,
-             *, rows: bool = True) -> None:
+    def save(self, path: str | os.PathLike[str] | IO[bytes],
+             settings: Mapping[str, Any] | None = None, *, rows: bool = True,
+             reference: ReferenceProfile | None = None) -> None:
         """Write the profile (and optional detector settings) to one file; ``rows=False``
-        leaves out the row sample."""
+        leaves out the row sample. Gridded columns on ``reference``'s grids leave their
+        edges out (read back with :meth:`from_bytes` and that reference)."""
+        columns = list(self.columns.values())
+        shared = {c.name for c in columns if reference is not None and c.grid is not None
+                  and _same_edges(c, reference)}
+        metas = [c.meta() for c in columns]
+        for m in metas:
+            if m["name"] in shared:
+                m["grid"]["edges_from_reference"] = True
         meta = {"name": self.name, "n_rows": self.n_rows, "excluded": self.excluded,
-                "columns": [c.meta() for c in self.columns.values()],
-                "settings": dict(settings or {})}
-        values = {i: col.sorted_values for i, col in enumerate(self.columns.values())
+                "columns": metas, "settings": dict(settings or {})}
+        values = {i: col.sorted_values for i, col in enumerate(columns)
                   if col.sorted_values is not None}
-        grids = {i: (col.grid.edges, col.grid.sample.counts, col.grid.sample.sums)
-                 for i, col in enumerate(self.columns.values()) if col.grid is not None}
+        grids = {i: (None if col.name in shared else col.grid.edges, col.grid.sample.counts,
+                     col.grid.sample.sums)
+                 for i, col in enumerate(columns) if col.grid is not None}
         write_profile(path, meta, values, self.rows if rows else None, grids)
+
+    def to_bytes(self, reference: ReferenceProfile | None = None) -> bytes:
+        """The profile file's bytes, without the row sample (a window for the store)."""
+        buf = io.BytesIO()
+        self.save(buf, rows=False, reference=reference)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, reference: ReferenceProfile | None = None,
+                   where: str = "stored profile") -> ReferenceProfile:
+        """A profile from :meth:`to_bytes`, checked as a file is."""
+        def edges_of(name: str) -> NDArray[np.float64] | None:
+            col = None if reference is None else reference.columns.get(name)
+            return None if col is None or col.kind != ColumnKind.NUMERIC else col.edges()
+
+        return cls._from_contents(read_profile_bytes(data, where, edges_of))[0]
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> tuple[ReferenceProfile, dict[str, Any]]:
@@ -290,7 +318,11 @@ class ReferenceProfile:
             The file is not a driftwise profile, of an unsupported version, or damaged
             (the message starts with "damaged profile:" and says what is wrong).
         """
-        contents = read_profile(path)
+        return cls._from_contents(read_profile(path))
+
+    @classmethod
+    def _from_contents(cls, contents: ProfileContents) -> tuple[ReferenceProfile,
+                                                                dict[str, Any]]:
         columns = {}
         for i, m in enumerate(contents.meta.columns):
             col = ColumnProfile(
@@ -311,6 +343,14 @@ class ReferenceProfile:
         meta = contents.meta
         profile = cls(meta.n_rows, columns, list(meta.excluded), meta.name, contents.rows)
         return profile, contents.settings
+
+
+def _same_edges(col: ColumnProfile, reference: ReferenceProfile) -> bool:
+    ref = reference.columns.get(col.name)
+    if ref is None or ref.kind != ColumnKind.NUMERIC or col.grid is None:
+        return False
+    edges = ref.edges()
+    return edges.shape == col.grid.edges.shape and bool(np.array_equal(edges, col.grid.edges))
 
 
 def row_sample(table: pa.Table, size: int = ROW_SAMPLE, seed: int = 0) -> pa.Table:
