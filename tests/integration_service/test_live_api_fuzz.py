@@ -132,6 +132,8 @@ def _explicit(operation: Any) -> list[Any]:
                                                        {"id": "nope", "label": 0}]}}],
         "GET /v1/models/{name}/windows/{window}": [
             {"path_parameters": {"name": "m", "window": 0}}],
+        "GET /v1/models/{name}/drift": [
+            {"path_parameters": m}, {"path_parameters": m, "query": {"first": 0, "last": 3}}],
         "GET /v1/models/{name}/results": [
             {"path_parameters": m, "query": {"prefix": "drift.", "revisions": "true"}}],
         "GET /v1/models/{name}/alerts/{alert_id}": [

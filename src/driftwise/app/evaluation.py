@@ -25,6 +25,7 @@ from driftwise.app.alerting import lifecycle_rules, routing, window_transition
 from driftwise.app.models import fitted_monitor
 from driftwise.app.response import respond_for
 from driftwise.config.monitor import MonitorConfig, parse_monitor_config
+from driftwise.detect.engine import window_profile
 from driftwise.errors import DriftwiseError
 from driftwise.monitor import Monitor, MonitorResult
 from driftwise.store import evaluation as ev
@@ -263,7 +264,7 @@ class Evaluator:
         if cfg.checks.outliers is not None:  # the model screens records: what it held
             screened = self._screened(cursor, evaluated_at)
         with self._span(name, cursor.next_window, rows.num_rows) as span:
-            metrics, state, record_evidence, status = self._run(
+            metrics, state, record_evidence, status, profile = self._run(
                 monitor, cfg, rows, labels, label, screened[0] if screened else {})
             if span is not None:
                 span.set_attribute("driftwise.status", status)
@@ -288,7 +289,7 @@ class Evaluator:
         if not ev.commit_window(self.engine, self.owner, cursor, record, metrics,
                                 next_values, labels, alerting=alerting,
                                 route_for=routing(self.scheduling.routes, name),
-                                respond_for=respond_for(cfg)):
+                                respond_for=respond_for(cfg), profile=profile):
             return None
         log.info("model %s: window %d (%s) %s", name, record.seq, label, status)
         return ev.Cursor(cursor.model_id, cursor.next_window + 1, next_values["next_seq"],
@@ -344,17 +345,19 @@ class Evaluator:
 
     def _run(self, monitor: Monitor, cfg: MonitorConfig, rows: pa.Table,
              labels: dict[str, Any], label: str, service: dict[str, Any]) -> tuple[
-            dict[str, Any], dict[str, Any], dict[str, Any], str]:
+            dict[str, Any], dict[str, Any], dict[str, Any], str, bytes | None]:
         # The service's own metrics of the window (operations, screening) go in with the
         # Monitor's: alert rules may name them.
         ops = {**ops_metrics(rows), **service}
+        table = window_table(cfg, rows, labels)
         try:
-            result = monitor.run(window_table(cfg, rows, labels), name=label, extra=ops)
+            result = monitor.run(table, name=label, extra=ops)
         except DriftwiseError as exc:
             return ops, monitor.stream_state(), {"status": "failed", "error": str(exc)}, \
-                "failed"
+                "failed", None
         metrics = {**_clean(dict(result.metrics)), **ops}
-        return metrics, monitor.stream_state(), evidence(result, rows), result.status
+        return metrics, monitor.stream_state(), evidence(result, rows), result.status, \
+            _profile_bytes(monitor, table, label)
 
     def _revisions(self, model_id: int) -> None:
         for record in ev.dirty_windows(self.engine, model_id):
@@ -375,6 +378,21 @@ class Evaluator:
                 metrics = {k: v for k, v in _clean(dict(result.metrics)).items()
                            if k.startswith(LABELLED)}
             ev.commit_revision(self.engine, self.owner, record, metrics, labels)
+
+
+def _profile_bytes(monitor: Monitor, table: pa.Table, label: str) -> bytes | None:
+    """The window's profile on the reference's grids, to store beside it (``None`` for a
+    Monitor that compares no features, or an empty window)."""
+    detector = monitor.drift_
+    if detector is None or table.num_rows == 0:
+        return None
+    reference = detector.profile_
+    try:
+        profile = window_profile(reference, table.select(list(reference.columns)), label)
+    except DriftwiseError as exc:  # the window was evaluated; its profile is only extra
+        log.warning("window %s: no profile stored: %s", label, exc)
+        return None
+    return profile.to_bytes(reference)
 
 
 def evaluate_pending(engine: Engine, owner: str, scheduling: Scheduling | None = None,

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from driftwise import dashboard
 from driftwise._version import __version__
-from driftwise.app import alerting, fleet, ingest, models, prometheus, screening, slo
+from driftwise.app import alerting, fleet, ingest, models, prometheus, screening, slo, window_drift
 from driftwise.app import response as responding
 from driftwise.app.records import error_field
 from driftwise.config.settings import ServiceSettings
@@ -355,6 +355,18 @@ def create_app(settings: ServiceSettings, engine: Engine,
         model = registry.get_model(engine, name)
         return [_window_out(w) for w in ev.windows(engine, model.id, since=since,
                                                    until=until, limit=limit, offset=offset)]
+
+    @app.get("/v1/models/{name}/drift", response_model=sc.MergedDriftOut, tags=["results"],
+             responses=ERRORS, dependencies=[read])
+    def merged_drift(name: str,
+                     first: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
+                     last: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
+                     since: float | None = None, until: float | None = None
+                     ) -> dict[str, Any]:
+        """Feature drift of windows ``first``..``last`` (records starting in
+        ``[since, until)``) merged into one sample, against the current reference."""
+        return window_drift.drift_over(engine, name, first=first, last=last, since=since,
+                                       until=until).to_dict()
 
     @app.get("/v1/models/{name}/windows/{window}", response_model=sc.WindowDetail,
              tags=["results"], responses=ERRORS, dependencies=[read])

@@ -120,6 +120,13 @@ class WindowDetail(WindowOut):
     evidence: dict[str, Any]
 
 
+class MergedDriftOut(BaseModel):
+    """Feature drift of a run of windows merged into one sample."""
+
+    windows: list[int]
+    report: dict[str, Any]
+
+
 class ResultPoint(BaseModel):
     """One metric of one window."""
 

@@ -33,6 +33,7 @@ __all__ = [
     "release",
     "results",
     "window",
+    "window_profiles",
     "windows",
 ]
 
@@ -135,9 +136,12 @@ def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowReco
                   labels_seen: Mapping[str, Any] | None = None,
                   alerting: Transition | None = None,
                   route_for: RouteFor | None = None,
-                  respond_for: RespondFor | None = None) -> bool:
+                  respond_for: RespondFor | None = None,
+                  profile: bytes | None = None) -> bool:
     """Store one evaluated window and advance the cursor, if ``owner`` still holds the
     lease at ``cursor``'s position (``False``: another server did it; nothing stored).
+
+    ``profile``: the window's profile on the reference's grids, stored beside it.
 
     ``labels_seen``: the labels the evaluation read. Labels stored since then found no
     window to mark for a recomputation (it was not stored yet), so the window is stored
@@ -167,6 +171,10 @@ def commit_window(engine: Engine, owner: str, cursor: Cursor, record: WindowReco
         rows = _metric_rows(record.model_id, record.seq, 0, metrics)
         if rows:
             conn.execute(insert(s.results), rows)
+        if profile is not None:
+            conn.execute(insert(s.window_profiles).values(
+                model_id=record.model_id, window=record.seq,
+                reference_version=record.reference_version, profile=profile))
         mark_window(conn, record.model_id, record.seq, seq=record.seq_range,
                     ts=record.time_range)
         values = dict(next_cursor)
@@ -235,6 +243,29 @@ def windows(engine: Engine, model_id: int, *, since: float | None = None,
     with reading(engine) as conn:
         rows = conn.execute(query.order_by(w.seq).offset(offset).limit(limit)).all()
     return [_window(r) for r in rows]
+
+
+def window_profiles(engine: Engine, model_id: int, reference_version: int, *,
+                    first: int | None = None, last: int | None = None,
+                    since: float | None = None, until: float | None = None) -> (
+        list[tuple[int, bytes]]):
+    """Stored window profiles against ``reference_version``, oldest first: windows
+    ``first``..``last`` (inclusive) whose records start in ``[since, until)``."""
+    p, w = s.window_profiles.c, s.windows.c
+    query = select(p.window, p.profile).join(
+        s.windows, (w.model_id == p.model_id) & (w.seq == p.window)).where(
+        p.model_id == model_id, p.reference_version == reference_version)
+    if first is not None:
+        query = query.where(p.window >= first)
+    if last is not None:
+        query = query.where(p.window <= last)
+    if since is not None:
+        query = query.where(w.start_ts >= since)
+    if until is not None:
+        query = query.where(w.start_ts < until)
+    with reading(engine) as conn:
+        return [(int(r.window), bytes(r.profile))
+                for r in conn.execute(query.order_by(p.window)).all()]
 
 
 def window(engine: Engine, model_id: int, seq: int) -> WindowRecord | None:

@@ -144,6 +144,16 @@ windows = Table(
     Index("ix_windows_dirty", "labels_dirty"),
 )
 
+# One row per evaluated window whose Monitor compares features: the window's profile on
+# the reference's grids (driftwise.detect.engine.window_profile, without the edges), so any
+# run of windows merges into one profile and compares as one sample (docs/scale.md).
+window_profiles = Table(
+    "window_profiles", metadata, _model_fk(),
+    Column("window", Integer, primary_key=True),
+    Column("reference_version", Integer, nullable=False),
+    Column("profile", LargeBinary, nullable=False),
+)
+
 # One row per metric, window and revision: revision 0 is the evaluation when the window
 # closed (estimated performance among it); later revisions hold the label-dependent
 # metrics recomputed when late labels arrived. Nothing is overwritten.
