@@ -39,7 +39,10 @@ ANCHORS_PYTHON = BENCH / ".venv-anchors" / "bin" / "python"
 GNU_TIME = "/usr/bin/time"
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-ALL_TOOLS = ("floor", "driftwise", "evidently")
+ALL_TOOLS = ("floor", "driftwise", "driftwise-1thread", "evidently")
+#: Environment of each contender beyond the common one: the single-threaded driftwise
+#: shows what the thread pool adds (it still imports the same NumPy and pyarrow).
+TOOL_ENV = {"driftwise-1thread": {"DRIFTWISE_THREADS": "1"}}
 
 
 def default_reps(n: int) -> int:
@@ -47,7 +50,7 @@ def default_reps(n: int) -> int:
 
 
 def tool_command(tool: str, reference: Path, current: Path, out: Path) -> list[str]:
-    if tool == "driftwise":
+    if tool in ("driftwise", "driftwise-1thread"):
         return [
             str(VENV_BIN / "driftwise"), "report", str(reference), str(current),
             "--json", str(out),
@@ -88,7 +91,8 @@ def measure(tool: str, n: int, out_dir: Path, tag: str) -> dict[str, Any]:
     log = out_dir / "logs" / f"{tool}_{n}_{tag}.log"
     timing = out_dir / "logs" / f"{tool}_{n}_{tag}.time"
     out.unlink(missing_ok=True)
-    env = dict(os.environ, DO_NOT_TRACK="1")  # Evidently's usage telemetry off
+    env = dict(os.environ, DO_NOT_TRACK="1", **TOOL_ENV.get(tool, {}))  # DO_NOT_TRACK:
+    # Evidently's usage telemetry off
     cmd = [GNU_TIME, "-v", "-o", str(timing), *tool_command(tool, reference, current, out)]
     started = time.perf_counter()
     with log.open("w") as sink:
@@ -111,7 +115,7 @@ def measure(tool: str, n: int, out_dir: Path, tag: str) -> dict[str, Any]:
 
 def flagged_columns(tool: str, report: dict[str, Any]) -> list[str]:
     """Columns each tool calls drifted, by its own default criterion."""
-    if tool == "driftwise":
+    if tool.startswith("driftwise"):
         return [c["name"] for c in report.get("columns", []) if c.get("drift_detected")]
     if tool == "floor":
         return list(report["drifted_columns"])

@@ -46,9 +46,9 @@ def evaluate_targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
     lead = ev_time / dw_time if ev_time and dw_time else None
     memory = dw_rss / raw if dw_rss and raw else None
     return [
-        judge("driftwise time / floor time", speed, "≤ 2", lambda r: r <= 2),
-        judge("Evidently time / driftwise time", lead, "≥ 10", lambda r: r >= 10),
-        judge("driftwise peak RSS / raw data size", memory, "< 3", lambda r: r < 3),
+        judge("driftwise time / floor time", speed, "≤ 0.6", lambda r: r <= 0.6),
+        judge("Evidently time / driftwise time", lead, "≥ 30", lambda r: r >= 30),
+        judge("driftwise peak RSS / raw data size", memory, "≤ 2", lambda r: r <= 2),
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import TypeVar
 
 from driftwise.errors import ConfigError
@@ -35,15 +36,14 @@ def parallel_map(fn: Callable[[T], R], items: list[T], threads: int,
                  progress: Callable[[T], None] | None = None) -> list[R]:
     """``[fn(x) for x in items]`` on ``threads`` threads, in order; the first error raised
     in order of ``items``, as a plain loop would."""
-    if threads <= 1 or len(items) <= 1:
-        out = []
-        for item in items:
-            out.append(fn(item))
-            if progress is not None:
-                progress(item)
-        return out
-    with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
-        results: Iterator[R] = pool.map(fn, items)
+    with ExitStack() as stack:
+        results: Iterator[R]
+        if threads <= 1 or len(items) <= 1:
+            results = map(fn, items)
+        else:
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=min(threads,
+                                                                          len(items))))
+            results = pool.map(fn, items)
         out = []
         for item in items:
             out.append(next(results))
