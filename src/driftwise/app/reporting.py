@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
 from pydantic import Field
 
 from driftwise._text import one_line
@@ -21,6 +20,7 @@ from driftwise.config.drift import DriftConfig, detector_params
 from driftwise.config.monitor import MonitorConfig
 from driftwise.config.schema import open_config
 from driftwise.data import ReadOptions, require_rows, to_table
+from driftwise.data.parquet_columns import ParquetColumns, is_parquet_path
 from driftwise.detect import DriftDetector, DriftReport, ReferenceProfile
 from driftwise.detect._profile_file import PROFILE_SUFFIX, is_profile_path
 from driftwise.detect.engine import Engine, InMemoryEngine
@@ -68,7 +68,7 @@ class Reference:
     name: str
     profile: ReferenceProfile | None = None
     saved: dict[str, Any] = field(default_factory=dict)
-    table: pa.Table | None = None
+    table: Any = None  # a pyarrow.Table, or ParquetColumns read one column at a time
 
 
 def open_reference(reference: Any, read: ReadOptions | None = None) -> Reference:
@@ -79,7 +79,8 @@ def open_reference(reference: Any, read: ReadOptions | None = None) -> Reference
     if isinstance(reference, str | os.PathLike) and is_profile_path(reference):
         profile, saved = ReferenceProfile.load(reference)
         return Reference(name, profile, saved)
-    table = to_table(reference, read)
+    table = ParquetColumns(reference) if is_parquet_path(reference) else \
+        to_table(reference, read)
     require_rows(table, "reference")
     return Reference(name, table=table)
 
@@ -138,7 +139,7 @@ def report_files(reference: Any, current: Any, *,
         advance = start("profiling reference", ref.table.num_columns)
         detector.fit(ref.table, name=ref.name, progress=advance)
     del ref  # let the reference table go before reading the current one
-    table = to_table(current, read)
+    table = ParquetColumns(current) if is_parquet_path(current) else to_table(current, read)
     advance = start("comparing", len(detector.profile_.columns))
     report = detector.compare(table, name=_name(current, "current"), progress=advance)
     require_tested(report)

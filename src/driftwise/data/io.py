@@ -185,6 +185,10 @@ def to_table(data: Any, options: ReadOptions | None = None) -> pa.Table:
     """
     if isinstance(data, str | os.PathLike):
         return read_path(data, options)
+    from driftwise.data.parquet_columns import ParquetColumns
+
+    if isinstance(data, ParquetColumns):
+        return data.read()
     from driftwise.data.convert import convert
 
     table = convert(data)

@@ -30,6 +30,7 @@ from driftwise.data import (
     require_rows,
     to_table,
 )
+from driftwise.data.parquet_columns import ParquetColumns, is_parquet_path
 from driftwise.data.schema import type_family
 from driftwise.detect.compare import ColumnComparison, compare_column
 from driftwise.detect.profile import ColumnProfile, ReferenceProfile, no_values_error
@@ -178,9 +179,13 @@ class InMemoryEngine:
     def _threads(self) -> int:
         return self.threads if self.threads is not None else default_threads()
 
-    def prepare(self, data: Any, sample: str) -> pa.Table:
-        """Any supported input (table, DataFrame, array, file path) as an Arrow table."""
-        table = to_table(data)
+    def prepare(self, data: Any, sample: str) -> Any:
+        """Any supported input (table, DataFrame, array, file path) as an Arrow table; a
+        Parquet file or folder as :class:`~driftwise.data.parquet_columns.ParquetColumns`,
+        read one column at a time (only a column per thread is in memory)."""
+        if is_parquet_path(data):
+            data = ParquetColumns(data)
+        table = data if isinstance(data, ParquetColumns) else to_table(data)
         require_rows(table, sample)
         return table
 
@@ -199,8 +204,8 @@ class InMemoryEngine:
 
     def compare(self, reference: ReferenceProfile, data: Any, settings: DriftSettings, *,
                 progress: Progress | None = None) -> CurrentComparison:
-        """Profile and compare every column of the Arrow table ``data``."""
-        table: pa.Table = data
+        """Profile and compare every column of ``data`` (a table or Parquet columns)."""
+        table = data
 
         def one(ref: ColumnProfile) -> ColumnComparison:
             column = table.column(ref.name)
