@@ -53,5 +53,5 @@ def test_a_report_on_columns_equals_the_report_on_tables(tmp_path: Path) -> None
 def test_a_damaged_file_names_itself(tmp_path: Path) -> None:
     bad = tmp_path / "bad.parquet"
     bad.write_bytes(b"PAR1" + b"\0" * 64)
-    with pytest.raises(InputFileError, match="bad.parquet: not readable as Parquet"):
+    with pytest.raises(InputFileError, match=r"bad\.parquet: not readable as Parquet"):
         ParquetColumns(bad)
