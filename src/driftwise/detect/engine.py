@@ -217,6 +217,10 @@ class InMemoryEngine:
                     compared.quality, missing_markers_reference=dict(ref.markers),
                     missing_markers_current=markers)
                 compared = dataclasses.replace(compared, quality=quality)
+            del column
+            # A column read from Parquet was decoded into Arrow's pool, which keeps freed
+            # buffers for reuse: hand them back so that columns do not stack up.
+            pa.default_memory_pool().release_unused()
             return compared
 
         tick = None if progress is None else (lambda ref: progress(ref.name))
