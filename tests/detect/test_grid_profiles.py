@@ -209,3 +209,16 @@ def test_window_profiles_store_compactly_and_merge_after_a_round_trip() -> None:
     empty = window_profile(reference, holes)
     assert empty.columns["x0"].n_values == 0
     assert merge_profiles([empty, loaded[1]]).columns["x0"].n_values == 2_000
+
+
+def test_out_of_range_is_counted_only_on_the_references_own_grid() -> None:
+    from driftwise.detect.engine import window_profile
+
+    detector = DriftDetector().fit(_table(20_000, 12))
+    other = DriftDetector().fit(_table(20_000, 13)).profile_
+    day = _table(3_000, 14, shift=5.0)
+    own = _by_name(detector.compare(window_profile(detector.profile_, day)))
+    foreign = _by_name(detector.compare(window_profile(other, day)))
+    assert own["x0"].quality.out_of_range_share > 0.1
+    assert foreign["x0"].quality.out_of_range_share is None
+    assert foreign["x0"].drift_detected and own["x0"].drift_detected

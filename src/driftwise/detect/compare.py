@@ -114,12 +114,15 @@ def _compare_grid(ref: ColumnProfile, cur: ColumnProfile, settings: DriftSetting
             f"computed (it needs every value); choose one of {', '.join(GRID_TESTS)}, or "
             "compare exact profiles")
     result, note = _grid_test(test, pair, settings.bins)
-    current = pair.current
+    current, reference = pair.current, pair.reference
+    # The grid's ends are the reference's extremes when it was cut from this reference;
+    # only then do its outer cells count the values out of the reference's range.
+    spans = edges[0] == reference.minimum and edges[-1] == reference.maximum
     out_of_range = current.below + int(current.counts[-1])
     quality = ColumnQuality(
         missing_share_reference=ref.n_missing / ref.n_rows if ref.n_rows else 0.0,
         missing_share_current=cur.n_missing / cur.n_rows if cur.n_rows else 0.0,
-        out_of_range_share=out_of_range / current.n,
+        out_of_range_share=out_of_range / current.n if spans else None,
         type_mismatch=type_note,
     )
     return ColumnComparison(ref, result, quality, note, _plot.grid_histogram(pair))
