@@ -219,6 +219,6 @@ def test_out_of_range_is_counted_only_on_the_references_own_grid() -> None:
     day = _table(3_000, 14, shift=5.0)
     own = _by_name(detector.compare(window_profile(detector.profile_, day)))
     foreign = _by_name(detector.compare(window_profile(other, day)))
-    assert own["x0"].quality.out_of_range_share > 0.1
-    assert foreign["x0"].quality.out_of_range_share is None
-    assert foreign["x0"].drift_detected and own["x0"].drift_detected
+    assert own["x1"].quality.out_of_range_share > 0.1
+    assert foreign["x1"].quality.out_of_range_share is None
+    assert foreign["x1"].drift_detected and own["x1"].drift_detected
