@@ -17,9 +17,8 @@ Why not a quantile sketch with a widened critical value: at a million rows the K
 value is about 0.0019 and at 100 million 0.00019, far below the rank error of a sketch of
 practical size (about 0.013 for KLL at its default k = 200, 0.003 at k = 1,000).
 Ignoring the error fires on data that did not change; widening the critical value by it
-makes the test all but blind. Exact
-counts on a fixed grid keep the false-alarm rate at its level at every size (measured in
-docs/scale.md).
+makes the test all but blind. Exact counts on a fixed grid keep the false-alarm rate at
+its level at every size (measured in docs/scale.md).
 
 The Wasserstein effect is exact per cell from the cells' sums (integration by parts:
 ``∫_a^b F = b F(b) - a F(a) - S/n``) wherever ``F - G`` keeps its sign inside the cell, and
