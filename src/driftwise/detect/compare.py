@@ -149,6 +149,12 @@ def _grid_test(test: str, pair: GridPair, bins: int) -> tuple[TwoSampleResult, s
     return pair.distance(test, bins), None
 
 
+def storage_note(ref: ColumnProfile, arrow_type: str) -> str | None:
+    """Describe a compatible change of storage type (int64 -> double), or ``None``."""
+    return None if arrow_type == ref.arrow_type else \
+        f"reference {ref.arrow_type}, current {arrow_type}"
+
+
 def compare_profiles(reference: ReferenceProfile, current: ReferenceProfile,
                      settings: DriftSettings) -> list[ColumnComparison]:
     """Every column of a current *profile* (a stored or merged window) compared with the
@@ -165,9 +171,7 @@ def compare_profiles(reference: ReferenceProfile, current: ReferenceProfile,
             raise SchemaError(f"column {name!r} is {ref.kind.value} ({ref.family}) in the "
                               f"reference but {cur.kind.value} ({cur.family}) in the current "
                               "profile")
-        note = None if cur.arrow_type == ref.arrow_type else \
-            f"reference {ref.arrow_type}, current {cur.arrow_type}"
-        out.append(compare_column(ref, cur, settings, note))
+        out.append(compare_column(ref, cur, settings, storage_note(ref, cur.arrow_type)))
     return out
 
 

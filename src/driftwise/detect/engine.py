@@ -32,7 +32,7 @@ from driftwise.data import (
 )
 from driftwise.data.parquet_columns import ParquetColumns, is_parquet_path
 from driftwise.data.schema import type_family
-from driftwise.detect.compare import ColumnComparison, compare_column
+from driftwise.detect.compare import ColumnComparison, compare_column, storage_note
 from driftwise.detect.profile import ColumnProfile, ReferenceProfile, no_values_error
 from driftwise.detect.settings import DriftSettings
 from driftwise.errors import SchemaError
@@ -103,9 +103,7 @@ def type_note(col: ColumnProfile, column: pa.ChunkedArray) -> str | None:
             f"{cur_family} values in the current sample{_offending(col, column)}; "
             "the two samples must share a type"
         )
-    if str(column.type) == col.arrow_type:
-        return None
-    return f"reference {col.arrow_type}, current {column.type}"
+    return storage_note(col, str(column.type))
 
 
 def _offending(col: ColumnProfile, column: pa.ChunkedArray) -> str:

@@ -91,17 +91,26 @@ def merge_row_samples(samples: list[tuple[pa.Table | None, int]], *, size: int =
     if any(rows is None for rows, _ in samples):
         return None
     tables = [rows for rows, _ in samples if rows is not None]
-    total = sum(n for _, n in samples)
     if sum(t.num_rows for t in tables) <= size:
         return pa.concat_tables(tables, promote_options="permissive").combine_chunks()
-    quota = np.array([size * n / total for _, n in samples])
-    take = np.floor(quota).astype(np.int64)
-    order = np.argsort(-(quota - take), kind="stable")
-    take[order[: size - int(take.sum())]] += 1
+    take = proportional_quotas([n for _, n in samples], size)
     rng = np.random.default_rng(seed)
     parts = []
     for table, k in zip(tables, take, strict=True):
-        k = min(int(k), table.num_rows)
+        k = min(k, table.num_rows)
         idx = np.sort(rng.choice(table.num_rows, k, replace=False))
         parts.append(table.take(pa.array(idx)))
     return pa.concat_tables(parts, promote_options="permissive").combine_chunks()
+
+
+def proportional_quotas(sizes: list[int], total: int) -> list[int]:
+    """``total`` rows spread over parts of ``sizes`` rows in proportion (largest
+    remainders, ties to the earlier part), none above its part's size."""
+    n = sum(sizes)
+    if n <= total:
+        return list(sizes)
+    share = np.array(sizes, dtype=np.float64) * total / n
+    take = np.floor(share).astype(np.int64)
+    order = np.argsort(-(share - take), kind="stable")
+    take[order[: total - int(take.sum())]] += 1
+    return [int(min(t, s)) for t, s in zip(take, sizes, strict=True)]

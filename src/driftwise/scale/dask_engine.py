@@ -17,7 +17,8 @@ Reference, two passes:
 
 Current: one pass of the second kind on the reference's grids, drawing a ``ROW_SAMPLE``
 row sample for the row-based parts (multivariate, embeddings, text) in the same pass.
-The comparison itself is :func:`driftwise.detect.compare.compare_column`, as in memory.
+The comparison itself is :func:`driftwise.detect.compare.compare_profiles`, as for any
+stored profile.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ from driftwise.data import ColumnKind, category_counts, numeric_values
 from driftwise.data.parquet import checked_parts
 from driftwise.data.schema import is_numeric_type, type_family
 from driftwise.detect._profile_file import ROW_SAMPLE
-from driftwise.detect.compare import compare_column
+from driftwise.detect.compare import compare_profiles
 from driftwise.detect.engine import CurrentComparison
-from driftwise.detect.merge import merge_profiles
+from driftwise.detect.merge import merge_profiles, proportional_quotas
 from driftwise.detect.profile import (
     ColumnProfile,
     NumericGrid,
@@ -112,6 +113,12 @@ class ColumnPlan:
     exact: bool = False  # numeric values gathered sorted instead
 
 
+def _bare(col: ColumnProfile) -> ColumnProfile:
+    """A column's kind, role and types without its values: what a plan sends to workers."""
+    return dataclasses.replace(col, sorted_values=None, labels=None, counts=None, grid=None,
+                               markers={})
+
+
 def _pilot(part: Any, index: int, quota: int, seed: int) -> tuple[pa.Table, dict[str, Any]]:
     """A partition's share of the pilot sample, and its numeric columns' extremes."""
     table = _as_table(part)
@@ -165,19 +172,6 @@ def _merge_pair(a: tuple[ReferenceProfile, pa.Table], b: tuple[ReferenceProfile,
 ):
     merged = merge_profiles([a[0], b[0]])
     return merged, pa.concat_tables([a[1], b[1]], promote_options="permissive")
-
-
-def quotas(sizes: list[int], total: int) -> list[int]:
-    """``total`` rows spread over partitions of ``sizes`` rows in proportion (largest
-    remainders), none above its partition's size."""
-    n = sum(sizes)
-    if n <= total:
-        return list(sizes)
-    share = np.array(sizes, dtype=np.float64) * total / n
-    take = np.floor(share).astype(np.int64)
-    order = np.argsort(-(share - take), kind="stable")
-    take[order[: total - int(take.sum())]] += 1
-    return [int(min(t, s)) for t, s in zip(take, sizes, strict=True)]
 
 
 class DaskEngine:
@@ -291,9 +285,9 @@ class DaskEngine:
         """The reference profile of partitioned data (two passes; see the module)."""
         dask = _dask()
         parts: Partitions = data
-        pilot_tasks = [dask.delayed(_pilot)(p, i, q, self.seed) for i, (p, q) in
-                       enumerate(zip(parts.parts, quotas(parts.sizes, self.pilot_rows),
-                                     strict=True))]
+        shares = proportional_quotas(parts.sizes, self.pilot_rows)
+        pilot_tasks = [dask.delayed(_pilot)(p, i, q, self.seed)
+                       for i, (p, q) in enumerate(zip(parts.parts, shares, strict=True))]
         pilots = self._run(pilot_tasks)
         pilot = pa.concat_tables([t for t, _ in pilots], promote_options="permissive")
         extremes: dict[str, tuple[float, float]] = {}
@@ -316,8 +310,7 @@ class DaskEngine:
 
     def _plan(self, col: ColumnProfile, extremes: tuple[float, float] | None,
               n_rows: int) -> ColumnPlan:
-        bare = dataclasses.replace(col, sorted_values=None, labels=None, counts=None,
-                                   grid=None, markers={})
+        bare = _bare(col)
         if col.kind != ColumnKind.NUMERIC or col.sorted_values is None:
             return ColumnPlan(bare)
         if n_rows <= self.exact_limit:
@@ -332,7 +325,7 @@ class DaskEngine:
     def _partials(self, parts: Partitions, plans: list[ColumnPlan], sample: int,
                   which: str) -> list[Any]:
         dask = _dask()
-        shares = quotas(parts.sizes, sample)
+        shares = proportional_quotas(parts.sizes, sample)
         return [dask.delayed(_partial)(p, i, plans, q, self.seed, which)
                 for i, (p, q) in enumerate(zip(parts.parts, shares, strict=True))]
 
@@ -342,8 +335,7 @@ class DaskEngine:
         parts: Partitions = data
         plans = []
         for ref in reference.columns.values():
-            bare = dataclasses.replace(ref, sorted_values=None, labels=None, counts=None,
-                                       grid=None, markers={})
+            bare = _bare(ref)
             if ref.kind != ColumnKind.NUMERIC:
                 plans.append(ColumnPlan(bare))
             elif ref.grid is None and parts.n_rows <= self.exact_limit:
@@ -352,14 +344,10 @@ class DaskEngine:
                 plans.append(ColumnPlan(bare, edges=ref.edges(self.cells)))
         current, rows = self._reduce(self._partials(parts, plans, ROW_SAMPLE, "current"))
         _require_values(current, "current")
-        compared = []
-        for ref in reference.columns.values():
-            cur = current.columns[ref.name]
-            note = None if cur.arrow_type == ref.arrow_type else \
-                f"reference {ref.arrow_type}, current {cur.arrow_type}"
-            compared.append(compare_column(ref, cur, settings, note))
-            if progress is not None:
-                progress(ref.name)
+        compared = compare_profiles(reference, current, settings)
+        if progress is not None:
+            for name in reference.columns:
+                progress(name)
         return CurrentComparison(parts.n_rows, compared, rows)
 
 
