@@ -1,7 +1,9 @@
-"""driftwise's three small compiled parts; everything else is in pyproject.toml.
+"""driftwise's four small compiled parts; everything else is in pyproject.toml.
 
 - ADWIN's per-value path (src/driftwise/stream/_adwin.c);
 - the lattice-path count of the exact KS test on tied samples (src/driftwise/stats/_ks_ties.c);
+- one linear pass over two sorted samples for the KS statistic and the Wasserstein effect
+  (src/driftwise/stats/_scan.c);
 - the Isolation Forest walk and the k-nearest-neighbour selection
   (src/driftwise/detect/outliers/_kernels.c).
 
@@ -27,6 +29,12 @@ setup(
         Extension(
             "driftwise.stats._ks_ties",
             sources=["src/driftwise/stats/_ks_ties.c"],
+            extra_compile_args=FLAGS,
+            optional=True,
+        ),
+        Extension(
+            "driftwise.stats._scan",
+            sources=["src/driftwise/stats/_scan.c"],
             extra_compile_args=FLAGS,
             optional=True,
         ),

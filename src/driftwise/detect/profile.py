@@ -228,14 +228,23 @@ class ReferenceProfile:
         names = [c for c in table.column_names if c not in excluded]
         parsed = {c: _parse_kind(c, kinds[c]) for c in names if c in kinds}
 
+        sample_at = row_sample_indices(table.num_rows)
+        sampled: dict[str, pa.ChunkedArray] = {}
+
         def one(col: str) -> ColumnProfile:
-            return profile_column(col, table.column(col), parsed.get(col),
-                                  roles.get(col, "feature"), markers_of(table, col))
+            # The row sample's values are taken while the column is in memory: a Parquet
+            # input is then read once, not once more for the sample.
+            column = table.column(col)
+            prof = profile_column(col, column, parsed.get(col), roles.get(col, "feature"),
+                                  markers_of(table, col))
+            sampled[col] = column if sample_at is None else column.take(sample_at)
+            return prof
 
         profiles = parallel_map(one, names, threads, progress)
         columns = {p.name: p for p in profiles}
-        return cls(table.num_rows, columns, excluded, name,
-                   row_sample(table.select(list(columns))))
+        schema = pa.schema([table.schema.field(c) for c in columns])
+        rows = pa.Table.from_arrays([sampled[c] for c in columns], schema=schema)
+        return cls(table.num_rows, columns, excluded, name, rows.combine_chunks())
 
     def without(self, columns: Iterable[str]) -> ReferenceProfile:
         """A copy with ``columns`` excluded (each must be a profiled or excluded column)."""
@@ -353,13 +362,18 @@ def _same_edges(col: ColumnProfile, reference: ReferenceProfile) -> bool:
     return edges.shape == col.grid.edges.shape and bool(np.array_equal(edges, col.grid.edges))
 
 
+def row_sample_indices(n_rows: int, size: int = ROW_SAMPLE, seed: int = 0) -> pa.Array | None:
+    """The rows :func:`row_sample` keeps, ascending; ``None`` when it keeps all of them."""
+    if n_rows <= size:
+        return None
+    return pa.array(np.sort(np.random.default_rng(seed).choice(n_rows, size, replace=False)))
+
+
 def row_sample(table: pa.Table, size: int = ROW_SAMPLE, seed: int = 0) -> pa.Table:
     """Every row of ``table`` up to ``size`` rows, else a seeded random ``size`` of them, in
     their original order."""
-    if table.num_rows <= size:
-        return table.combine_chunks()
-    idx = np.sort(np.random.default_rng(seed).choice(table.num_rows, size, replace=False))
-    return table.take(pa.array(idx))
+    at = row_sample_indices(table.num_rows, size, seed)
+    return table.combine_chunks() if at is None else table.take(at)
 
 
 def _parse_kind(column: str, value: str) -> ColumnKind:

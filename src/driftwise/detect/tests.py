@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from driftwise.data.schema import MAX_CODED_CATEGORIES
 from driftwise.stats import SortedPair, TwoSampleResult, counts_in_bins, quantile_edges
+from driftwise.stats._pair import distinct_upto
 from driftwise.stats.categorical import (
     chi2_homogeneity,
     fisher_exact,
@@ -138,7 +139,7 @@ def run_numeric_test(test: str, pair: SortedPair, bins: int) -> tuple[TwoSampleR
                                                                         str | None]:
     """Run a numeric test (or ``auto``) on a sorted pair; returns result and a note."""
     if test == "auto":
-        n_distinct = int(_value_counts(pair.reference)[0].size)
+        n_distinct = distinct_upto(pair.reference, MAX_CODED_CATEGORIES)
         if n_distinct <= MAX_CODED_CATEGORIES:
             ref, cur = _discrete_counts(pair)
             result = homogeneity_test(ref, cur)

@@ -4,14 +4,28 @@ Sorting dominates the cost of a numeric comparison. A ``SortedPair`` sorts each 
 once (or trusts an already sorted reference from a saved profile), merges them in linear
 time, and derives the empirical CDFs, mid-ranks and tie groups lazily, so that a KS test,
 its Wasserstein effect size and any other test on the same column share the work.
+
+The KS statistic, the count of distinct pooled values and the Wasserstein distance come
+from one compiled linear pass over the two sorted samples where the C extension was built
+(``_scan.c``: no pooled array, no temporaries); the NumPy merge gives the same statistic
+otherwise, and is still what mid-ranks, tie groups and the ECDF steps are built from.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+_compiled_scan: ModuleType | None
+try:  # the optional C build of the linear scan (declared in setup.py)
+    from driftwise.stats import _scan as _compiled_scan
+except ImportError:  # pragma: no cover - only where the install had no C compiler
+    _compiled_scan = None
+#: Whether the compiled scan over sorted pairs was built with this install.
+SCAN_COMPILED = _compiled_scan is not None
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -24,6 +38,18 @@ def _as_sample(values: ArrayLike, name: str) -> FloatArray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"the {name} sample holds NaN or infinite values; remove them first")
     return arr
+
+
+def distinct_upto(sorted_values: FloatArray, limit: int) -> int:
+    """How many distinct values an ascending array holds, counted only up to ``limit + 1``
+    (so that "more than ``limit``" costs a short scan on continuous data)."""
+    if sorted_values.size == 0:
+        return 0
+    if _compiled_scan is not None:
+        return _compiled_scan.distinct_upto(np.ascontiguousarray(sorted_values, dtype=np.float64),
+                                            limit)
+    changes = np.count_nonzero(sorted_values[1:] != sorted_values[:-1])
+    return min(int(changes) + 1, limit + 1)
 
 
 class SortedPair:
@@ -44,6 +70,34 @@ class SortedPair:
         self.current: FloatArray = cur if assume_sorted else np.sort(cur)
         self.n_reference = int(self.reference.size)
         self.n_current = int(self.current.size)
+        #: Use the compiled scan where it was built (tests turn it off to check the NumPy
+        #: path against it).
+        self.compiled = SCAN_COMPILED
+
+    @cached_property
+    def _scan(self) -> tuple[int, float, float, float, float]:
+        """Distinct pooled values, max and min of ``F_ref - F_cur`` over them, and the
+        Wasserstein distance raw and in :attr:`unit` (compiled, one pass)."""
+        assert _compiled_scan is not None
+        return _compiled_scan.ecdf_scan(np.ascontiguousarray(self.reference),
+                                        np.ascontiguousarray(self.current), self.unit)
+
+    @property
+    def n_distinct(self) -> int:
+        """How many distinct values the pooled sample holds."""
+        if self.compiled:
+            return self._scan[0]
+        return int(self._starts.size)
+
+    @cached_property
+    def ecdf_gap_extremes(self) -> tuple[float, float]:
+        """``max`` and ``min`` over the pooled values of ``F_ref - F_cur`` (right-continuous
+        ECDFs; the last gap is 0, so ``max >= 0 >= min``)."""
+        if self.compiled:
+            return self._scan[1], self._scan[2]
+        _, cdf_ref, cdf_cur = self.steps
+        diff = cdf_ref - cdf_cur
+        return float(diff.max()), float(diff.min())
 
     @cached_property
     def _merge(self) -> tuple[FloatArray, NDArray[np.bool_]]:
@@ -117,26 +171,33 @@ class SortedPair:
         1e300 (whose squares overflow) or 1e-300 (whose squares underflow to 0) still give
         finite, meaningful effect sizes; effects are ratios, so the unit cancels.
         """
-        merged = self.merged
-        top = max(abs(float(merged[0])), abs(float(merged[-1])))
+        top = max(abs(self._lowest), abs(self._highest))
         return top if top > 0 else 1.0
 
+    @property
+    def _lowest(self) -> float:
+        return float(min(self.reference[0], self.current[0]))
+
+    @property
+    def _highest(self) -> float:
+        return float(max(self.reference[-1], self.current[-1]))
+
     @cached_property
-    def _unit_std(self) -> tuple[float, float]:
-        """Reference and pooled standard deviations, in :attr:`unit`."""
-        unit = self.unit
-        return float(np.std(self.reference / unit)), float(np.std(self.merged / unit))
+    def _reference_unit_std(self) -> float:
+        """The reference's standard deviation, in :attr:`unit`."""
+        return float(np.std(self.reference / self.unit))
 
     @property
     def reference_std(self) -> float:
         """Population standard deviation of the reference."""
-        return self._unit_std[0] * self.unit
+        return self._reference_unit_std * self.unit
 
     @cached_property
     def _unit_scale(self) -> float:
-        ref, pooled = self._unit_std
+        ref = self._reference_unit_std
         if ref > 0:
             return ref
+        pooled = float(np.std(self.merged / self.unit))
         return pooled if pooled > 0 else 1.0 / self.unit
 
     @property
@@ -151,6 +212,8 @@ class SortedPair:
     @cached_property
     def wasserstein(self) -> float:
         """First Wasserstein (earth mover's) distance between the two empirical laws."""
+        if self.compiled:
+            return self._scan[3]
         values, cdf_ref, cdf_cur = self.steps
         # An elementwise sum, not np.dot: BLAS threads cost more than they save here. Near
         # the largest double the distance itself is infinite (its effect is not): IEEE inf.
@@ -160,10 +223,12 @@ class SortedPair:
     @cached_property
     def wasserstein_normed(self) -> float:
         """Wasserstein distance in units of the reference's standard deviation."""
-        values, cdf_ref, cdf_cur = self.steps
         if np.isfinite(self.wasserstein) and np.isfinite(self.scale) and self.scale > 0 \
                 and self.wasserstein > 1e-290:
             return self.wasserstein / self.scale
+        if self.compiled:
+            return self._scan[4] / self._unit_scale
+        values, cdf_ref, cdf_cur = self.steps
         in_units = float(np.sum(np.abs(cdf_ref[:-1] - cdf_cur[:-1]) * np.diff(values / self.unit)))
         return in_units / self._unit_scale
 
@@ -177,4 +242,4 @@ class SortedPair:
     @cached_property
     def is_constant_and_equal(self) -> bool:
         """Both samples hold one and the same single value."""
-        return bool(self.merged[0] == self.merged[-1])
+        return self._lowest == self._highest

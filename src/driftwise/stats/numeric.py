@@ -75,7 +75,7 @@ def ks_pair(pair: SortedPair) -> TwoSampleResult:
     samples; method ``"exact-ties"``.
     """
     n1, n2 = pair.n_reference, pair.n_current
-    tied = pair.ties[0].size < n1 + n2
+    tied = pair.n_distinct < n1 + n2
     if max(n1, n2) <= KS_EXACT_MAX_N:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
@@ -89,9 +89,8 @@ def ks_pair(pair: SortedPair) -> TwoSampleResult:
             return _result(pair, "ks", res.statistic,
                            _ks_exact_ties_p_value(pair, float(res.statistic)), "exact")
         return _result(pair, "ks", res.statistic, res.pvalue, "exact")
-    _, cdf_ref, cdf_cur = pair.steps
-    diff = cdf_ref - cdf_cur
-    d = float(min(max(diff.max(), -diff.min(), 0.0), 1.0))
+    gap_max, gap_min = pair.ecdf_gap_extremes
+    d = float(min(max(gap_max, -gap_min, 0.0), 1.0))
     if tied and min(n1, n2) * (n1 + n2) <= KS_TIES_MAX_WORK:
         return _result(pair, "ks", d, _ks_exact_ties_p_value(pair, d), "exact-ties")
     big, small = max(n1, n2), min(n1, n2)

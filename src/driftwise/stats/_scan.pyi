@@ -1,0 +1,6 @@
+"""Type stub of the compiled scan over two sorted samples (``_scan.c``)."""
+
+def ecdf_scan(reference: object, current: object, unit: float, /) -> (
+    tuple[int, float, float, float, float]
+): ...
+def distinct_upto(values: object, limit: int, /) -> int: ...
