@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["lazy_attributes"]
+__all__ = ["instance_of", "lazy_attributes"]
 
 
 def lazy_attributes(package: str, where: Mapping[str, str],
@@ -21,3 +22,10 @@ def lazy_attributes(package: str, where: Mapping[str, str],
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__
+
+
+def instance_of(obj: Any, module: str, name: str) -> bool:
+    """``isinstance(obj, module.name)`` without importing ``module``: an instance of a class
+    cannot exist unless the class's module was imported."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(obj, getattr(loaded, name))

@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer._click import exceptions as click  # typer 0.29 vendors click: its exceptions
 
+from driftwise._lazy import instance_of
 from driftwise._text import one_line
 from driftwise._version import __version__
 from driftwise.errors import ConfigError, DriftwiseError, NotFoundError, UsageError
@@ -158,8 +159,8 @@ def _note(text: str) -> None:
 
 def _emit(result: Any, json_out: Path | None, html_out: Path | None) -> None:
     from driftwise.app import write_html, write_json
-    from driftwise.monitor.run import MonitorRun
 
+    is_run = instance_of(result, "driftwise.monitor.run", "MonitorRun")
     to_stdout = json_out is not None and str(json_out) == "-"
     if to_stdout:
         sys.stdout.write(result.to_json() + "\n")
@@ -168,11 +169,11 @@ def _emit(result: Any, json_out: Path | None, html_out: Path | None) -> None:
         _note(f"JSON report: {json_out}")
     if html_out is not None:
         write_html(result, html_out)
-        windows = f" ({len(result.results)} windows)" if isinstance(result, MonitorRun) else ""
+        windows = f" ({len(result.results)} windows)" if is_run else ""
         _note(f"HTML {'monitor ' if windows else ''}report{windows}: {html_out}")
     if to_stdout:
         return
-    if isinstance(result, MonitorRun):
+    if is_run:
         from driftwise.report.monitor_summary import print_monitor_summary
 
         print_monitor_summary(result, out)
@@ -215,8 +216,6 @@ def _comparison(gate: bool) -> Callable[..., None]:
                 encoding: EncodingOpt = "utf-8", na_values: NaOpt = None,
                 engine: EngineOpt = "memory", scheduler: SchedulerOpt = None,
                 workers: WorkersOpt = None) -> None:
-        from driftwise.monitor.run import MonitorRun
-
         result = _report(reference, current, config, json_out, html_out,
                          _read_options(delimiter, encoding, na_values),
                          (engine, scheduler, workers),
@@ -224,8 +223,8 @@ def _comparison(gate: bool) -> Callable[..., None]:
                          correction=correction, alpha=alpha, target=target,
                          prediction=prediction, exclude=exclude)
         if gate:
-            drifted = result.alerted if isinstance(result, MonitorRun) else \
-                result.drift_detected
+            drifted = result.alerted if instance_of(result, "driftwise.monitor.run",
+                                                    "MonitorRun") else result.drift_detected
             raise typer.Exit(EXIT_DRIFT if drifted else EXIT_OK)
 
     return command

@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from driftwise._text import one_line
 from driftwise.config._model import StrictModel
 from driftwise.config.drift import DriftConfig, detector_params
-from driftwise.config.monitor import MonitorConfig
-from driftwise.config.schema import open_config
 from driftwise.data import ReadOptions, require_rows, to_table
 from driftwise.data.parquet_columns import ParquetColumns, is_parquet_path
 from driftwise.detect import DriftDetector, DriftReport, ReferenceProfile
@@ -26,9 +24,11 @@ from driftwise.detect._profile_file import PROFILE_SUFFIX, is_profile_path
 from driftwise.detect.engine import Engine, InMemoryEngine
 from driftwise.detect.settings import CategoricalTest, ColumnNames, Correction, NumericTest
 from driftwise.errors import ConfigError, NothingTestedError, UsageError
-from driftwise.monitor import Monitor, MonitorResult
-from driftwise.monitor.run import MonitorRun
 
+if TYPE_CHECKING:  # the Monitor's modules are imported only when a Monitor runs
+    from driftwise.config.monitor import MonitorConfig
+    from driftwise.monitor import Monitor, MonitorResult
+    from driftwise.monitor.run import MonitorRun
 __all__ = ["DriftOptions", "Progress", "Reference", "evaluate_window", "open_reference",
            "profile_files", "report_files", "require_tested", "run_monitor"]
 
@@ -94,8 +94,10 @@ def _name(data: Any, default: str) -> str:
 def _config(config: DriftConfig | MonitorConfig | str | os.PathLike[str] | None) -> (
     DriftConfig | MonitorConfig | None
 ):
-    if config is None or isinstance(config, DriftConfig | MonitorConfig):
-        return config
+    if not isinstance(config, str | os.PathLike):
+        return config  # None, a DriftConfig or a MonitorConfig
+    from driftwise.config.schema import open_config
+
     return open_config(config)
 
 
@@ -119,7 +121,7 @@ def report_files(reference: Any, current: Any, *,
     """
     options = options or DriftOptions()
     cfg = _config(config)
-    if isinstance(cfg, MonitorConfig):
+    if cfg is not None and not isinstance(cfg, DriftConfig):  # a Monitor configuration
         refuse_with_monitor(options, config)
         if engine is not None and not isinstance(engine, InMemoryEngine):
             raise UsageError("a Monitor configuration runs in memory; --engine dask runs "
@@ -205,7 +207,7 @@ def profile_files(reference: Any, output: str | os.PathLike[str], *,
         raise UsageError(f"-o {one_line(os.fspath(output))}: a profile's name ends in "
                          f"{PROFILE_SUFFIX} (that is how driftwise recognises one)")
     cfg = _config(config)
-    if isinstance(cfg, MonitorConfig):
+    if not (cfg is None or isinstance(cfg, DriftConfig)):
         raise UsageError("driftwise profile takes a drift configuration; a Monitor "
                          "configuration (with a model: section) is fitted by `driftwise "
                          "report --config` on the reference data itself")
@@ -236,6 +238,11 @@ def run_monitor(config: MonitorConfig | str | os.PathLike[str], reference: Any, 
 
     Without ``windows.rows``/``windows.period`` the whole current sample is one window.
     """
+    from driftwise.config.monitor import MonitorConfig
+    from driftwise.config.schema import open_config
+    from driftwise.monitor import Monitor
+    from driftwise.monitor.run import MonitorRun
+
     if isinstance(config, MonitorConfig):
         cfg = config
     else:

@@ -46,8 +46,8 @@ def distinct_upto(sorted_values: FloatArray, limit: int) -> int:
     if sorted_values.size == 0:
         return 0
     if _compiled_scan is not None:
-        return _compiled_scan.distinct_upto(np.ascontiguousarray(sorted_values, dtype=np.float64),
-                                            limit)
+        return int(_compiled_scan.distinct_upto(
+            np.ascontiguousarray(sorted_values, dtype=np.float64), limit))
     changes = np.count_nonzero(sorted_values[1:] != sorted_values[:-1])
     return min(int(changes) + 1, limit + 1)
 
@@ -79,8 +79,9 @@ class SortedPair:
         """Distinct pooled values, max and min of ``F_ref - F_cur`` over them, and the
         Wasserstein distance raw and in :attr:`unit` (compiled, one pass)."""
         assert _compiled_scan is not None
-        return _compiled_scan.ecdf_scan(np.ascontiguousarray(self.reference),
-                                        np.ascontiguousarray(self.current), self.unit)
+        distinct, gap_max, gap_min, raw, in_unit = _compiled_scan.ecdf_scan(
+            np.ascontiguousarray(self.reference), np.ascontiguousarray(self.current), self.unit)
+        return int(distinct), float(gap_max), float(gap_min), float(raw), float(in_unit)
 
     @property
     def n_distinct(self) -> int:
