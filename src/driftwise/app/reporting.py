@@ -123,10 +123,7 @@ def report_files(reference: Any, current: Any, *,
     cfg = _config(config)
     if cfg is not None and not isinstance(cfg, DriftConfig):  # a Monitor configuration
         refuse_with_monitor(options, config)
-        if engine is not None and not isinstance(engine, InMemoryEngine):
-            raise UsageError("a Monitor configuration runs in memory; --engine dask runs "
-                             "column drift reports")
-        return run_monitor(cfg, reference, current, read=read)
+        return run_monitor(cfg, reference, current, read=read, engine=engine)
     start = progress or _no_progress
     if engine is not None and not isinstance(engine, InMemoryEngine):
         return _report_on(engine, reference, current, cfg, options, start)
@@ -233,10 +230,12 @@ def profile_files(reference: Any, output: str | os.PathLike[str], *,
 
 
 def run_monitor(config: MonitorConfig | str | os.PathLike[str], reference: Any, current: Any,
-                *, read: ReadOptions | None = None) -> MonitorRun:
+                *, read: ReadOptions | None = None, engine: Engine | None = None) -> MonitorRun:
     """Fit the configured Monitor on ``reference``; run it on ``current``'s windows.
 
     Without ``windows.rows``/``windows.period`` the whole current sample is one window.
+    On a Dask engine the inputs are Parquet files/folders or Dask DataFrames, profiled in
+    the workers (:mod:`driftwise.scale.monitor`).
     """
     from driftwise.config.monitor import MonitorConfig
     from driftwise.config.schema import open_config
@@ -255,16 +254,28 @@ def run_monitor(config: MonitorConfig | str | os.PathLike[str], reference: Any, 
             isinstance(reference, str | os.PathLike) and is_profile_path(reference)):
         raise UsageError("a Monitor fits its reference on the data itself (outputs, labels, "
                          "segments): pass the reference data file, not a saved profile")
-    reference_table = to_table(reference, read)
-    monitor = Monitor(cfg).fit(reference_table)
-    n_reference = reference_table.num_rows
-    del reference_table
-    table = to_table(current, read)
-    require_rows(table, "current")
-    if cfg.window_rows is None and cfg.window_period is None:
-        results = [monitor.run(table, name=_name(current, "current"))]
+    if engine is not None and not isinstance(engine, InMemoryEngine):
+        from driftwise.scale import DaskEngine
+        from driftwise.scale.monitor import run_on_engine
+
+        if not isinstance(engine, DaskEngine):
+            raise UsageError(f"a Monitor runs in memory or on the Dask engine, not on "
+                             f"{type(engine).__name__}")
+        monitor = Monitor(cfg).fit(reference, engine=engine)
+        n_reference = monitor.reference_rows_
+        results = run_on_engine(monitor, current, engine, period=cfg.window_period,
+                                name=_name(current, "current"))
     else:
-        results = monitor.run_frame(table)
+        reference_table = to_table(reference, read)
+        monitor = Monitor(cfg).fit(reference_table)
+        n_reference = reference_table.num_rows
+        del reference_table
+        table = to_table(current, read)
+        require_rows(table, "current")
+        if cfg.window_rows is None and cfg.window_period is None:
+            results = [monitor.run(table, name=_name(current, "current"))]
+        else:
+            results = monitor.run_frame(table)
     if not any(r.status == "ok" for r in results):
         largest = max(r.rows for r in results)
         raise NothingTestedError(

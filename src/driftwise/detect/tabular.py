@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from driftwise.data import ColumnKind
+from driftwise.data import ColumnKind, to_table
 from driftwise.detect._profile_file import is_profile_path
 from driftwise.detect.compare import compare_profiles, decide
 from driftwise.detect.engine import Engine, InMemoryEngine, check_columns
@@ -196,31 +196,38 @@ class DriftDetector:
 
     # -- comparing -----------------------------------------------------------------
     def compare(self, current: Any, *, name: str | None = None,
-                progress: Progress | None = None) -> DriftReport:
+                progress: Progress | None = None, rows: Any = None) -> DriftReport:
         """Compare ``current`` with the fitted reference, column by column.
 
         ``current`` is data, or a :class:`ReferenceProfile` of the current sample (a stored
         window, or windows merged with :func:`~driftwise.detect.merge.merge_profiles`):
-        then only the per-column tests run, the row-based parts need rows.
+        then the per-column tests run on the profile, and the row-based parts
+        (multivariate, embeddings, text) on ``rows``, a sample of the same data's rows,
+        when given (else they are left out).
         """
         profile = self._require_fitted()
         settings = self.settings()
         if isinstance(current, ReferenceProfile):
             compared_profiles = compare_profiles(profile, current, settings)
-            return decide(profile, current.n_rows, compared_profiles, settings,
-                          name or current.name)
+            return self._with_rows(decide(profile, current.n_rows, compared_profiles,
+                                          settings, name or current.name),
+                                   None if rows is None else to_table(rows))
+        if rows is not None:
+            raise ConfigError("rows= goes with a current profile; data brings its own rows")
         engine = self._engine()
         data = engine.prepare(current, "current")
         check_columns(profile, engine.columns_of(data))
         compared = engine.compare(profile, data, settings, progress=progress)
         report = decide(profile, compared.n_rows, compared.columns, settings,
                         name or _source_name(current, "current"))
+        return self._with_rows(report, compared.rows)
+
+    def _with_rows(self, report: DriftReport, rows: Any) -> DriftReport:
+        """The report with the row-based parts computed on ``rows`` (if any)."""
         suite: GeometrySuite | None = getattr(self, "geometry_", None)
-        if suite is None:
+        if suite is None or rows is None:
             return report
-        if compared.rows is None:
-            return report
-        parts = suite.compare(compared.rows)
+        parts = suite.compare(rows)
         return dataclasses.replace(report, multivariate=parts.multivariate,
                                    embeddings=parts.embeddings, text=parts.text)
 

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from driftwise.config.monitor import MonitorConfig, load_monitor_config, parse_monitor_config
 from driftwise.data import require_rows, to_table
 from driftwise.data.columns import labels as to_labels
-from driftwise.detect import DriftDetector, DriftReport
+from driftwise.detect import DriftDetector, DriftReport, ReferenceProfile
 from driftwise.errors import ConfigError, NotFittedError
 from driftwise.monitor import _columns as col
 from driftwise.monitor._flatten import drift_metrics, multivariate_metrics, performance_metrics
@@ -49,10 +49,9 @@ def _as_config(config: MonitorConfig | Mapping[str, Any] | str | os.PathLike[str
     return parse_monitor_config(config)
 
 
-def _too_small(table: pa.Table, label: str, min_rows: int) -> MonitorResult:
-    reason = f"{table.num_rows} rows, fewer than windows.min_rows = {min_rows}"
-    return MonitorResult(label, table.num_rows, "insufficient_data", {},
-                         reasons={"window": reason})
+def _too_small(rows: int, label: str, min_rows: int) -> MonitorResult:
+    reason = f"{rows} rows, fewer than windows.min_rows = {min_rows}"
+    return MonitorResult(label, rows, "insufficient_data", {}, reasons={"window": reason})
 
 
 class Monitor:
@@ -81,11 +80,26 @@ class Monitor:
         self.config = config
 
     # -- fitting -------------------------------------------------------------------
-    def fit(self, reference: Any) -> Monitor:
-        """Learn the reference: drift profile, classes, calibration, concept baselines."""
+    def fit(self, reference: Any, *, engine: Any = None) -> Monitor:
+        """Learn the reference: drift profile, classes, calibration, concept baselines.
+
+        ``engine``: a :class:`~driftwise.scale.DaskEngine` for a reference too large for
+        memory (a Parquet file or folder, or a Dask DataFrame): the feature-drift profile
+        is then built in the workers from every row, the row-level parts from a seeded
+        sample (:func:`driftwise.scale.monitor.fit_on_engine`).
+        """
+        if engine is not None:
+            from driftwise.scale.monitor import fit_on_engine
+
+            return fit_on_engine(self, reference, engine)
+        return self._fit_table(to_table(reference))
+
+    def _fit_table(self, table: pa.Table, drift: DriftDetector | None = None) -> Monitor:
+        """Fit on a table; ``drift``: the feature-drift detector already fitted elsewhere."""
         cfg = self.config_ = _as_config(self.config)
-        table = to_table(reference)
         require_rows(table, "reference")
+        #: Rows of the reference fitted on (all of them, also where a sample was fitted).
+        self.reference_rows_ = table.num_rows
         c = cfg.columns
         col.require_columns(table, [c.prediction, *c.probability_columns, c.target, c.id,
                                     c.timestamp, *c.segments, *c.features], "reference")
@@ -95,8 +109,8 @@ class Monitor:
         if needs_target and (c.target is None or c.target not in table.column_names):
             raise ConfigError("checks.estimated_performance and checks.concept_drift need the "
                               "target column (columns.target) in the reference")
-        self.drift_ = None
-        if cfg.checks.feature_drift is not None:
+        self.drift_ = drift
+        if cfg.checks.feature_drift is not None and drift is None:
             self.drift_ = DriftDetector(**cfg.checks.feature_drift.to_dict()).fit(
                 table.select(self.features_), name="reference")
         self.segment_drift_ = SegmentDrift()
@@ -295,21 +309,35 @@ class Monitor:
         outside the Monitor on the same window (the service's ``ops.*``), which the alert
         rules and SLOs may name; the checks' own metrics win a clash.
         """
-        cfg = self._require_fitted()
+        self._require_fitted()
         table = to_table(window)
         if labels is not None:
             table = self._join_labels(table, to_table(labels))
-        label = name or f"window {table.num_rows} rows"
-        if table.num_rows < cfg.min_rows:
-            return _too_small(table, label, cfg.min_rows)
-        metrics, reasons, report, slices = self._measure(table, label)
+        return self._run_window(table, name or f"window {table.num_rows} rows", extra=extra)
+
+    def _run_window(self, table: pa.Table, label: str, *,
+                    extra: Mapping[str, MetricValue] | None = None,
+                    profile: ReferenceProfile | None = None,
+                    n_rows: int | None = None) -> MonitorResult:
+        """Evaluate one window, then update the streams and alerts.
+
+        ``profile`` and ``n_rows``: the window's column profile built elsewhere from all of
+        its ``n_rows`` rows (the Dask engine), of which ``table`` is a sample: column drift
+        then comes from the profile, the row-level checks from the sample."""
+        cfg = self.config_
+        rows = table.num_rows if n_rows is None else n_rows
+        if rows < cfg.min_rows:
+            return _too_small(rows, label, cfg.min_rows)
+        metrics, reasons, report, slices = self._measure(table, label, profile)
+        if n_rows is not None and table.num_rows < n_rows:
+            reasons["sample"] = (f"column drift on all {n_rows:,} rows; row-level checks on a "
+                                 f"seeded sample of {table.num_rows:,}")
         if extra:
             metrics = {**extra, **metrics}
         self.streams_.update(metrics, reasons)
         self.alerts_.check_names(metrics)
         alerts = self.alerts_.evaluate(metrics)
-        return MonitorResult(label, table.num_rows, "ok", metrics, alerts, reasons, report,
-                             slices)
+        return MonitorResult(label, rows, "ok", metrics, alerts, reasons, report, slices)
 
     def remeasure(self, window: Any, *, name: str | None = None) -> MonitorResult:
         """Every metric of a window already run, without touching the stream detectors or
@@ -318,20 +346,26 @@ class Monitor:
         table = to_table(window)
         label = name or f"window {table.num_rows} rows"
         if table.num_rows < cfg.min_rows:
-            return _too_small(table, label, cfg.min_rows)
+            return _too_small(table.num_rows, label, cfg.min_rows)
         metrics, reasons, report, slices = self._measure(table, label)
         return MonitorResult(label, table.num_rows, "ok", metrics, (), reasons, report, slices)
 
-    def _measure(self, table: pa.Table, label: str) -> tuple[
+    def _measure(self, table: pa.Table, label: str,
+                 profile: ReferenceProfile | None = None) -> tuple[
             dict[str, MetricValue], dict[str, str], DriftReport | None, tuple[Slice, ...]]:
-        """Every metric of one window (no alerts, no stream updates)."""
+        """Every metric of one window (no alerts, no stream updates); column drift from
+        ``profile`` when given (the window's profile, ``table`` a sample of its rows)."""
         cfg, c = self.config_, self.config_.columns
         col.require_columns(table, [c.prediction, *c.probability_columns, *self.features_],
                             "current")
         metrics: dict[str, MetricValue] = {}
         reasons: dict[str, str] = {}
         report = None
-        if self.drift_ is not None:
+        if self.drift_ is not None and profile is not None:
+            report = self.drift_.compare(profile, name=label,
+                                         rows=table.select(self.features_))
+            metrics.update(drift_metrics(report, cfg.checks.data_quality))
+        elif self.drift_ is not None:
             report = self.drift_.compare(table.select(self.features_), name=label)
             metrics.update(drift_metrics(report, cfg.checks.data_quality))
         metrics.update(self.segment_drift_.compare(table))
@@ -532,10 +566,21 @@ class Monitor:
                                                        for i in range(len(frame_list))]
         return [self.run(f, name=n) for f, n in zip(frame_list, labels, strict=True)]
 
-    def run_frame(self, frame: Any, *, by: str | None = None) -> list[MonitorResult]:
+    def run_frame(self, frame: Any, *, by: str | None = None, engine: Any = None) -> (
+        list[MonitorResult]
+    ):
         """Split one frame into windows (``windows.rows``, or a period of the timestamp
-        column: ``by`` or ``windows.period``) and run each."""
+        column: ``by`` or ``windows.period``) and run each.
+
+        ``engine``: a :class:`~driftwise.scale.DaskEngine` for a frame too large for memory
+        (a Parquet file or folder, or a Dask DataFrame): windows are cut and profiled in the
+        workers (:func:`driftwise.scale.monitor.run_on_engine`). Without ``windows.rows``
+        or a period, the whole frame is then one window."""
         cfg = self._require_fitted()
+        if engine is not None:
+            from driftwise.scale.monitor import run_on_engine
+
+            return run_on_engine(self, frame, engine, period=by or cfg.window_period)
         table = to_table(frame)
         windows = split_windows(table, rows=cfg.window_rows, period=by or cfg.window_period,
                                 timestamp=cfg.columns.timestamp)

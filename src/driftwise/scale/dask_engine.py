@@ -24,6 +24,7 @@ stored profile.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -76,9 +77,11 @@ class ReadRowGroup:
 
     path: str
     row_group: int
+    columns: tuple[str, ...] | None = None  # every column when None
 
     def __call__(self) -> pa.Table:
-        return pq.ParquetFile(self.path).read_row_group(self.row_group)
+        columns = None if self.columns is None else list(self.columns)
+        return pq.ParquetFile(self.path).read_row_group(self.row_group, columns=columns)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,21 @@ class Partitions:
     @property
     def n_rows(self) -> int:
         return sum(self.sizes)
+
+    def select(self, names: list[str]) -> Partitions:
+        """The same partitions, reading only ``names`` (in that order)."""
+        missing = [n for n in names if n not in self.schema.names]
+        if missing:
+            raise SchemaError(f"column(s) not in the {self.name} sample: "
+                              f"{', '.join(map(repr, missing))}")
+        parts = []
+        for part in self.parts:
+            if isinstance(part, ReadRowGroup):
+                parts.append(dataclasses.replace(part, columns=tuple(names)))
+            else:  # a Dask Delayed of a pandas partition
+                parts.append(_dask().delayed(operator.itemgetter(list(names)))(part))
+        schema = pa.schema([self.schema.field(n) for n in names])
+        return Partitions(parts, self.sizes, schema, self.name)
 
 
 def _as_table(part: Any) -> pa.Table:
@@ -138,6 +156,21 @@ def _partial(part: Any, index: int, plans: list[ColumnPlan], sample: int, seed: 
              which: str) -> tuple[ReferenceProfile, pa.Table]:
     """One partition profiled on the plan, and its share of the row sample."""
     table = _as_table(part)
+    rng = np.random.default_rng([seed, index, 1])
+    return profile_part(table, index, plans, which), sample_part(
+        table.select([p.profile.name for p in plans]), sample, rng)
+
+
+def sample_part(table: pa.Table, quota: int, rng: np.random.Generator) -> pa.Table:
+    """``quota`` rows of ``table`` drawn without replacement, in their order."""
+    take = np.sort(rng.choice(table.num_rows, min(quota, table.num_rows), replace=False))
+    return table.take(pa.array(take))
+
+
+def profile_part(table: pa.Table, index: int, plans: list[ColumnPlan], which: str) -> (
+    ReferenceProfile
+):
+    """A table (one partition, or its rows of one window) profiled on the plan."""
     columns = {}
     for plan in plans:
         base = plan.profile
@@ -161,13 +194,10 @@ def _partial(part: Any, index: int, plans: list[ColumnPlan], sample: int, seed: 
             cc = category_counts(column)
             prof.labels, prof.counts, prof.n_missing = cc.labels, cc.counts, cc.n_missing
         columns[base.name] = prof
-    rng = np.random.default_rng([seed, index, 1])
-    take = np.sort(rng.choice(table.num_rows, min(sample, table.num_rows), replace=False))
-    rows = table.select([p.profile.name for p in plans]).take(pa.array(take))
-    return ReferenceProfile(table.num_rows, columns), rows
+    return ReferenceProfile(table.num_rows, columns)
 
 
-def _merge_pair(a: tuple[ReferenceProfile, pa.Table], b: tuple[ReferenceProfile, pa.Table]) -> (
+def merge_pair(a: tuple[ReferenceProfile, pa.Table], b: tuple[ReferenceProfile, pa.Table]) -> (
     tuple[ReferenceProfile, pa.Table]
 ):
     merged = merge_profiles([a[0], b[0]])
@@ -270,13 +300,31 @@ class DaskEngine:
 
     def _reduce(self, partials: list[Any]) -> tuple[ReferenceProfile, pa.Table]:
         """Merge partial profiles pairwise on the workers; only the result comes back."""
-        dask = _dask()
-        level = partials
-        while len(level) > 1:
-            level = [dask.delayed(_merge_pair)(level[i], level[i + 1])
-                     if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
-        result: tuple[ReferenceProfile, pa.Table] = self._run(level)[0]
+        result: tuple[ReferenceProfile, pa.Table] = self.reduce_groups({0: partials})[0]
         return result
+
+    def reduce_groups(self, groups: Mapping[Any, list[Any]]) -> dict[Any, Any]:
+        """Each group's partial ``(profile, rows)`` merged pairwise on the workers (in
+        order, so the rows keep their order), all groups in one computation."""
+        dask = _dask()
+        tops = []
+        for partials in groups.values():
+            level = list(partials)
+            while len(level) > 1:
+                level = [dask.delayed(merge_pair)(level[i], level[i + 1])
+                         if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+            tops.append(level[0])
+        return dict(zip(groups, self._run(tops), strict=True))
+
+    def sample(self, parts: Partitions, rows: int, salt: int) -> pa.Table:
+        """A seeded sample of ``rows`` rows (all of them when fewer), stratified by
+        partition in proportion to its rows (largest remainders); partition ``i`` draws
+        with seed ``(seed, i, salt)``. Every column, in partition order."""
+        dask = _dask()
+        shares = proportional_quotas(parts.sizes, min(rows, parts.n_rows))
+        tasks = [dask.delayed(_sample_task)(p, q, [self.seed, i, salt])
+                 for i, (p, q) in enumerate(zip(parts.parts, shares, strict=True)) if q]
+        return pa.concat_tables(self._run(tasks), promote_options="permissive")
 
     # -- the engine protocol -------------------------------------------------------
     def profile(self, data: Any, *, kinds: Mapping[str, str], roles: Mapping[str, str],
@@ -300,7 +348,7 @@ class DaskEngine:
         plans = [self._plan(col, extremes.get(col.name), parts.n_rows)
                  for col in shape.columns.values()]
         profile, _ = self._reduce(self._partials(parts, plans, 0, "reference"))
-        _require_values(profile)
+        require_values(profile)
         rows = shape.rows
         if progress is not None:
             for col in profile.columns:
@@ -333,17 +381,9 @@ class DaskEngine:
                 progress: Progress | None = None) -> CurrentComparison:
         """Profile partitioned current data on the reference's grids, then compare."""
         parts: Partitions = data
-        plans = []
-        for ref in reference.columns.values():
-            bare = _bare(ref)
-            if ref.kind != ColumnKind.NUMERIC:
-                plans.append(ColumnPlan(bare))
-            elif ref.grid is None and parts.n_rows <= self.exact_limit:
-                plans.append(ColumnPlan(bare, exact=True))
-            else:
-                plans.append(ColumnPlan(bare, edges=ref.edges(self.cells)))
+        plans = self.current_plans(reference, parts.n_rows)
         current, rows = self._reduce(self._partials(parts, plans, ROW_SAMPLE, "current"))
-        _require_values(current, "current")
+        require_values(current, "current")
         compared = compare_profiles(reference, current, settings)
         if progress is not None:
             for name in reference.columns:
@@ -351,7 +391,26 @@ class DaskEngine:
         return CurrentComparison(parts.n_rows, compared, rows)
 
 
-def _require_values(profile: ReferenceProfile, sample: str = "reference") -> None:
+    def current_plans(self, reference: ReferenceProfile, n_rows: int) -> list[ColumnPlan]:
+        """How current data of ``n_rows`` rows is profiled against ``reference``: exact
+        where both are small enough, else on the reference's grid."""
+        plans = []
+        for ref in reference.columns.values():
+            bare = _bare(ref)
+            if ref.kind != ColumnKind.NUMERIC:
+                plans.append(ColumnPlan(bare))
+            elif ref.grid is None and n_rows <= self.exact_limit:
+                plans.append(ColumnPlan(bare, exact=True))
+            else:
+                plans.append(ColumnPlan(bare, edges=ref.edges(self.cells)))
+        return plans
+
+
+def _sample_task(part: Any, quota: int, seed: list[int]) -> pa.Table:
+    return sample_part(_as_table(part), quota, np.random.default_rng(seed))
+
+
+def require_values(profile: ReferenceProfile, sample: str = "reference") -> None:
     for col in profile.columns.values():
         if col.tested and col.n_values == 0:
             raise no_values_error(col.name, sample, col.n_rows)
