@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from driftwise._lazy import preload
 from driftwise._parallel import default_threads, parallel_map
 from driftwise.data import (
     ColumnKind,
@@ -196,6 +197,8 @@ class InMemoryEngine:
                 exclude: Iterable[str], name: str,
                 progress: Progress | None = None) -> ReferenceProfile:
         """The exact reference profile of an Arrow table."""
+        # The comparison's SciPy is imported while the columns are read and sorted.
+        preload("scipy.stats")
         return ReferenceProfile.from_table(data, kinds=kinds, roles=roles, exclude=exclude,
                                            name=name, progress=progress,
                                            threads=self._threads())

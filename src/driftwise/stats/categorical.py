@@ -15,12 +15,19 @@ p-value from the statistic's exact conditional (permutation) law instead.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
+from driftwise._lazy import LazyModule
 from driftwise.stats._result import TwoSampleResult
 from driftwise.stats.distances import total_variation_distance, validated_counts
+
+if TYPE_CHECKING:
+    from scipy import stats as sps
+else:  # imported on first use (driftwise._lazy.preload starts it early)
+    sps = LazyModule("scipy.stats")
 
 EFFECT_NAME = "tvd"
 #: Most tables drawn for a Monte Carlo p-value; its smallest value is 1 / (this + 1).

@@ -29,15 +29,22 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
-from scipy import stats as sps
 
+from driftwise._lazy import LazyModule
 from driftwise.stats._result import TwoSampleResult
 from driftwise.stats.distances import count_distance_result
 from driftwise.stats.grid import GridSample
+
+if TYPE_CHECKING:
+    from scipy import special
+    from scipy import stats as sps
+else:  # imported on first use (driftwise._lazy.preload starts it early)
+    special = LazyModule("scipy.special")
+    sps = LazyModule("scipy.stats")
 
 #: -zeta(1/2) / sqrt(2 pi): Broadie, Glasserman & Kou's discrete-monitoring constant.
 BGK_BETA = 0.5825971579390106

@@ -14,14 +14,21 @@ from __future__ import annotations
 import math
 import warnings
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
-from scipy import stats as sps
 
+from driftwise._lazy import LazyModule
 from driftwise.stats._pair import SortedPair
 from driftwise.stats._result import TwoSampleResult
+
+if TYPE_CHECKING:
+    from scipy import special
+    from scipy import stats as sps
+else:  # imported on first use (driftwise._lazy.preload starts it early)
+    special = LazyModule("scipy.special")
+    sps = LazyModule("scipy.stats")
 
 _compiled_ks_ties: ModuleType | None
 try:  # the optional C build of the tied-KS path count (declared in setup.py)

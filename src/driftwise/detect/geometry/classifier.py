@@ -25,14 +25,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
+from driftwise._lazy import LazyModule
 from driftwise.detect.geometry._matrix import FloatMatrix
 from driftwise.errors import ConfigError, InsufficientDataError
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:  # imported on first use (driftwise._lazy.preload starts it early)
+    stats = LazyModule("scipy.stats")
 
 CLASSIFIERS = ("gradient_boosting", "logistic")
 MAX_IMPORTANCE_CANDIDATES = 32

@@ -24,18 +24,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
-from scipy import sparse
 
+from driftwise._lazy import LazyModule
 from driftwise.detect.geometry._encoder import TEXT_EXTRA_HINT, MissingExtraError, encode
 from driftwise.detect.geometry.embeddings import EmbeddingDrift, EmbeddingDriftDetector
 from driftwise.errors import ConfigError, InsufficientDataError, NotFittedError
 from driftwise.stats import TwoSampleResult, ks_2samp
+
+if TYPE_CHECKING:
+    from scipy import sparse
+else:  # imported on first use (driftwise._lazy.preload starts it early)
+    sparse = LazyModule("scipy.sparse")
 
 _WORD = re.compile(r"[^\W\d_]+")
 MIN_TEXTS = 5
