@@ -184,3 +184,17 @@ def test_gridded_profiles_keep_the_verdicts(tmp_path: Path, cluster: object) -> 
             d_grid = got.metrics[f"drift.columns.{name}.statistic"]
             d = want.metrics[f"drift.columns.{name}.statistic"]
             assert d_grid <= d + 1e-12 and d <= d_grid + 3 / 1_024, (got.window, name)
+
+
+def test_windows_are_batched_by_count_and_by_exact_rows() -> None:
+    from driftwise.scale.monitor import BATCH_EXACT_ROWS, WINDOWS_PER_BATCH, _batches, _Window
+
+    small = [_Window(i, f"w{i}", {0: 10}) for i in range(WINDOWS_PER_BATCH * 2 + 1)]
+    assert [len(b) for b in _batches(small, 1_000_000)] == [WINDOWS_PER_BATCH,
+                                                            WINDOWS_PER_BATCH, 1]
+    exact = [_Window(i, f"w{i}", {0: 900_000}) for i in range(5)]
+    batches = _batches(exact, 1_000_000)
+    assert all(sum(w.n_rows for w in b) <= BATCH_EXACT_ROWS for b in batches)
+    assert [w.key for b in batches for w in b] == list(range(5))  # order kept
+    gridded = [_Window(i, f"w{i}", {0: 5_000_000}) for i in range(3)]
+    assert [len(b) for b in _batches(gridded, 1_000_000)] == [3]  # grids have a fixed size

@@ -132,3 +132,14 @@ def test_a_large_reference_beside_a_small_window_gets_the_exact_tied_p_value() -
         hits = sum(ks_2samp(reference, ages(400)).p_value < 0.05 for _ in range(400))
         rates.append(hits / 400)
     assert 0.03 <= float(np.mean(rates)) <= 0.07, rates
+
+
+def test_the_least_statistic_has_p_one_where_no_assignment_gives_zero() -> None:
+    # Seven values each; the value 2.0 occurs once, so no assignment of the pooled values
+    # splits every tie group evenly: D >= 1/7 always, and P(D >= 1/7) is exactly 1. (SciPy's
+    # exact recursion gives up here and returns its asymptotic 0.99996.)
+    ref = np.array([0.0, 0.0, -1.0, -2.0, -1.0, -2.0, 0.0])
+    cur = np.array([2.0, -1.0, -1.0, 0.0, 0.0, 0.0, -2.0])
+    result = ks_2samp(ref, cur)
+    assert result.statistic == pytest.approx(1 / 7)
+    assert (result.method, result.p_value) == ("exact-ties", 1.0)

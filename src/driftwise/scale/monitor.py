@@ -19,8 +19,9 @@ What is computed from every row, and what from a sample:
 Windows are cut in the workers: row windows by each row's global position (partitions in
 order), period windows by the timestamp column (one pass reading only that column counts
 each window's rows per partition, so that the samples can be stratified). Windows are
-evaluated in time order, a few at a time, so the client holds a few windows' profiles
-and samples, never the data.
+evaluated in time order, a few at a time (at most ``WINDOWS_PER_BATCH`` windows and
+``BATCH_EXACT_ROWS`` rows of exact values per computation), so the client holds a few
+windows' profiles and samples, never the data.
 """
 
 from __future__ import annotations
@@ -57,8 +58,11 @@ if TYPE_CHECKING:
 FIT_ROWS = 200_000
 #: Rows of each window the row-level checks run on.
 WINDOW_ROWS = 50_000
-#: Windows profiled in one computation (each brings its profile and sample back).
+#: Most windows profiled in one computation (each brings its profile and sample back).
 WINDOWS_PER_BATCH = 8
+#: Most rows of exact column values one computation brings back (a window's numeric
+#: columns are gathered sorted up to the engine's ``exact_limit`` rows, then gridded).
+BATCH_EXACT_ROWS = 2_000_000
 
 
 def fit_on_engine(monitor: Monitor, reference: Any, engine: DaskEngine, *,
@@ -195,8 +199,7 @@ def run_on_engine(monitor: Monitor, frame: Any, engine: DaskEngine, *,
     windows = _windows(parts, cut, engine, name)
     reference = None if monitor.drift_ is None else monitor.drift_.profile_
     results = []
-    for start in range(0, len(windows), WINDOWS_PER_BATCH):
-        batch = windows[start:start + WINDOWS_PER_BATCH]
+    for batch in _batches(windows, engine.exact_limit):
         measured = _profile_windows(engine, parts, cut, reference,
                                     [w for w in batch if w.n_rows >= cfg.min_rows],
                                     window_rows)
@@ -210,6 +213,22 @@ def run_on_engine(monitor: Monitor, frame: Any, engine: DaskEngine, *,
                 rows, window.label, profile=None if reference is None else profile,
                 n_rows=window.n_rows))
     return results
+
+
+def _batches(windows: list[_Window], exact_limit: int) -> list[list[_Window]]:
+    """Consecutive windows, grouped so that each computation brings back a bounded amount:
+    at most ``WINDOWS_PER_BATCH`` windows and ``BATCH_EXACT_ROWS`` exact rows."""
+    batches: list[list[_Window]] = []
+    weight = 0
+    for window in windows:
+        rows = window.n_rows if window.n_rows <= exact_limit else 0  # gridded: fixed size
+        if not batches or len(batches[-1]) == WINDOWS_PER_BATCH or \
+                weight + rows > BATCH_EXACT_ROWS:
+            batches.append([])
+            weight = 0
+        batches[-1].append(window)
+        weight += rows
+    return batches
 
 
 def _profile_windows(engine: DaskEngine, parts: Partitions, cut: _Cut,
