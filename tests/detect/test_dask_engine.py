@@ -137,3 +137,36 @@ def test_the_cli_runs_on_a_local_cluster(tmp_path: Path) -> None:
                           "--scheduler", "tcp://127.0.0.1:1"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "--engine dask only" in run.stderr
+
+
+def _hive(root: Path, shift: float, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    for region in ("east", "west"):
+        for year in (2025, 2026):
+            part = root / f"region={region}" / f"year={year}"
+            part.mkdir(parents=True)
+            n = 2_000
+            pq.write_table(pa.table({
+                "x": rng.normal(shift, 1.0, n),
+                "plan": pa.array(rng.choice(["basic", "plus"], n)).dictionary_encode(),
+                "note": pa.array([f"t{i % 7}" for i in range(n)], pa.string_view()),
+            }), part / "part.parquet", row_group_size=700)
+    return root
+
+
+def test_hive_folders_dictionaries_and_views_read_as_in_memory(tmp_path: Path,
+                                                               cluster: object) -> None:
+    ref, cur = _hive(tmp_path / "ref", 0.0, 11), _hive(tmp_path / "cur", 0.1, 12)
+    in_memory = DriftDetector().fit(ref).compare(cur).to_dict()
+    engine = DaskEngine(client=cluster)
+    parts = engine.prepare(ref, "reference")
+    assert parts.schema.names == ["x", "plan", "note", "region", "year"]
+    assert parts.schema.field("plan").type == pa.string()
+    on_dask = DriftDetector(engine=engine).fit(ref).compare(cur).to_dict()
+    assert [c["name"] for c in on_dask["columns"]] == [c["name"] for c in in_memory["columns"]]
+    by_name = {c["name"]: c for c in in_memory["columns"]}
+    for col in on_dask["columns"]:
+        for field in ("kind", "test", "statistic", "p_value", "drift_detected"):
+            assert col[field] == by_name[col["name"]][field], (col["name"], field)
+    table = parts.select(["year", "x"]).parts[0]()
+    assert table.column_names == ["year", "x"] and table.column("year").type == pa.int32()

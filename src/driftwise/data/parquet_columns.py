@@ -16,15 +16,18 @@ import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from driftwise._text import literal, one_line, short
 from driftwise.data.io import _normalise_types, file_format
 from driftwise.data.parquet import checked_parts
 from driftwise.errors import InputFileError, SchemaError
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 
 def is_parquet_path(path: Any) -> bool:
@@ -44,6 +47,24 @@ def is_parquet_path(path: Any) -> bool:
         return False
 
 
+class _SingleFile:
+    """One Parquet file, read as a dataset of it would be (the file's Arrow schema, the
+    columns asked for) without Arrow's dataset layer, whose import brings pandas."""
+
+    def __init__(self, path: Path) -> None:
+        parquet = pq.ParquetFile(path)
+        self.path = path
+        self.schema = parquet.schema_arrow
+        self._rows = int(parquet.metadata.num_rows)
+
+    def count_rows(self) -> int:
+        return self._rows
+
+    def to_table(self, columns: list[str]) -> pa.Table:
+        # A reader per call: one ParquetFile is not shared between threads.
+        return pq.ParquetFile(self.path).read(columns=columns)
+
+
 class ParquetColumns:
     """A Parquet file or folder whose columns are read when asked for.
 
@@ -56,7 +77,7 @@ class ParquetColumns:
     """
 
     def __init__(self, path: str | os.PathLike[str], names: Sequence[str] | None = None,
-                 *, _dataset: ds.Dataset | None = None) -> None:
+                 *, _dataset: ds.Dataset | _SingleFile | None = None) -> None:
         self.path = Path(os.fspath(path))
         self._where = one_line(os.fspath(self.path))
         if _dataset is None:
@@ -65,7 +86,12 @@ class ParquetColumns:
             elif not os.access(self.path, os.R_OK):
                 raise InputFileError(f"{self._where}: permission denied")
             try:
-                _dataset = ds.dataset(self.path, format="parquet", partitioning="hive")
+                if self.path.is_dir():
+                    import pyarrow.dataset as ds  # Hive folders: Arrow's dataset discovery
+
+                    _dataset = ds.dataset(self.path, format="parquet", partitioning="hive")
+                else:
+                    _dataset = _SingleFile(self.path)
                 self._rows = int(_dataset.count_rows())
             except (pa.ArrowException, OSError, EOFError) as exc:
                 raise InputFileError(f"{self._where}: not readable as Parquet "

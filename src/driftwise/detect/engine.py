@@ -197,8 +197,10 @@ class InMemoryEngine:
                 exclude: Iterable[str], name: str,
                 progress: Progress | None = None) -> ReferenceProfile:
         """The exact reference profile of an Arrow table."""
-        # The comparison's SciPy is imported while the columns are read and sorted.
-        preload("scipy.stats")
+        # Imported while the columns are read and sorted: NumPy's random (the row sample's),
+        # pandas, which pyarrow imports when it first converts a chunked column (if pandas
+        # is installed), and the comparison's SciPy.
+        preload("numpy.random", "pandas", "scipy.stats")
         return ReferenceProfile.from_table(data, kinds=kinds, roles=roles, exclude=exclude,
                                            name=name, progress=progress,
                                            threads=self._threads())

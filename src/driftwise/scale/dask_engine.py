@@ -33,11 +33,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from driftwise._parallel import default_threads
 from driftwise._text import one_line
 from driftwise.data import ColumnKind, category_counts, numeric_values
+from driftwise.data.io import _normalise_types
 from driftwise.data.parquet import checked_parts
 from driftwise.data.schema import is_numeric_type, type_family
 from driftwise.detect._profile_file import ROW_SAMPLE
@@ -73,15 +75,29 @@ def _dask() -> Any:
 
 @dataclass(frozen=True)
 class ReadRowGroup:
-    """A task's input: one row group of one Parquet file (picklable, read in the worker)."""
+    """A task's input: one row group of one Parquet file (picklable, read in the worker).
+
+    Columns are normalised as the in-memory reader normalises them (dictionaries decoded,
+    string views cast), and a Hive-style folder's ``key=value`` parts become constant
+    columns of the types Arrow's dataset discovery gives them, as in memory.
+    """
 
     path: str
     row_group: int
     columns: tuple[str, ...] | None = None  # every column when None
+    partition: tuple[tuple[str, Any, pa.DataType], ...] = ()
 
     def __call__(self) -> pa.Table:
-        columns = None if self.columns is None else list(self.columns)
-        return pq.ParquetFile(self.path).read_row_group(self.row_group, columns=columns)
+        keys = {name for name, _, _ in self.partition}
+        in_file = None if self.columns is None else [c for c in self.columns if c not in keys]
+        table = _normalise_types(pq.ParquetFile(self.path).read_row_group(self.row_group,
+                                                                          columns=in_file))
+        for name, value, type_ in self.partition:
+            if self.columns is None or name in self.columns:
+                constant = pa.array([value], type_).take(
+                    pa.array(np.zeros(table.num_rows, dtype=np.int64)))
+                table = table.append_column(pa.field(name, type_), constant)
+        return table if self.columns is None else table.select(list(self.columns))
 
 
 @dataclass(frozen=True)
@@ -428,14 +444,36 @@ def _parquet_partitions(path: Path, sample: str) -> Partitions:
                 from None
     else:
         raise InputFileError(f"{where}: no such file or folder")
+    file_schema = files[0][1].remove_metadata()
+    keys, key_fields = _hive_keys(path, file_schema) if path.is_dir() else ({}, [])
     parts, sizes = [], []
     for file, _ in files:
         meta = pq.ParquetFile(file).metadata
+        found = keys.get(os.path.normpath(file), {})
+        partition = tuple((f.name, found.get(f.name), f.type) for f in key_fields)
         for group in range(meta.num_row_groups):
             rows = meta.row_group(group).num_rows
             if rows:
-                parts.append(ReadRowGroup(os.fspath(file), group))
+                parts.append(ReadRowGroup(os.fspath(file), group, partition=partition))
                 sizes.append(rows)
     if not parts:
         raise SchemaError(f"{where}: the {sample} sample has no rows")
-    return Partitions(parts, sizes, files[0][1].remove_metadata(), path.name or sample)
+    schema = _normalise_types(pa.schema([*file_schema, *key_fields]).empty_table()).schema
+    return Partitions(parts, sizes, schema, path.name or sample)
+
+
+def _hive_keys(folder: Path, file_schema: pa.Schema) -> tuple[dict[str, dict[str, Any]],
+                                                                list[pa.Field]]:
+    """Each file's ``key=value`` folder values, and the key columns' fields, as Arrow's
+    dataset discovery (the in-memory reader's) finds and types them."""
+    try:
+        dataset = ds.dataset(folder, format="parquet", partitioning="hive")
+    except (pa.ArrowException, OSError) as exc:
+        raise InputFileError(f"{one_line(os.fspath(folder))}: not readable as Parquet "
+                             f"({one_line(str(exc))})") from None
+    fields = [f for f in dataset.schema if f.name not in file_schema.names]
+    if not fields:
+        return {}, []
+    keys = {os.path.normpath(fragment.path): ds.get_partition_keys(fragment.partition_expression)
+            for fragment in dataset.get_fragments()}
+    return keys, fields

@@ -34,13 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from driftwise.detect import DriftDetector
 from driftwise.detect.merge import proportional_quotas
 from driftwise.detect.profile import ReferenceProfile
 from driftwise.monitor import _columns as col
 from driftwise.monitor.result import MonitorResult
-from driftwise.monitor.windows import period_keys, rows_label
+from driftwise.monitor.windows import period_codes, rows_label
 from driftwise.scale.dask_engine import (
     ColumnPlan,
     DaskEngine,
@@ -99,26 +100,32 @@ class _Cut:
     period: str | None
     timestamp: str | None
 
-    def keys(self, table: pa.Table, offset: int) -> np.ndarray:
-        """Each row's window key (a row window's index, or a period's label)."""
+    def groups(self, table: pa.Table, offset: int) -> dict[Any, NDArray[np.intp]]:
+        """The rows of ``table`` (a partition starting at global row ``offset``) in each
+        window it holds, by window key (a row window's index, or a period's label), each
+        window's rows in their order."""
+        keys: list[Any]
         if self.period is not None:
-            labels, _ = period_keys(table, self.period, self.timestamp)
-            return np.asarray(labels, dtype=object)
-        if self.rows is not None:
-            return (offset + np.arange(table.num_rows)) // self.rows
-        return np.zeros(table.num_rows, dtype=np.int64)
+            codes, labels, _ = period_codes(table, self.period, self.timestamp)
+            keys = list(labels)
+        else:
+            window = (offset + np.arange(table.num_rows)) // self.rows if self.rows \
+                else np.zeros(table.num_rows, dtype=np.int64)
+            first = int(window[0]) if window.size else 0
+            codes = (window - first).astype(np.intp)
+            keys = list(range(first, first + (int(codes.max()) + 1 if codes.size else 0)))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(keys)))])
+        return {key: order[bounds[k]:bounds[k + 1]] for k, key in enumerate(keys)}
 
 
-def _period_counts(part: Any, cut: _Cut) -> dict[str, tuple[int, Any]]:
+def _period_counts(part: Any, cut: _Cut) -> dict[str, tuple[int, int]]:
     """Rows per period window in one partition, and each period's start."""
     table = _as_table(part)
     assert cut.period is not None
-    labels, starts = period_keys(table, cut.period, cut.timestamp)
-    found: dict[str, tuple[int, Any]] = {}
-    for label, start in zip(labels, starts, strict=True):
-        count, _ = found.get(label, (0, start))
-        found[label] = (count + 1, start)
-    return found
+    codes, labels, starts = period_codes(table, cut.period, cut.timestamp)
+    counts = np.bincount(codes, minlength=len(labels))
+    return {label: (int(counts[k]), starts[k]) for k, label in enumerate(labels)}
 
 
 def _window_seed(key: Any) -> int:
@@ -131,10 +138,10 @@ def _window_partials(part: Any, index: int, offset: int, cut: _Cut,
     """One partition's rows of each asked window: profiled on the window's plan, and its
     share of the window's sample (every column)."""
     table = _as_table(part)
-    keys = cut.keys(table, offset)
+    groups = cut.groups(table, offset)
     out = {}
     for key, plan in plans.items():
-        rows = table.take(pa.array(np.flatnonzero(keys == key)))
+        rows = table.take(pa.array(groups.get(key, np.empty(0, dtype=np.intp))))
         rng = np.random.default_rng([seed, index, 3, _window_seed(key)])
         out[key] = (profile_part(rows, index, plan, "current"),
                     sample_part(rows, quotas[key], rng))
