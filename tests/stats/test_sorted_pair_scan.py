@@ -49,6 +49,9 @@ def test_compiled_scan_equals_the_numpy_merge(family: str, n_ref: int, n_cur: in
     assert fast.ecdf_gap_extremes == slow.ecdf_gap_extremes  # bit for bit
     assert fast.wasserstein == pytest.approx(slow.wasserstein, rel=1e-11, abs=0, nan_ok=True)
     assert fast.wasserstein_normed == pytest.approx(slow.wasserstein_normed, rel=1e-11, abs=1e-300)
+    assert fast.reference_std == pytest.approx(slow.reference_std, rel=1e-12, abs=1e-300)
+    if family != "huge":  # np.std of values near 1.7e308 overflows; in units it does not
+        assert fast.reference_std == pytest.approx(float(np.std(ref)), rel=1e-12, abs=1e-300)
     fast_ks, slow_ks = ks_pair(fast), ks_pair(slow)
     assert (fast_ks.statistic, fast_ks.p_value, fast_ks.method) == (
         slow_ks.statistic, slow_ks.p_value, slow_ks.method)

@@ -55,14 +55,16 @@ class _SingleFile:
         parquet = pq.ParquetFile(path)
         self.path = path
         self.schema = parquet.schema_arrow
+        self._metadata = parquet.metadata
         self._rows = int(parquet.metadata.num_rows)
 
     def count_rows(self) -> int:
         return self._rows
 
     def to_table(self, columns: list[str]) -> pa.Table:
-        # A reader per call: one ParquetFile is not shared between threads.
-        return pq.ParquetFile(self.path).read(columns=columns)
+        # A reader per call (one ParquetFile is not shared between threads), on the footer
+        # read once.
+        return pq.ParquetFile(self.path, metadata=self._metadata).read(columns=columns)
 
 
 class ParquetColumns:

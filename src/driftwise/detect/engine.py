@@ -21,7 +21,6 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-from driftwise._lazy import preload
 from driftwise._parallel import default_threads, parallel_map
 from driftwise.data import (
     ColumnKind,
@@ -163,6 +162,12 @@ def window_profile(reference: ReferenceProfile, table: pa.Table, name: str = "wi
                             name).on_grids_of(reference)
 
 
+#: Imported on a thread while a reference's columns are read and sorted: pandas, which
+#: pyarrow imports when it first converts a chunked column (if pandas is installed), and
+#: the comparison's SciPy.
+PRELOAD = ("pandas", "scipy.stats")
+
+
 class InMemoryEngine:
     """Arrow tables in this process, one column per task on a thread pool.
 
@@ -197,13 +202,9 @@ class InMemoryEngine:
                 exclude: Iterable[str], name: str,
                 progress: Progress | None = None) -> ReferenceProfile:
         """The exact reference profile of an Arrow table."""
-        # Imported while the columns are read and sorted: NumPy's random (the row sample's),
-        # pandas, which pyarrow imports when it first converts a chunked column (if pandas
-        # is installed), and the comparison's SciPy.
-        preload("numpy.random", "pandas", "scipy.stats")
         return ReferenceProfile.from_table(data, kinds=kinds, roles=roles, exclude=exclude,
                                            name=name, progress=progress,
-                                           threads=self._threads())
+                                           threads=self._threads(), preload=PRELOAD)
 
     def compare(self, reference: ReferenceProfile, data: Any, settings: DriftSettings, *,
                 progress: Progress | None = None) -> CurrentComparison:

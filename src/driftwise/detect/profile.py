@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from driftwise._lazy import preload as preload_modules
 from driftwise._parallel import parallel_map
 from driftwise.data import (
     TESTED_KINDS,
@@ -213,9 +214,10 @@ class ReferenceProfile:
         name: str = "reference",
         progress: Callable[[str], None] | None = None,
         threads: int = 1,
+        preload: Iterable[str] = (),
     ) -> ReferenceProfile:
         """Profile every column of ``table`` except the excluded ones, ``threads`` columns
-        at a time."""
+        at a time; ``preload``: modules to import on a thread meanwhile."""
         kinds = dict(kinds or {})
         roles = dict(roles or {})
         excluded = list(dict.fromkeys(exclude))
@@ -229,6 +231,7 @@ class ReferenceProfile:
         parsed = {c: _parse_kind(c, kinds[c]) for c in names if c in kinds}
 
         sample_at = row_sample_indices(table.num_rows)
+        preload_modules(*preload)  # after the sample's draw: numpy.random is not raced for
         sampled: dict[str, pa.ChunkedArray] = {}
 
         def one(col: str) -> ColumnProfile:

@@ -186,6 +186,10 @@ class SortedPair:
     @cached_property
     def _reference_unit_std(self) -> float:
         """The reference's standard deviation, in :attr:`unit`."""
+        if self.compiled:
+            assert _compiled_scan is not None
+            return float(_compiled_scan.scaled_std(np.ascontiguousarray(self.reference),
+                                                   self.unit))
         return float(np.std(self.reference / self.unit))
 
     @property

@@ -118,7 +118,42 @@ static PyObject *distinct_upto(PyObject *Py_UNUSED(module), PyObject *args) {
     return PyLong_FromLongLong((long long)distinct);
 }
 
+/* The population standard deviation of values / unit (SortedPair's reference scale), in two
+ * passes with compensated sums: numpy.std's arithmetic without its two temporary arrays. */
+static PyObject *scaled_std(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer view;
+    double unit;
+    if (!PyArg_ParseTuple(args, "y*d", &view, &unit)) return NULL;
+    if (sorted_doubles(&view, "sample") < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    const double *values = (const double *)view.buf;
+    const int64_t n = view.len / (Py_ssize_t)sizeof(double);
+    if (n == 0 || !(unit > 0.0)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "scaled_std: empty sample or non-positive unit");
+        return NULL;
+    }
+    double out;
+    Py_BEGIN_ALLOW_THREADS
+    neumaier_t total = {0.0, 0.0};
+    for (int64_t k = 0; k < n; k++) neumaier_add(&total, values[k] / unit);
+    double mean = neumaier_total(&total) / (double)n;
+    neumaier_t squares = {0.0, 0.0};
+    for (int64_t k = 0; k < n; k++) {
+        double d = values[k] / unit - mean;
+        neumaier_add(&squares, d * d);
+    }
+    out = sqrt(neumaier_total(&squares) / (double)n);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyFloat_FromDouble(out);
+}
+
 static PyMethodDef methods[] = {
+    {"scaled_std", scaled_std, METH_VARARGS,
+     "scaled_std(values, unit) -> the population standard deviation of values / unit."},
     {"ecdf_scan", ecdf_scan, METH_VARARGS,
      "ecdf_scan(reference, current, unit) -> (distinct, d_max, d_min, wasserstein, "
      "wasserstein_in_unit) over two sorted float64 buffers."},
