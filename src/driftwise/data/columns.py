@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from driftwise.data._arrow import numpy_values
 from driftwise.data.schema import is_numeric_type, type_family
 from driftwise.errors import SchemaError
 
@@ -65,7 +66,7 @@ def numeric_values(name: str, column: pa.ChunkedArray, sample: str) -> NumericVa
             f"declare the column categorical"
         )
     arr = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    values = arr.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    values = numpy_values(arr).astype(np.float64, copy=False)
     missing = np.isnan(values)
     n_missing = int(missing.sum())
     if n_missing:
@@ -118,7 +119,7 @@ def labels(column: pa.ChunkedArray | pa.Array) -> list[str | None]:
     encoded = pc.dictionary_encode(array)
     names = [category_label(v) for v in encoded.dictionary.to_pylist()]
     lookup = np.array([*names, None], dtype=object)
-    index = pc.fill_null(encoded.indices, len(names)).to_numpy(zero_copy_only=False)
+    index = numpy_values(pc.fill_null(encoded.indices, len(names)))
     result: list[str | None] = lookup[index].tolist()
     return result
 
@@ -133,7 +134,7 @@ def category_counts(column: pa.ChunkedArray) -> CategoryCounts:
         return CategoryCounts((), np.zeros(0, dtype=np.int64), n_missing)
     vc = pc.value_counts(non_null)
     names = [category_label(v) for v in vc.field("values").to_pylist()]
-    counts = vc.field("counts").to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = numpy_values(vc.field("counts")).astype(np.int64)
     # Distinct raw values can share a label (1 and 1.0 across chunks): add them up.
     merged: dict[str, int] = {}
     for label, count in zip(names, counts.tolist(), strict=True):

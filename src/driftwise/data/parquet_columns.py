@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from driftwise._text import literal, one_line, short
+from driftwise.data._arrow import empty_table
 from driftwise.data.io import _normalise_types, file_format
 from driftwise.data.parquet import checked_parts
 from driftwise.errors import InputFileError, SchemaError
@@ -125,7 +126,7 @@ class ParquetColumns:
     def schema(self) -> pa.Schema:
         """The schema as the columns will be read (dictionaries decoded, views cast)."""
         if self._schema is None:
-            empty = self._dataset.schema.empty_table().select(self._names)
+            empty = empty_table(self._dataset.schema).select(self._names)
             self._schema = _normalise_types(empty).schema
         return self._schema
 

@@ -32,6 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from driftwise.data._arrow import numpy_values
+
 
 class ColumnKind(StrEnum):
     """The kinds of column driftwise tells apart."""
@@ -138,7 +140,7 @@ def _whole_numbers(values: pa.ChunkedArray) -> bool:
     # Chunk by chunk, a short head first: a column of fractions is told by its first values
     # without rounding a million of them.
     for chunk in values.chunks:
-        arr = chunk.to_numpy(zero_copy_only=False)
+        arr = numpy_values(chunk)
         if not (_all_whole(arr[:_WHOLE_HEAD]) and _all_whole(arr[_WHOLE_HEAD:])):
             return False
     return True

@@ -165,7 +165,7 @@ def window_profile(reference: ReferenceProfile, table: pa.Table, name: str = "wi
 #: Imported on a thread while a reference's columns are read and sorted: pandas, which
 #: pyarrow imports when it first converts a chunked column (if pandas is installed), and
 #: the comparison's SciPy.
-PRELOAD = ("pandas", "scipy.stats")
+PRELOAD = ("scipy.stats",)
 
 
 class InMemoryEngine:

@@ -40,6 +40,7 @@ from driftwise.data import (
     numeric_values,
     type_family,
 )
+from driftwise.data._arrow import int64_array
 from driftwise.data.csv import markers_of
 from driftwise.data.schema import SKIP_REASONS, is_nested_type, is_string_type
 from driftwise.detect._profile_file import (
@@ -369,7 +370,7 @@ def row_sample_indices(n_rows: int, size: int = ROW_SAMPLE, seed: int = 0) -> pa
     """The rows :func:`row_sample` keeps, ascending; ``None`` when it keeps all of them."""
     if n_rows <= size:
         return None
-    return pa.array(np.sort(np.random.default_rng(seed).choice(n_rows, size, replace=False)))
+    return int64_array(np.sort(np.random.default_rng(seed).choice(n_rows, size, replace=False)))
 
 
 def row_sample(table: pa.Table, size: int = ROW_SAMPLE, seed: int = 0) -> pa.Table:
