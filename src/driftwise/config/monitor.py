@@ -30,9 +30,11 @@ from driftwise.stream.factory import StreamDetectorSpec, make_detector
 
 __all__ = [
     "AlertRule",
+    "BusinessValue",
     "Checks",
     "Columns",
     "ConfidenceCheck",
+    "EstimatedSpec",
     "MonitorConfig",
     "NewClusterCheck",
     "OutlierCheck",
@@ -172,6 +174,57 @@ class MetricsSpec(StrictModel):
 
     metrics: Names | None = None
     enabled: bool = True
+
+
+class EstimatedSpec(MetricsSpec):
+    """``checks.estimated_performance``: the metrics, whether to calibrate the scores first
+    (``auto``: where the reference's held-out calibration error says it helps), and the
+    half-width of each estimate's band in standard deviations."""
+
+    calibrate: bool | Literal["auto"] = "auto"
+    band_sigmas: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = 3.0
+
+
+Amount = Annotated[float, Field(allow_inf_nan=False)]
+Cost = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+
+
+class BinaryValues(StrictModel):
+    """The value of each outcome of a binary prediction (a gain positive, a loss negative)."""
+
+    tp: Amount = 0.0
+    fp: Amount = 0.0
+    fn: Amount = 0.0
+    tn: Amount = 0.0
+
+
+class ErrorCosts(StrictModel):
+    """A regressor's cost per unit of error: ``over`` (prediction above the truth) and
+    ``under``; asymmetric where one direction hurts more."""
+
+    over: Cost = 1.0
+    under: Cost = 1.0
+
+
+class BusinessValue(StrictModel):
+    """``business_value:``: what the model's outcomes are worth (docs/impact.md).
+
+    A binary classifier gives ``matrix: {tp, fp, fn, tn}``; a multiclass one a mapping true
+    class -> predicted class -> value (pairs left out are worth 0); a regressor
+    ``cost_per_unit: {over, under}``. Values are reported per ``per`` predictions, in
+    ``unit``."""
+
+    matrix: BinaryValues | dict[str, dict[str, Amount]] | None = None
+    cost_per_unit: ErrorCosts | None = None
+    per: PositiveInt = 1000
+    unit: str = ""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BusinessValue:
+        if (self.matrix is None) == (self.cost_per_unit is None):
+            raise ValueError("give `matrix` (a classifier's outcome values) or "
+                             "`cost_per_unit` (a regressor's error costs)")
+        return self
 
 
 class ConceptSpec(StrictModel):
@@ -366,8 +419,8 @@ class Checks(StrictModel):
     prediction_drift: bool = True
     performance: switchable(MetricsSpec) = Field(  # type: ignore[valid-type]
         default_factory=MetricsSpec)
-    estimated_performance: switchable(MetricsSpec) = Field(  # type: ignore[valid-type]
-        default_factory=MetricsSpec)
+    estimated_performance: switchable(EstimatedSpec) = Field(  # type: ignore[valid-type]
+        default_factory=EstimatedSpec)
     concept_drift: switchable(ConceptSpec) = None  # type: ignore[valid-type]
     bootstrap: Annotated[int, Field(ge=0)] = 200
     stream: list[StreamCheck] = Field(default_factory=list)
@@ -528,6 +581,7 @@ class MonitorConfig(StrictModel):
     slos: list[SLO] = Field(default_factory=list)
     actions: list[ActionConfig] = Field(default_factory=list)
     policy: PolicyConfig | None = None
+    business_value: BusinessValue | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> MonitorConfig:
@@ -538,6 +592,7 @@ class MonitorConfig(StrictModel):
             raise ValueError(f"alerts/slos: rule name {twice[0]!r} is used twice; each "
                              f"alert rule and SLO (rule slo:<name>) needs its own name")
         self._check_response()
+        self._check_value()
         if isinstance(c.probabilities, dict) and task != "multiclass":
             raise ValueError("columns.probabilities: a class -> column mapping is for "
                              "multiclass models; a binary model names one column")
@@ -597,6 +652,49 @@ class MonitorConfig(StrictModel):
             raise ValueError(f"policy.metric: {self.policy.metric!r} is not a metric of a "
                              f"{self.model.task} model; known: "
                              f"{', '.join(DEFAULT_METRICS[self.model.task])}")
+
+    def _check_value(self) -> None:
+        v, task = self.business_value, self.model.task
+        if v is None:
+            return
+        if task == "regression" and v.cost_per_unit is None:
+            raise ValueError("business_value: a regression model gives cost_per_unit: "
+                             "{over, under}")
+        if task != "regression" and v.matrix is None:
+            raise ValueError("business_value: a classifier gives matrix (binary: "
+                             "{tp, fp, fn, tn}; multiclass: true class -> predicted class "
+                             "-> value)")
+        if task == "binary" and not isinstance(v.matrix, BinaryValues):
+            raise ValueError("business_value.matrix: a binary model gives {tp, fp, fn, tn}")
+        if task == "multiclass" and isinstance(v.matrix, BinaryValues):
+            raise ValueError("business_value.matrix: a multiclass model maps each true class "
+                             "to {predicted class: value}")
+        if task != "regression" and self.columns.target is None:
+            raise ValueError("business_value needs columns.target: the reference's labels "
+                             "give its baseline and the estimate's calibration")
+
+    def value_matrix(self, classes: tuple[str, ...]) -> Any:
+        """The k x k value matrix (rows: true class, columns: predicted, in ``classes``
+        order), or ``None``; a multiclass matrix naming an unknown class is an error."""
+        import numpy as np
+
+        v = self.business_value
+        if v is None or v.matrix is None:
+            return None
+        if isinstance(v.matrix, BinaryValues):
+            m = v.matrix
+            return np.array([[m.tn, m.fp], [m.fn, m.tp]], dtype=np.float64)
+        index = {c: i for i, c in enumerate(classes)}
+        out = np.zeros((len(classes), len(classes)))
+        for true, row in v.matrix.items():
+            for pred, amount in row.items():
+                unknown = [c for c in (true, pred) if category_label(c) not in index]
+                if unknown:
+                    raise ConfigError(f"business_value.matrix: class {unknown[0]!r} is not a "
+                                      f"class of the model ({', '.join(classes)})")
+                out[index[str(category_label(true))], index[str(category_label(pred))]] = \
+                    amount
+        return out
 
     def action(self, name: str) -> ActionConfig:
         """The action named ``name`` (``KeyError`` when there is none)."""
@@ -674,6 +772,12 @@ class MonitorConfig(StrictModel):
                 self.columns.target is None:
             return None
         return self._metrics(self.checks.estimated_performance, self._estimable)
+
+    @property
+    def estimation(self) -> EstimatedSpec:
+        """The estimated-performance settings (calibration, band width), defaults if off."""
+        spec = self.checks.estimated_performance
+        return spec if isinstance(spec, EstimatedSpec) else EstimatedSpec()
 
     @property
     def concept_features(self) -> tuple[str, ...] | None:

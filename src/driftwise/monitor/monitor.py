@@ -20,6 +20,7 @@ from driftwise.monitor import _columns as col
 from driftwise.monitor._flatten import drift_metrics, multivariate_metrics, performance_metrics
 from driftwise.monitor.alerts import AlertEvaluator
 from driftwise.monitor.concept import ConceptReference
+from driftwise.monitor.metric_names import prefixed
 from driftwise.monitor.outliers import OutlierChecks
 from driftwise.monitor.result import MetricValue, MonitorResult
 from driftwise.monitor.seasonal import SeasonalChecks
@@ -34,6 +35,7 @@ from driftwise.monitor.streams import StreamChecks
 from driftwise.monitor.windows import split_windows
 from driftwise.performance import prediction as pred_drift
 from driftwise.performance import realized_metrics
+from driftwise.performance.bands import Band, value_per_prediction
 from driftwise.performance.concept import error_shift, label_shift, row_losses
 from driftwise.performance.dle import DLE
 from driftwise.performance.estimation import CBPE
@@ -172,9 +174,18 @@ class Monitor:
                                         self.reference_prediction_, n_boot=0)
                 self.reference_performance_ = {k: float(r.value) for k, r in done.items()
                                                if r.value is not None}
-            if cfg.estimated_metrics and self.reference_prediction_ is not None:
+            costs = cfg.business_value.cost_per_unit if cfg.business_value else None
+            self.value_matrix_ = None
+            self.reference_value_: float | None = None
+            if costs is not None and self.reference_residuals_ is not None:
+                r = self.reference_residuals_  # target - prediction
+                self.reference_value_ = -float(np.mean(
+                    costs.over * np.clip(-r, 0.0, None) + costs.under * np.clip(r, 0.0, None)))
+            if (cfg.estimated_metrics or costs is not None) and \
+                    self.reference_prediction_ is not None:
                 observed = col.numeric(table, c.target or "target")
-                self.dle_ = DLE(cfg.estimated_metrics).fit(
+                self.dle_ = DLE(cfg.estimated_metrics or (),
+                                cost=None if costs is None else (costs.over, costs.under)).fit(
                     table, self.features_, self.reference_prediction_, observed)
             return
         found: set[str] = set()
@@ -201,9 +212,15 @@ class Monitor:
         self.reference_target_ = y_true
         self.reference_losses_ = None if y_true is None or proba is None else \
             row_losses(y_true, proba)
+        self.value_matrix_ = cfg.value_matrix(self.classes_)
+        self.reference_value_ = None if y_true is None or self.value_matrix_ is None else \
+            value_per_prediction(self.value_matrix_, y_true, y_pred)
         self.cbpe_ = None
-        if cfg.estimated_metrics and proba is not None and y_true is not None:
-            self.cbpe_ = CBPE(cfg.estimated_metrics).fit(y_true, proba)
+        if (cfg.estimated_metrics or self.value_matrix_ is not None) and proba is not None \
+                and y_true is not None:
+            est = cfg.estimation
+            self.cbpe_ = CBPE(cfg.estimated_metrics or (), calibrate=est.calibrate,
+                              value=self.value_matrix_).fit(y_true, proba, y_pred)
         # The model's own performance on the reference: the baseline the retraining
         # policy measures a window's loss against (docs/response.md).
         self.reference_performance_ = {}
@@ -492,8 +509,12 @@ class Monitor:
             metrics["confidence.drift_detected"] = shift.drift_detected
             metrics["confidence.low_margin_share"] = shift.low_margin_share
         if self.cbpe_ is not None and proba is not None:
-            for key, est in self.cbpe_.estimate(proba, y_pred).items():
-                metrics[f"estimated.{key}"] = est
+            estimates = self.cbpe_.estimate(proba, y_pred)
+            found = self.cbpe_.bands(proba, y_pred, estimates, k=cfg.estimation.band_sigmas)
+            worth = estimates.pop("value", None)
+            self._estimates(estimates, found, metrics)
+            if worth is not None:
+                self._estimated_value(worth, found.get("value"), table.num_rows, metrics)
         if cfg.checks.prediction_drift:
             scores = None if proba is None else col.top_scores(proba)
             self._segment_prediction_drift(table, scores, y_pred, metrics)
@@ -506,6 +527,9 @@ class Monitor:
         y_true = col.encode(to_labels(table.column(c.target).filter(pa.array(mask))),
                             self.classes_, c.target or "target")
         sub_proba = None if proba is None else proba[mask]
+        if self.value_matrix_ is not None:
+            self._realized_value(value_per_prediction(self.value_matrix_, y_true, y_pred[mask]),
+                                 metrics)
         if cfg.performance_metrics:
             scores = sub_proba
             res = realized_metrics(cfg.task, y_true, y_pred[mask], scores,
@@ -519,6 +543,7 @@ class Monitor:
             metrics.update(self.concept_.compare(table.filter(pa.array(mask)), y_true))
             if self.cbpe_ is not None and sub_proba is not None:
                 estimated = self.cbpe_.estimate(sub_proba, y_pred[mask])
+                estimated.pop("value", None)
                 for key, est in estimated.items():
                     real = metrics.get(f"performance.{key}")
                     metrics[f"concept.performance_gap.{key}"] = (
@@ -536,8 +561,15 @@ class Monitor:
             return
         y_pred = col.numeric(table, c.prediction)
         if self.dle_ is not None:
-            for key, est in self.dle_.estimate(table, y_pred).items():
-                metrics[f"estimated.{key}"] = est
+            estimates: dict[str, float | None] = dict(self.dle_.estimate(table, y_pred))
+            found = self.dle_.bands(table, y_pred, k=cfg.estimation.band_sigmas)
+            cost = estimates.pop("cost", None)
+            self._estimates(estimates, found, metrics)
+            if cost is not None:
+                band = found.get("cost")
+                self._estimated_value(-cost, None if band is None else
+                                      Band(band.sigma, -band.upper, -band.lower),
+                                      table.num_rows, metrics)
         if cfg.checks.prediction_drift and self.reference_prediction_ is not None:
             for key, value in pred_drift.regression_drift(self.reference_prediction_,
                                                           y_pred).items():
@@ -549,6 +581,12 @@ class Monitor:
             reasons["performance"] = f"{metrics['performance.labelled_rows']} labelled rows"
             return
         y_true = col.numeric(table.filter(pa.array(mask)), c.target or "target")
+        costs = cfg.business_value.cost_per_unit if cfg.business_value else None
+        if costs is not None:
+            r = y_true - y_pred[mask]
+            self._realized_value(-float(np.mean(costs.over * np.clip(-r, 0.0, None)
+                                                + costs.under * np.clip(r, 0.0, None))),
+                                 metrics)
         res = realized_metrics("regression", y_true, y_pred[mask],
                                metrics=cfg.performance_metrics, n_boot=cfg.checks.bootstrap)
         metrics.update(performance_metrics(res, reasons))
@@ -556,6 +594,45 @@ class Monitor:
             shift = error_shift(self.reference_residuals_, y_true - y_pred[mask])
             for key, value in shift.items():
                 metrics[f"concept.residual_{key}"] = value
+
+    # -- estimates with bands, and what they are worth ----------------------------
+    @staticmethod
+    def _estimates(estimates: Mapping[str, float | None], found: Mapping[str, Band],
+                   metrics: dict[str, MetricValue]) -> None:
+        """``estimated.<metric>`` with its band: ``.lower``, ``.upper``, ``.sigma``."""
+        for key, est in estimates.items():
+            metrics[f"estimated.{key}"] = est
+            band = found.get(key)
+            if band is not None and est is not None:
+                metrics.update(prefixed(f"estimated.{key}", {
+                    "lower": band.lower, "upper": band.upper, "sigma": band.sigma}))
+
+    def _estimated_value(self, value: float, band: Band | None, rows: int,
+                         metrics: dict[str, MetricValue]) -> None:
+        """``business.*`` estimated from the model's outputs, per ``business_value.per``
+        predictions, against the reference's realized value (docs/impact.md)."""
+        per = self.config_.business_value.per if self.config_.business_value else 1
+        metrics["business.estimated_value"] = per * value
+        if band is not None:
+            metrics.update(prefixed("business.estimated_value", {
+                "lower": per * band.lower, "upper": per * band.upper,
+                "sigma": per * band.sigma}))
+        metrics["business.estimated_total"] = rows * value
+        if self.reference_value_ is not None:
+            metrics["business.reference_value"] = per * self.reference_value_
+            metrics["business.estimated_change"] = per * (value - self.reference_value_)
+            if band is not None:
+                metrics.update(prefixed("business.estimated_change", {
+                    "lower": per * (band.lower - self.reference_value_),
+                    "upper": per * (band.upper - self.reference_value_)}))
+
+    def _realized_value(self, value: float, metrics: dict[str, MetricValue]) -> None:
+        """``business.value`` and ``business.change`` on the labelled rows."""
+        per = self.config_.business_value.per if self.config_.business_value else 1
+        metrics["business.value"] = per * value
+        if self.reference_value_ is not None:
+            metrics["business.reference_value"] = per * self.reference_value_
+            metrics["business.change"] = per * (value - self.reference_value_)
 
     def run_batches(self, frames: Iterable[Any], names: Iterable[str] | None = None) -> (
         list[MonitorResult]
