@@ -13,6 +13,7 @@ import pytest
 
 from driftwise.performance import bands
 from driftwise.performance.estimation import CBPE
+from tests.conftest import needs_shared_data
 
 WINDOWS = 300
 WINDOW_ROWS = 500
@@ -170,3 +171,21 @@ def test_dle_bands_cover_the_realized_value(shift: float) -> None:
     for name, by_k in inside.items():
         assert 0.55 <= np.mean(by_k[1.0]) <= 0.85, (name, np.mean(by_k[1.0]))
         assert np.mean(by_k[3.0]) >= 0.97, (name, np.mean(by_k[3.0]))
+
+
+@needs_shared_data
+def test_bands_cover_on_real_credit_data() -> None:
+    # The measured coverage table of docs/impact.md comes from benchmarks/band_coverage.py;
+    # this is its credit part, on fewer windows.
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import band_coverage
+
+    rows = band_coverage.credit()
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        metric, within1, within3 = cells[1], float(cells[3]), float(cells[4])
+        assert 0.58 <= within1 <= 0.80, (metric, within1)
+        assert within3 >= 0.97, (metric, within3)
