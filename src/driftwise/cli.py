@@ -58,6 +58,10 @@ app.add_typer(incident_app, name="incident")
 block_app = typer.Typer(help="Client keys and segments /screen quarantines outright: list, "
                         "add, lift (on the service's store).", no_args_is_help=True)
 app.add_typer(block_app, name="block")
+expectations_app = typer.Typer(help="Data expectations: propose a suite from a reference "
+                               "(docs/expectations.md).", no_args_is_help=True,
+                               rich_markup_mode=None)
+app.add_typer(expectations_app, name="expectations")
 
 # Reports piped to a file or a CI log get a wide table instead of an 80-column squeeze.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -274,6 +278,93 @@ def profile(reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet
     kept = f", {p.rows.num_rows:,} rows sampled" if rows and p.rows is not None else ""
     out.print(escape(one_line(f"profile of {p.name}: {p.n_rows:,} rows, {len(p.columns)} "
                               f"columns{kept} -> {output}")), highlight=False)
+
+
+@expectations_app.command("suggest")
+def expectations_suggest(
+        reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet file or Parquet "
+                                                      "folder.", show_default=False)],
+        output: Annotated[Path, typer.Option("-o", "--output", help="Suite file to write "
+                                             "(YAML; '-' for stdout).")],
+        window_rows: Annotated[int, typer.Option(
+            "--window-rows", help="Rows of the windows the suite will check: each share "
+            "rule's margin is set for windows of this size.")] = 1000,
+        alpha: Annotated[float, typer.Option(
+            "--alpha", help="Each rule's false-failure rate on a window drawn like the "
+            "reference.")] = 0.01,
+        column: Annotated[list[str] | None, typer.Option(
+            "--column", help="Suggest for this column only (repeatable).")] = None,
+        delimiter: DelimiterOpt = None, encoding: EncodingOpt = "utf-8",
+        na_values: NaOpt = None) -> None:
+    """Propose expectations (types, missing shares, ranges, allowed values, lengths,
+    uniqueness, order) from REFERENCE, with margins stated in the file."""
+    import yaml
+
+    from driftwise.app.outputs import check_outputs
+    from driftwise.data import read_path
+    from driftwise.expect import suggest
+
+    read = _read_options(delimiter, encoding, na_values)
+    if str(output) != "-":
+        check_outputs([("-o", output)], inputs=[reference])
+    suite = suggest(read_path(reference, read), window_rows=window_rows, alpha=alpha,
+                    columns=column)
+    header = (f"# Expectations suggested by driftwise {__version__} from {one_line(reference)}"
+              f"\n# Each share rule fails a window of {window_rows} rows drawn like the "
+              f"reference with probability at most about {alpha:g} (docs/expectations.md).\n")
+    text = header + yaml.safe_dump(suite.to_yaml_dict(), sort_keys=False,
+                                   allow_unicode=True)
+    if str(output) == "-":
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    _note(f"{suite.rule_count()} expectations on {len(suite.columns)} columns -> {output}")
+
+
+@app.command()
+def validate(data: Annotated[str, typer.Argument(help="CSV/Parquet file or Parquet folder "
+                                                      "to check.", show_default=False)],
+             expectations: Annotated[Path, typer.Option(
+                 "--expectations", help="The expectation suite (YAML).")],
+             json_out: JsonOpt = None,
+             now: Annotated[str | None, typer.Option(
+                 "--now", help="The clock of freshness rules (ISO 8601; default: now).")]
+             = None,
+             delimiter: DelimiterOpt = None, encoding: EncodingOpt = "utf-8",
+             na_values: NaOpt = None) -> None:
+    """Check DATA against an expectation suite: a CI gate. Exit 0 when every rule holds,
+    1 when one fails, 2 for bad input."""
+    from driftwise import _json
+    from driftwise.app.outputs import check_outputs
+    from driftwise.data import read_path
+    from driftwise.expect import evaluate, load_suite
+
+    read = _read_options(delimiter, encoding, na_values)
+    check_outputs([("--json", json_out)], inputs=[data, expectations])
+    clock = None
+    if now is not None:
+        try:
+            parsed = datetime.fromisoformat(now)
+        except ValueError:
+            raise UsageError(f"--now: cannot read {now!r} as an ISO 8601 time") from None
+        clock = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    suite = load_suite(expectations)
+    result = evaluate(suite, read_path(data, read), now=clock)
+    if json_out is not None:
+        text = _json.dumps(result.to_dict())
+        if str(json_out) == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            json_out.write_text(text + "\n", encoding="utf-8")
+    if str(json_out) != "-":
+        for outcome in result.failed:
+            out.print(escape("FAIL " + one_line(outcome.describe())), highlight=False)
+        out.print(escape(f"{'PASSED' if result.passed else 'FAILED'}: "
+                         f"{len(result.outcomes) - len(result.failed)} of "
+                         f"{len(result.outcomes)} expectations hold on {result.rows:,} rows"),
+                  highlight=False)
+    if not result.passed:
+        raise typer.Exit(EXIT_DRIFT)
 
 
 @app.command()

@@ -22,6 +22,7 @@ from driftwise.data.columns import category_label
 from driftwise.detect.geometry.suite import MultivariateSection, section_values
 from driftwise.detect.settings import DriftSettings
 from driftwise.errors import ConfigError
+from driftwise.expect.suite import ExpectationSuite, load_suite
 from driftwise.performance.dle import DLE_METRICS
 from driftwise.performance.estimation import CBPE_METRICS
 from driftwise.performance.realized import DEFAULT_METRICS, TASKS
@@ -582,6 +583,9 @@ class MonitorConfig(StrictModel):
     actions: list[ActionConfig] = Field(default_factory=list)
     policy: PolicyConfig | None = None
     business_value: BusinessValue | None = None
+    # Data expectations checked on every window (docs/expectations.md): a suite inline, or
+    # the path of a suite file (relative to the config file's folder).
+    expectations: ExpectationSuite | str | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> MonitorConfig:
@@ -779,6 +783,12 @@ class MonitorConfig(StrictModel):
         spec = self.checks.estimated_performance
         return spec if isinstance(spec, EstimatedSpec) else EstimatedSpec()
 
+    def expectation_suite(self) -> ExpectationSuite | None:
+        """The expectation suite, read from its file when the config names one."""
+        if isinstance(self.expectations, str):
+            return load_suite(self.expectations)
+        return self.expectations
+
     @property
     def concept_features(self) -> tuple[str, ...] | None:
         """Features of the concept-drift relation tests (``()``: all), or ``None``."""
@@ -800,5 +810,11 @@ def parse_monitor_config(data: Any, source: str = "monitor config") -> MonitorCo
 
 
 def load_monitor_config(path: str | os.PathLike[str]) -> MonitorConfig:
-    """Read and validate a YAML Monitor configuration file."""
-    return parse_monitor_config(read_yaml(path), os.fspath(path))
+    """Read and validate a YAML Monitor configuration file (an ``expectations`` file path in
+    it is read relative to the file's folder)."""
+    data = read_yaml(path)
+    if isinstance(data, Mapping) and isinstance(data.get("expectations"), str):
+        suite = os.path.join(os.path.dirname(os.path.abspath(os.fspath(path))),
+                             data["expectations"])
+        data = {**data, "expectations": suite}
+    return parse_monitor_config(data, os.fspath(path))

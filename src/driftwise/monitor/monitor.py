@@ -16,6 +16,7 @@ from driftwise.data import require_rows, to_table
 from driftwise.data.columns import labels as to_labels
 from driftwise.detect import DriftDetector, DriftReport, ReferenceProfile
 from driftwise.errors import ConfigError, NotFittedError
+from driftwise.expect import evaluate as evaluate_expectations
 from driftwise.monitor import _columns as col
 from driftwise.monitor._flatten import drift_metrics, multivariate_metrics, performance_metrics
 from driftwise.monitor.alerts import AlertEvaluator
@@ -127,6 +128,7 @@ class Monitor:
 
             self.multivariate_ = MultivariateDriftDetector(**cfg.multivariate).fit(
                 table.select(self.features_))
+        self.expectations_ = cfg.expectation_suite()
         self.seasonal_ = SeasonalChecks(cfg.checks.seasonal, c.timestamp).fit(table)
         self.outliers_ = OutlierChecks(cfg.checks.outliers).fit(table, self.features_)
         self.new_clusters_ = None
@@ -385,6 +387,12 @@ class Monitor:
         elif self.drift_ is not None:
             report = self.drift_.compare(table.select(self.features_), name=label)
             metrics.update(drift_metrics(report, cfg.checks.data_quality))
+        suite = getattr(self, "expectations_", None)  # a Monitor pickled before them
+        if suite is not None:
+            checked = evaluate_expectations(suite, table)
+            metrics.update(checked.metrics())
+            for outcome in checked.failed:
+                reasons[outcome.metric] = outcome.describe()
         metrics.update(self.segment_drift_.compare(table))
         if self.multivariate_ is not None:
             metrics.update(multivariate_metrics(self.multivariate_.compare(
