@@ -51,6 +51,9 @@ class Evidence:
     auc_drop: float | None = None
     ece_rise: float | None = None
     labels: int = 0
+    # Value lost against the reference per ``business_value.per`` predictions (positive:
+    # worse; realized where the window is labelled, else estimated; docs/impact.md).
+    value_loss: float | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class RetrainPolicy:
     ece_rise: float = 0.03
     min_labels_recalibrate: int = 200
     min_labels_retrain: int = 1000
+    #: Retrain when the value lost against the reference reaches this (per
+    #: ``business_value.per`` predictions); ``None``: value is not part of the decision.
+    value_loss: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("retrain_loss", "recalibrate_loss", "auc_drop", "ece_rise"):
@@ -82,6 +88,8 @@ class RetrainPolicy:
                 raise ConfigError(f"{name} must be in (0, 1), got {value!r}")
         if self.recalibrate_loss >= self.retrain_loss:
             raise ConfigError("recalibrate_loss must be below retrain_loss")
+        if self.value_loss is not None and not self.value_loss > 0:
+            raise ConfigError(f"value_loss must be above 0, got {self.value_loss!r}")
 
     def decide(self, evidence: Evidence) -> Decision:
         """None, recalibrate or retrain, with the reasons in words."""
@@ -91,9 +99,15 @@ class RetrainPolicy:
             labelled else (e.estimated_loss, "estimated")
         notes = [] if e.drift_share is None else [f"{e.drift_share:.0%} of the features drifted"]
         ranking_broke = e.auc_drop is not None and e.auc_drop >= self.auc_drop
-        if (loss is not None and loss >= self.retrain_loss) or ranking_broke:
+        costly = self.value_loss is not None and e.value_loss is not None and \
+            e.value_loss >= self.value_loss
+        if (loss is not None and loss >= self.retrain_loss) or ranking_broke or costly:
             why = [f"{source} performance loss {loss:.3f} >= {self.retrain_loss}"] \
                 if loss is not None and loss >= self.retrain_loss else []
+            if costly:
+                why.append(f"value lost against the reference {e.value_loss:,.4g} >= "
+                           f"{self.value_loss:,.4g} per the configured number of "
+                           "predictions")
             if ranking_broke:
                 why.append(f"AUC fell by {e.auc_drop:.3f} (>= {self.auc_drop}): the model "
                            "ranks cases worse, which recalibration cannot fix")
@@ -157,7 +171,19 @@ def evidence_from_window(metrics: Mapping[str, Any], reference: Mapping[str, flo
                             metrics.get(f"performance.{metric}")),
         auc_drop=_loss("roc_auc", reference.get("roc_auc"), current("roc_auc")),
         ece_rise=_loss("ece", reference.get("ece"), metrics.get("performance.ece")),
-        labels=int(labels) if isinstance(labels, int | float) else 0)
+        labels=int(labels) if isinstance(labels, int | float) else 0,
+        value_loss=_value_loss(metrics))
+
+
+def _value_loss(metrics: Mapping[str, Any]) -> float | None:
+    """Value lost against the reference: realized (``business.change``) where measured,
+    else estimated (``business.estimated_change``); positive is worse."""
+    for name in ("business.change", "business.estimated_change"):
+        change = metrics.get(name)
+        if isinstance(change, int | float) and not isinstance(change, bool) and \
+                change == change:
+            return -float(change)
+    return None
 
 
 def expected_calibration_error(y: NDArray[Any], p: NDArray[np.float64], bins: int = 10

@@ -660,6 +660,9 @@ class MonitorConfig(StrictModel):
     def _check_value(self) -> None:
         v, task = self.business_value, self.model.task
         if v is None:
+            if self.policy is not None and self.policy.value_loss is not None:
+                raise ValueError("policy.value_loss needs a business_value section (what the "
+                                 "model's outcomes are worth)")
             return
         if task == "regression" and v.cost_per_unit is None:
             raise ValueError("business_value: a regression model gives cost_per_unit: "

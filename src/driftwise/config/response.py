@@ -111,6 +111,9 @@ class PolicyConfig(StrictModel):
     ece_rise: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.03
     min_labels_recalibrate: Annotated[int, Field(ge=1)] = 200
     min_labels_retrain: Annotated[int, Field(ge=1)] = 1000
+    # Retrain when the value lost against the reference (business_value, per its `per`
+    # predictions) reaches this; unset: value does not enter the decision.
+    value_loss: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
     recalibrate: list[str] = Field(default_factory=list)
     retrain: list[str] = Field(default_factory=list)
 
@@ -137,6 +140,6 @@ class PolicyConfig(StrictModel):
                 retrain_loss=self.retrain_loss, recalibrate_loss=self.recalibrate_loss,
                 auc_drop=self.auc_drop, ece_rise=self.ece_rise,
                 min_labels_recalibrate=self.min_labels_recalibrate,
-                min_labels_retrain=self.min_labels_retrain)
+                min_labels_retrain=self.min_labels_retrain, value_loss=self.value_loss)
         except ConfigError as exc:
             raise ValueError(f"policy: {exc}") from None

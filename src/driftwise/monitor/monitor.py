@@ -15,12 +15,13 @@ from driftwise.config.monitor import MonitorConfig, load_monitor_config, parse_m
 from driftwise.data import require_rows, to_table
 from driftwise.data.columns import labels as to_labels
 from driftwise.detect import DriftDetector, DriftReport, ReferenceProfile
-from driftwise.errors import ConfigError, NotFittedError
+from driftwise.errors import ConfigError, DriftwiseError, NotFittedError
 from driftwise.expect import evaluate as evaluate_expectations
 from driftwise.monitor import _columns as col
 from driftwise.monitor._flatten import drift_metrics, multivariate_metrics, performance_metrics
 from driftwise.monitor.alerts import AlertEvaluator
 from driftwise.monitor.concept import ConceptReference
+from driftwise.monitor.explain import TOP_FEATURES, Explanation, FeatureShift, explain, readable
 from driftwise.monitor.metric_names import prefixed
 from driftwise.monitor.outliers import OutlierChecks
 from driftwise.monitor.result import MetricValue, MonitorResult
@@ -50,6 +51,37 @@ def _as_config(config: MonitorConfig | Mapping[str, Any] | str | os.PathLike[str
     if isinstance(config, str | os.PathLike):
         return load_monitor_config(config)
     return parse_monitor_config(config)
+
+
+def _describe_shift(ref: Any, column: pa.ChunkedArray) -> tuple[str, str]:
+    """``("median 41, mean 42.1", "median 47, mean 48.3")`` for a numeric column;
+    ``("'b' 12%", "'b' 30%")`` (the category whose share moved most) for a categorical
+    one; ``("", "")`` when the reference kept no values to compare with."""
+    from driftwise.data.columns import category_counts, numeric_values
+
+    if ref.sorted_values is not None and ref.sorted_values.size:
+        try:
+            now = numeric_values(ref.name, column, "current").values
+        except DriftwiseError:
+            return "", ""
+        if now.size == 0:
+            return "", ""
+        v = ref.sorted_values
+        return (f"median {readable(float(v[v.size // 2]))}, mean {readable(float(v.mean()))}",
+                f"median {readable(float(np.median(now)))}, mean {readable(float(now.mean()))}")
+    if ref.labels is not None and ref.counts is not None and ref.counts.sum() > 0:
+        current = category_counts(column)
+        total = max(int(current.counts.sum()), 1)
+        now_share = {lab: int(n) / total for lab, n in
+                     zip(current.labels, current.counts.tolist(), strict=True)}
+        ref_share = {lab: int(n) / int(ref.counts.sum()) for lab, n in
+                     zip(ref.labels, ref.counts.tolist(), strict=True)}
+        labels = set(now_share) | set(ref_share)
+        top = max(sorted(labels), key=lambda lab: abs(now_share.get(lab, 0.0)
+                                                       - ref_share.get(lab, 0.0)))
+        return (f"{top!r} {ref_share.get(top, 0.0):.1%} of rows",
+                f"{top!r} {now_share.get(top, 0.0):.1%}")
+    return "", ""
 
 
 def _too_small(rows: int, label: str, min_rows: int) -> MonitorResult:
@@ -356,7 +388,9 @@ class Monitor:
         self.streams_.update(metrics, reasons)
         self.alerts_.check_names(metrics)
         alerts = self.alerts_.evaluate(metrics)
-        return MonitorResult(label, rows, "ok", metrics, alerts, reasons, report, slices)
+        story = self._explain(table, metrics, reasons, report, slices, alerts)
+        return MonitorResult(label, rows, "ok", metrics, alerts, reasons, report, slices,
+                             story)
 
     def remeasure(self, window: Any, *, name: str | None = None) -> MonitorResult:
         """Every metric of a window already run, without touching the stream detectors or
@@ -641,6 +675,48 @@ class Monitor:
         if self.reference_value_ is not None:
             metrics["business.reference_value"] = per * self.reference_value_
             metrics["business.change"] = per * (value - self.reference_value_)
+
+    # -- the window in plain words ------------------------------------------------
+    def _explain(self, table: pa.Table, metrics: Mapping[str, MetricValue],
+                 reasons: Mapping[str, str], report: DriftReport | None,
+                 slices: tuple[Slice, ...], alerts: tuple[Any, ...]) -> Explanation:
+        """The window's explanation (:mod:`driftwise.monitor.explain`) from its facts."""
+        cfg = self.config_
+        failed = [reasons[k] for k in reasons if k.startswith("expectations.")]
+        decision = None
+        reference = getattr(self, "reference_performance_", {})
+        if reference:
+            from driftwise.act.policy import RetrainPolicy, evidence_from_window
+
+            policy = cfg.policy.thresholds() if cfg.policy is not None else RetrainPolicy()
+            metric = cfg.policy.metric if cfg.policy is not None else \
+                ("mae" if cfg.task == "regression" else "accuracy")
+            decision = policy.decide(evidence_from_window(metrics, reference, metric))
+        value = cfg.business_value
+        return explain(metrics, shifts=self._shifts(table, report),
+                       failed_expectations=failed, slices=slices,
+                       reference_performance=reference,
+                       value_per=value.per if value else 1,
+                       value_unit=value.unit if value else "", decision=decision,
+                       alerts=[a.name for a in alerts])
+
+    def _shifts(self, table: pa.Table, report: DriftReport | None) -> list[FeatureShift]:
+        """The drifted features with the largest effects, described in their own units."""
+        if report is None or self.drift_ is None:
+            return []
+        drifted = sorted((c for c in report.columns if c.drift_detected),
+                         key=lambda c: -(c.effect or 0.0))[:TOP_FEATURES]
+        profiles = self.drift_.profile_.columns
+        out = []
+        for c in drifted:
+            ref = profiles.get(c.name)
+            if ref is None or c.name not in table.column_names:
+                continue
+            before, after = _describe_shift(ref, table.column(c.name))
+            if before:
+                out.append(FeatureShift(c.name, c.kind, c.effect, c.effect_name, before,
+                                        after))
+        return out
 
     def run_batches(self, frames: Iterable[Any], names: Iterable[str] | None = None) -> (
         list[MonitorResult]

@@ -9,6 +9,7 @@ from typing import Any
 
 from driftwise._json import dumps
 from driftwise.detect.results import DriftReport
+from driftwise.monitor.explain import Explanation
 from driftwise.monitor.segments import Slice
 
 MetricValue = float | int | bool | None
@@ -53,6 +54,8 @@ class MonitorResult:
     reasons: dict[str, str] = field(default_factory=dict)
     drift: DriftReport | None = field(default=None, repr=False, compare=False)
     worst_slices: tuple[Slice, ...] = ()
+    #: The window in plain words (:mod:`driftwise.monitor.explain`).
+    explanation: Explanation | None = field(default=None, compare=False)
 
     def get(self, name: str) -> MetricValue:
         """The value of metric ``name`` (``KeyError`` with suggestions if unknown)."""
@@ -72,6 +75,8 @@ class MonitorResult:
             "alerts": [a.to_dict() for a in self.alerts],
             "worst_slices": [s.to_dict() for s in self.worst_slices],
         }
+        if self.explanation is not None:
+            out["explanation"] = self.explanation.to_dict()
         if self.drift is not None:
             out["drift"] = self.drift.to_dict(plots=False)
         return out
