@@ -74,14 +74,22 @@ def _changes(state: AlertState, events: Sequence[AlertEvent]) -> list[AlertChang
 
 
 def window_transition(rules: Sequence[LifecycleRule], window: int, at: float,
-                      metrics: Mapping[str, Any]) -> Transition:
-    """The step of one evaluated window, for the store to run under the model's lock."""
+                      metrics: Mapping[str, Any],
+                      explanation: Mapping[str, Any] | None = None) -> Transition:
+    """The step of one evaluated window, for the store to run under the model's lock;
+    ``explanation``: the window's plain-words explanation, carried by the events of this
+    window (and so by their deliveries: webhook, Slack, Alertmanager annotations)."""
     kept = {rule.name for rule in rules}
 
     def transition(stored: dict[str, Any]) -> tuple[dict[str, Any], list[AlertChange]]:
         state, events = step(rules, _state(stored), window, at, metrics)
         state, retired = retire(state, kept, window, at)
-        return state.to_dict(), _changes(state, [*events, *retired])
+        changes = _changes(state, [*events, *retired])
+        if explanation is not None:
+            for change in changes:
+                change.event["explanation"] = {"summary": explanation.get("summary"),
+                                               "text": explanation.get("text")}
+        return state.to_dict(), changes
     return transition
 
 

@@ -55,19 +55,24 @@ def render(route: Any, delivery: outbox.Delivery, now: float) -> tuple[bytes, di
     headers = {"content-type": "application/json", "user-agent": "driftwise",
                "x-driftwise-delivery": str(delivery.id)}
     if route.type == "alertmanager":
-        return json.dumps([_alertmanager_alert(delivery.model, alert)]).encode(), headers
+        return json.dumps([_alertmanager_alert(delivery.model, alert,
+                                               event.get("explanation"))]).encode(), headers
     if route.type == "slack":
         value = event.get("value")
         text = (f"[{event['severity'].upper()}] {delivery.model}: alert {delivery.alert_id} "
                 f"({event['rule']}) {event['kind'].replace('_', ' ')} at window "
                 f"{event['window']}" + (f", value {value:.4g}"
                                         if isinstance(value, int | float) else ""))
+        story = event.get("explanation") or {}
+        if story.get("summary"):
+            text += f"\n{story['summary']}"
         return json.dumps({"text": text}).encode(), headers
     body = json.dumps({"source": "driftwise", "model": delivery.model,
                        "alert_id": delivery.alert_id, "kind": event["kind"],
                        "rule": event["rule"], "severity": event["severity"],
                        "window": event["window"], "at": event["at"], "value": event["value"],
                        "by": event.get("by"), "alert": alert,
+                       "explanation": event.get("explanation"),
                        "incident": delivery.body.get("incident")},
                       separators=(",", ":"), allow_nan=False).encode()
     if route.secret is not None:
@@ -82,8 +87,10 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _alertmanager_alert(model: str, alert: Mapping[str, Any]) -> dict[str, Any]:
-    """One alert in Alertmanager's v2 API form."""
+def _alertmanager_alert(model: str, alert: Mapping[str, Any],
+                        story: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One alert in Alertmanager's v2 API form (``story``: the window's explanation, as the
+    ``explanation`` annotation)."""
     value = alert.get("last_value")
     out: dict[str, Any] = {
         "labels": {"alertname": alert["rule"], "model": model,
@@ -94,6 +101,8 @@ def _alertmanager_alert(model: str, alert: Mapping[str, Any]) -> dict[str, Any]:
                                        f"opened at window {alert['opened_window']}; last "
                                        f"value {value}"},
         "startsAt": _iso(float(alert["opened_at"]))}
+    if story and story.get("text"):
+        out["annotations"]["explanation"] = str(story["text"])
     if alert.get("resolved_at") is not None:
         out["endsAt"] = _iso(float(alert["resolved_at"]))
     return out

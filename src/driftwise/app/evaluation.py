@@ -192,6 +192,8 @@ def evidence(result: MonitorResult, rows: pa.Table) -> dict[str, Any]:
     sample = rows.slice(0, SAMPLE_ROWS).select(
         ["_id", "_ts", "_prediction", "_client", "_trace", *names[:10]]).to_pylist()
     return {"status": result.status, "reasons": result.reasons,
+            "explanation": None if result.explanation is None else
+            result.explanation.to_dict(),
             "alerts": [a.to_dict() for a in result.alerts], "drifted_columns": drifted,
             "distributions": distributions,
             "sample": [{k.removeprefix("f.").lstrip("_"): v for k, v in row.items()}
@@ -285,7 +287,8 @@ class Evaluator:
             "next_start": time_range[1] if time_range else cursor.next_start}
         # Even without rules: a configuration that dropped one resolves its open alert.
         alerting = window_transition(lifecycle_rules(cfg), record.seq,
-                                     record.evaluated_at, metrics)
+                                     record.evaluated_at, metrics,
+                                     record_evidence.get("explanation"))
         if not ev.commit_window(self.engine, self.owner, cursor, record, metrics,
                                 next_values, labels, alerting=alerting,
                                 route_for=routing(self.scheduling.routes, name),

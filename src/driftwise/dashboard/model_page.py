@@ -64,14 +64,26 @@ def _drift(v: ModelView, windows: list[int]) -> str:
 
 
 def _performance(v: ModelView, windows: list[int]) -> str:
-    names = {m.split(".", 1)[1] for m in v.metrics_named("performance.")} | \
-        {m.split(".", 1)[1] for m in v.metrics_named("estimated.")}
+    bounds = (".lower", ".upper", ".sigma")
+    names = {m.split(".", 1)[1] for m in [*v.metrics_named("performance."),
+                                          *v.metrics_named("estimated.")]
+             if not m.endswith(bounds)}
     charts = []
     for name in sorted(names)[:MAX_PERFORMANCE_CHARTS]:
-        charts.append((f"{name}: estimated and realized", trend(name, [
+        charts.append((f"{name}: estimated (with its band) and realized", trend(name, [
             Trace("estimated", v.series.get(f"estimated.{name}", []), dashed=True),
+            Trace("band low", v.series.get(f"estimated.{name}.lower", []), dashed=True),
+            Trace("band high", v.series.get(f"estimated.{name}.upper", []), dashed=True),
             Trace("realized", v.series.get(f"performance.{name}", []))], v.alerted,
             windows)))
+    if v.series.get("business.estimated_change") or v.series.get("business.change"):
+        charts.append(("Value against the reference", trend("business.estimated_change", [
+            Trace("estimated", v.series.get("business.estimated_change", []), dashed=True),
+            Trace("band low", v.series.get("business.estimated_change.lower", []),
+                  dashed=True),
+            Trace("band high", v.series.get("business.estimated_change.upper", []),
+                  dashed=True),
+            Trace("realized", v.series.get("business.change", []))], v.alerted, windows)))
     return _charts("performance", "Performance: estimated and realized", charts,
                    "No performance measured or estimated yet (labels, or probabilities "
                    "to estimate from, are needed).")
@@ -190,10 +202,28 @@ def _windows(v: ModelView) -> str:
             "</tbody></table></div></section>\n")
 
 
+def _explanation(v: ModelView) -> str:
+    """The latest window in plain words (``evidence.explanation``)."""
+    if not v.windows:
+        return ""
+    last = v.windows[-1]
+    story = last.evidence.get("explanation")
+    if not isinstance(story, dict) or not story.get("summary"):
+        return ""
+    lines = [x for x in [*(story.get("changed") or []), *(story.get("impact") or []),
+                         *(story.get("where") or []), story.get("recommendation")] if x]
+    items = "".join(f"<li>{escape(str(x))}</li>" for x in lines)
+    return (f'<section id="explanation" aria-label="In plain words"><h2>Window {last.seq} '
+            f'in plain words</h2><div class="panel"><p><strong>'
+            f'{escape(str(story["summary"]))}</strong></p>'
+            f'{f"<ul>{items}</ul>" if items else ""}</div></section>\n')
+
+
 def model_page(v: ModelView, nonce: str, viewer: Viewer) -> str:
     """``/models/{name}``."""
     windows = [w.seq for w in v.windows]
-    body = (_header(v.summary) + _alerts(v) + _drift(v, windows) + _performance(v, windows)
+    body = (_header(v.summary) + _explanation(v) + _alerts(v) + _drift(v, windows)
+            + _performance(v, windows)
             + _operations(v, windows) + _features(v) + _windows(v))
     return shell(v.model.name, body, nonce, viewer)
 

@@ -148,7 +148,7 @@ def model_view(engine: Engine, viewer: Viewer, name: str) -> ModelView:
     shown = _shown_windows(engine, model.id)
     numbers = [w.seq for w in shown]
     rows = ev.results(engine, model.id, windows=numbers, metrics=[*OPS, *DRIFT])
-    for prefix in ("performance.", "estimated."):
+    for prefix in ("performance.", "estimated.", "business."):
         rows += ev.results(engine, model.id, windows=numbers, prefix=prefix)
     features: list[dict[str, Any]] = []
     if shown:

@@ -269,6 +269,13 @@ class Monitor:
                 acc = float(np.mean(y_true[mask] == y_pred[mask]))
                 self.reference_slices_[slice_name] = (acc, int(mask.sum()))
         self.concept_ = None
+        # The concept check's realized-minus-estimated gap needs an estimator, also where
+        # estimated performance is not reported.
+        self.gap_cbpe_ = self.cbpe_ if cfg.estimated_metrics else None
+        if cfg.concept_features is not None and y_true is not None and proba is not None \
+                and self.gap_cbpe_ is None:
+            self.gap_cbpe_ = CBPE(calibrate=cfg.estimation.calibrate).fit(y_true, proba,
+                                                                          y_pred)
         if cfg.concept_features is not None and y_true is not None:
             names = list(cfg.concept_features) or self.features_
             self.concept_ = ConceptReference(self.drift_, table, names, y_true,
@@ -583,8 +590,9 @@ class Monitor:
                 metrics[f"target.{key}"] = value
         if self.concept_ is not None:
             metrics.update(self.concept_.compare(table.filter(pa.array(mask)), y_true))
-            if self.cbpe_ is not None and sub_proba is not None:
-                estimated = self.cbpe_.estimate(sub_proba, y_pred[mask])
+            gap = getattr(self, "gap_cbpe_", self.cbpe_)  # a Monitor pickled before it
+            if gap is not None and sub_proba is not None:
+                estimated = gap.estimate(sub_proba, y_pred[mask])
                 estimated.pop("value", None)
                 for key, est in estimated.items():
                     real = metrics.get(f"performance.{key}")

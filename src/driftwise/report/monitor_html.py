@@ -233,6 +233,15 @@ def _line_chart(metric: str, points: Sequence[tuple[int, float, bool]],
 def _details(window: Mapping[str, Any], wid: str) -> str:
     metrics = as_mapping(window.get("metrics"))
     parts = []
+    story = as_mapping(window.get("explanation"))
+    lines = [as_text(x) for x in [*as_list(story.get("changed")), *as_list(story.get("impact")),
+                                  *as_list(story.get("where")), story.get("recommendation")]
+             if x]
+    if story.get("summary"):
+        items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+        parts.append(f'<div class="explanation"><h4>In plain words</h4><p><strong>'
+                     f'{escape(as_text(story.get("summary")))}</strong></p>'
+                     f'{f"<ul>{items}</ul>" if items else ""}</div>')
     alerts = [as_mapping(a) for a in as_list(window.get("alerts"))]
     if alerts:
         items = "".join(
