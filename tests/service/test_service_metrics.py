@@ -14,7 +14,7 @@ from driftwise.store import keys, open_store
 
 ADMIN = "metrics-test-admin-key-0123456789"
 BOUNDED_LABELS = {"model", "feature", "metric", "detector", "severity", "quantile", "le",
-                  "version"}
+                  "version", "kind", "rule"}
 
 
 def _scrape(client: TestClient, **headers: str) -> dict[str, Any]:
@@ -101,6 +101,37 @@ def test_the_exposition_matches_the_stored_results(service: TestClient) -> None:
     values = {v for f in families.values() for s in f.samples for v in s.labels.values()}
     assert not values & {r["id"] for r in clean + shifted}
     assert not values & {"client-secret-1", "client-secret-2"}
+
+
+def test_bands_value_and_expectations_are_exposed(service: TestClient) -> None:
+    register(service, windows={"rows": 200, "min_rows": 50},
+             business_value={"matrix": {"tp": 5, "fp": -1, "fn": -20, "tn": 1}, "per": 1000},
+             expectations={"columns": {"a": {"range": {"min": -4, "max": 4}}}})
+    batch = records(400)
+    batch[5]["features"]["a"] = 40.0  # one value far out of range: the rule fails
+    answer = service.post("/v1/models/m/records/batch", json={"records": batch})
+    assert answer.json()["accepted"] == 400
+    windows = wait_windows(service, "m", 2)
+    newest = max(w["window"] for w in windows)
+    stored = {p["metric"]: p["value"] for p in service.get(
+        "/v1/models/m/results", params={"prefix": ""}).json()["results"]
+        if p["window"] == newest}
+    families = _scrape(service)
+    assert _value(families, "driftwise_performance_estimated_lower", model="m",
+                  metric="roc_auc") == pytest.approx(stored["estimated.roc_auc.lower"])
+    assert _value(families, "driftwise_performance_estimated_upper", model="m",
+                  metric="roc_auc") == pytest.approx(stored["estimated.roc_auc.upper"])
+    for kind, metric in (("estimated", "business.estimated_value"),
+                         ("reference", "business.reference_value"),
+                         ("estimated_change", "business.estimated_change")):
+        assert _value(families, "driftwise_business_value", model="m", kind=kind) == \
+            pytest.approx(stored[metric])
+    first = {p["metric"]: p["value"] for p in service.get(
+        "/v1/models/m/results", params={"prefix": "expectations."}).json()["results"]
+        if p["window"] == min(w["window"] for w in windows)}
+    assert first["expectations.a.range.passed"] is False
+    assert _value(families, "driftwise_expectation_passed", model="m", feature="a",
+                  rule="range") == float(stored["expectations.a.range.passed"])
 
 
 @pytest.fixture

@@ -197,6 +197,16 @@ def _families(models: list[ModelFigures], opened: Mapping[str, Mapping[str, int]
                             "Upper end of the realized metric's 95% bootstrap interval.")
     estimated = _Family("performance_estimated", "gauge",
                         "Performance estimated without labels (CBPE), by metric.")
+    estimated_low = _Family("performance_estimated_lower", "gauge",
+                            "Lower end of the estimate's band (docs/impact.md).")
+    estimated_high = _Family("performance_estimated_upper", "gauge",
+                             "Upper end of the estimate's band (docs/impact.md).")
+    worth = _Family("business_value", "gauge",
+                    "What the predictions are worth per business_value.per predictions, by "
+                    "kind (realized, reference, estimated with its band, and their changes "
+                    "against the reference).")
+    expectation = _Family("expectation_passed", "gauge",
+                          "1 when the data expectation held on the newest window.")
     stream_value = _Family("stream_statistic", "gauge",
                            "The value fed to a sequential detector in the newest window.")
     stream_alarm = _Family("stream_alarm", "gauge",
@@ -245,7 +255,18 @@ def _families(models: list[ModelFigures], opened: Mapping[str, Mapping[str, int]
                 realized_low.add({**who, "metric": metric}, metrics.get(f"{name}.lower"))
                 realized_high.add({**who, "metric": metric}, metrics.get(f"{name}.upper"))
             elif name.startswith("estimated.") and name.count(".") == 1:
-                estimated.add({**who, "metric": name.removeprefix("estimated.")}, value)
+                metric = name.removeprefix("estimated.")
+                estimated.add({**who, "metric": metric}, value)
+                estimated_low.add({**who, "metric": metric}, metrics.get(f"{name}.lower"))
+                estimated_high.add({**who, "metric": metric}, metrics.get(f"{name}.upper"))
+        for kind, name in _VALUE:
+            worth.add({**who, "kind": kind}, metrics.get(name))
+        for key, held in metrics.items():
+            if key.startswith("expectations.") and key.endswith(".passed") and \
+                    key != "expectations.passed":
+                column, _, rule = key[len("expectations."):-len(".passed")].rpartition(".")
+                if column:
+                    expectation.add({**who, "feature": column, "rule": rule}, held)
         for detector, value in entries(metrics, "stream", "value"):
             stream_value.add({**who, "detector": detector}, value)
         for detector, value in entries(metrics, "stream", "alarm"):
@@ -257,8 +278,16 @@ def _families(models: list[ModelFigures], opened: Mapping[str, Mapping[str, int]
     yield from (duration, latency, last, window, alerts, open_alerts)
     yield from per_model.values()
     yield from per_feature.values()
-    yield from (prediction, realized, realized_low, realized_high, estimated, stream_value,
-                stream_alarm, confidence)
+    yield from (prediction, realized, realized_low, realized_high, estimated, estimated_low,
+                estimated_high, worth, expectation, stream_value, stream_alarm, confidence)
+
+
+#: ``business_value{kind=...}``: the window's value metrics (docs/impact.md).
+_VALUE = (("realized", "business.value"), ("reference", "business.reference_value"),
+          ("change", "business.change"), ("estimated", "business.estimated_value"),
+          ("estimated_lower", "business.estimated_value.lower"),
+          ("estimated_upper", "business.estimated_value.upper"),
+          ("estimated_change", "business.estimated_change"))
 
 
 def _histogram(family: _Family, labels: Mapping[str, str], bounds: Iterable[float],
