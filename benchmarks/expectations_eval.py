@@ -102,7 +102,7 @@ def main() -> None:
     for label, load in (("credit", credit), ("acs 2015", acs)):
         rates = false_failures(load())
         suite = rates.pop("suite")
-        worst = max(rates, key=lambda k: rates[k])
+        worst = max(rates, key=lambda k: rates[k]) if any(rates.values()) else "(none failed)"
         print(f"| {label} | {len(rates)} | {worst} | {rates[worst]:.3f} | "
               f"{np.mean(list(rates.values())):.4f} | {suite:.3f} |")
     print("\n## Injected bugs (5 % of one window's rows, credit)\n")

@@ -4,7 +4,11 @@ Reference: 2015 (68,785 people, with the model's predictions and the true employ
 status). Analysis: 2016–2018 (208,892 people) in chunks of 10,000 rows. First the Monitor
 runs on the predictions alone and *estimates* ROC AUC, accuracy and F1 (CBPE); then the
 targets, delivered separately, are joined by `id` and the *realized* metrics appear beside
-the estimates.
+the estimates. Each estimate carries its band, the predictions their estimated and realized
+value (`business_value`, docs/impact.md), and each chunk is checked against the data
+expectations suggested from 2015 (`expectations.yaml`, docs/expectations.md): from 2017 on,
+the survey's ages reach 95 where 2015's stopped at 94 (the top code changed), which breaks
+the `AGEP` range rule while no performance estimate moves.
 
 Run:  .venv/bin/python examples/acs_employment/run.py
 """
@@ -30,8 +34,9 @@ def main() -> list[tuple[MonitorResult, MonitorResult]]:
     targets = pd.read_parquet(DATA / "employment_MA_analysis_target.pq")
     monitor = Monitor(HERE / "monitor.yaml").fit(reference)
     pairs = []
-    print(f"{'chunk':>6} {'years':>10} | {'est. AUC':>8} {'real AUC':>8} {'95% CI':>15} | "
-          f"{'est. acc':>8} {'real acc':>8}")
+    print(f"{'chunk':>6} {'years':>10} | {'est. AUC [3σ band]':>22} {'real AUC':>8} "
+          f"{'95% CI':>15} | {'est. acc':>8} {'real acc':>8} | {'est. value':>10} "
+          f"{'real value':>10} | rules")
     for start in range(0, len(analysis), 10_000):
         chunk = analysis.iloc[start:start + 10_000]
         years = f"{chunk.year.min()}–{chunk.year.max()}"
@@ -43,9 +48,14 @@ def main() -> list[tuple[MonitorResult, MonitorResult]]:
             continue
         ci = f"[{after.get('performance.roc_auc.lower'):.3f}, " \
              f"{after.get('performance.roc_auc.upper'):.3f}]"
-        print(f"{start // 10_000:>6} {years:>10} | {before.get('estimated.roc_auc'):8.3f} "
+        band = f"{before.get('estimated.roc_auc'):.3f} " \
+               f"[{before.get('estimated.roc_auc.lower'):.3f}-" \
+               f"{before.get('estimated.roc_auc.upper'):.3f}]"
+        print(f"{start // 10_000:>6} {years:>10} | {band:>22} "
               f"{after.get('performance.roc_auc'):8.3f} {ci:>15} | "
-              f"{before.get('estimated.accuracy'):8.3f} {after.get('performance.accuracy'):8.3f}")
+              f"{before.get('estimated.accuracy'):8.3f} {after.get('performance.accuracy'):8.3f}"
+              f" | {before.get('business.estimated_value'):10,.0f} "
+              f"{after.get('business.value'):10,.0f} | {before.get('expectations.failed')}")
     return pairs
 
 

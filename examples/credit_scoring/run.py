@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from driftwise.config import load_monitor_config
+from driftwise.expect import suggest
 from driftwise.monitor import Monitor, MonitorResult
 
 HERE = Path(__file__).resolve().parent
@@ -116,18 +118,35 @@ def main() -> list[MonitorResult]:
     train, reference, pool = data.iloc[:10_000], data.iloc[10_000:16_000], data.iloc[16_000:]
     model = HistGradientBoostingClassifier(max_iter=150, random_state=0)
     model.fit(train[features(train)], train["Y"])
-    monitor = Monitor(HERE / "monitor.yaml").fit(score(model, reference))
+    scored = score(model, reference)
+    # Data expectations proposed from the reference for batches of 2,000 (each rule fails a
+    # clean batch with probability at most about 1 %), as `driftwise expectations suggest`.
+    config = load_monitor_config(HERE / "monitor.yaml").model_dump(by_alias=True,
+                                                                   exclude_none=True)
+    config["expectations"] = suggest(scored[features(scored)], window_rows=BATCH_ROWS)\
+        .to_yaml_dict()
+    monitor = Monitor(config).fit(scored)
     batches = [score(model, b) for b in make_batches(pool, rng)]
     results = monitor.run_batches(batches, names=[f"batch {i}" for i in range(1, 8)])
-    print(f"{'batch':8} {'flagged':8} {'est. AUC':>8} {'real AUC':>8}  alerts / causes")
+    print(f"{'batch':8} {'flagged':8} {'est. AUC [3σ band]':>20} {'real AUC':>8} "
+          f"{'est. value change/1000':>23} {'rules':>5}  alerts / causes")
     for number, result in enumerate(results, start=1):
         flagged = "YES" if result.alerts else "no"
-        print(f"{result.window:8} {flagged:8} {result.get('estimated.roc_auc'):8.3f} "
-              f"{result.get('performance.roc_auc'):8.3f}  "
+        low, high = (result.get(f"estimated.roc_auc.{end}") for end in ("lower", "upper"))
+        band = f"{result.get('estimated.roc_auc'):.3f} [{low:.2f}-{high:.2f}]"
+        print(f"{result.window:8} {flagged:8} {band:>20} "
+              f"{result.get('performance.roc_auc'):8.3f} "
+              f"{result.get('business.estimated_change'):+23,.0f} "
+              f"{result.get('expectations.failed'):5d}  "
               f"{', '.join(a.name for a in result.alerts) or '-'}"
               f"{'   <- ' + MODIFIED[number] if number in MODIFIED else ''}")
         for cause in explain(result) if result.alerts else []:
             print(f"{'':37}- {cause}")
+        if result.alerts and result.explanation is not None:
+            print(f"{'':37}  in plain words: {result.explanation.summary}")
+        for metric, why in result.reasons.items():
+            if metric.startswith("expectations."):
+                print(f"{'':37}  rule broken: {why}")
     return results
 
 

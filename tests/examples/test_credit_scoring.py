@@ -34,3 +34,14 @@ def test_exactly_the_modified_batches_are_flagged(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "PAY_0–Y relation changed" in out and "worst slice MARRIAGE=1" in out
     assert Path(example.__file__).name == "run.py"
+    # Bands, value and expectations on every batch; clean batches break no data rule.
+    for number, result in by_number.items():
+        assert result.get("estimated.roc_auc.lower") <= result.get("estimated.roc_auc") <= \
+            result.get("estimated.roc_auc.upper")
+        assert result.get("business.estimated_change") is not None
+        assert result.get("business.value") is not None
+        if number not in example.MODIFIED:
+            assert result.get("expectations.passed"), result.reasons
+    assert "relation between the features and the target changed" in \
+        concept.explanation.summary
+    assert "in plain words:" in out

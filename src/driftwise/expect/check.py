@@ -257,11 +257,14 @@ def _column(name: str, spec: ColumnExpectations, column: pa.ChunkedArray,
     return out
 
 
-def evaluate(suite: ExpectationSuite, data: pa.Table, *, now: float | None = None) -> (
+def evaluate(suite: ExpectationSuite, data: Any, *, now: float | None = None) -> (
         SuiteResult):
     """Every rule of ``suite`` on ``data``; ``now``: the clock of the freshness rules (Unix
     seconds; naive timestamps are read as UTC). A column the suite names but the data lacks
     fails its rules (``observed`` None), so a dropped feature is caught, not skipped."""
+    from driftwise.data import to_table
+
+    data = to_table(data)
     clock = time.time() if now is None else now
     outcomes: list[Outcome] = []
     if suite.rows is not None:

@@ -7,10 +7,10 @@ reference's distribution fails it with probability at most about ``alpha``:
 - the rate q of rows breaking the rule is bounded from the reference:
   - ``not_null``: the missing rate, by its Clopper–Pearson upper bound at 1 − alpha from
     the reference's count of missing values (also when that count is 0);
-  - ``range`` (numbers) and ``length`` (strings): the reference's own min and max; a new
-    value drawn from the same continuous distribution falls outside the range of n
-    values with probability exactly 2/(n + 1) (exchangeability of order statistics),
-    and with less for discrete data;
+  - ``range`` (numbers) and ``length`` (strings): the reference's own min and max; the
+    probability mass outside the range of n values drawn from a continuous distribution
+    is Beta(2, n − 1) distributed (two spacings of the order statistics; mean 2/(n + 1)),
+    and is bounded by its (1 − alpha) quantile (less for discrete data);
   - ``allowed`` (categories): the probability that a new row holds a category the
     reference never showed is the missing mass; Good–Turing estimates it by the share of
     categories seen once, bounded above by Clopper–Pearson at 1 − alpha;
@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftwise._lazy import LazyModule
+from driftwise.data import to_table
 from driftwise.data.columns import category_counts
 from driftwise.data.schema import is_numeric_type, is_string_type, is_temporal_type
 from driftwise.errors import ConfigError
@@ -64,15 +65,17 @@ def _mostly(rate: float, window_rows: int, alpha: float) -> float:
     return float(np.floor((1.0 - k / window_rows) * 1e6) / 1e6)
 
 
-def suggest(reference: pa.Table, *, window_rows: int = DEFAULT_WINDOW_ROWS,
+def suggest(reference: Any, *, window_rows: int = DEFAULT_WINDOW_ROWS,
             alpha: float = DEFAULT_ALPHA, columns: list[str] | None = None) -> (
         ExpectationSuite):
-    """A suite for windows of ``window_rows`` rows, each rule's false-failure rate at most
+    """A suite (for ``reference``: any table driftwise reads) for windows of ``window_rows``
+    rows, each rule's false-failure rate at most
     about ``alpha`` on data drawn like ``reference`` (see the module docstring)."""
     if window_rows < 1:
         raise ConfigError("window_rows must be at least 1")
     if not 0.0 < alpha < 1.0:
         raise ConfigError("alpha must lie strictly between 0 and 1")
+    reference = to_table(reference)
     names = columns if columns is not None else reference.column_names
     unknown = [c for c in names if c not in reference.column_names]
     if unknown:
@@ -100,7 +103,9 @@ def _column(column: pa.ChunkedArray, w: int, alpha: float) -> dict[str, Any]:
     m = int(present.sum())
     if m == 0:
         return spec
-    outside = 2.0 / (m + 1)
+    # The mass outside the reference's range is Beta(2, m - 1) distributed (mean 2/(m + 1));
+    # its upper (1 - alpha) quantile bounds it for this reference, not only on average.
+    outside = float(stats.beta.ppf(1 - alpha, 2, max(m - 1, 1)))
     counts = None
     if is_string_type(t) or pa.types.is_boolean(t) or (pa.types.is_integer(t)):
         counts = category_counts(column)

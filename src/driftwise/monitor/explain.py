@@ -163,6 +163,8 @@ def _summary(metrics: Mapping[str, Any], shifts: Sequence[FeatureShift],
         parts.append(f"{len(failed)} data rule(s) broken")
     if shifts:
         parts.append("inputs drifted (" + ", ".join(s.name for s in shifts) + ")")
+    if metrics.get("concept.relation_changed") is True:
+        parts.append("the relation between the features and the target changed")
     # Value is named only when its band excludes no change: a dip inside the band is noise.
     upper = metrics.get("business.estimated_change.upper")
     if isinstance(upper, int | float) and upper < 0:
