@@ -121,6 +121,10 @@ def test_signing_in_and_reading_every_page(browser: Any, server: LiveServer) -> 
     _drawn(browser, "#drift svg.chart-svg")
     _drawn(browser, "#operations svg.chart-svg")
     _drawn(browser, "#performance svg.chart-svg")
+    # The newest window in plain words, above the charts.
+    story = driver.find_element(By.ID, "explanation")
+    assert "IN PLAIN WORDS" in story.text.upper() and story.size["height"] > 20
+    assert "Recommendation:" in story.text
     _loaded_cleanly(browser, "dashboard-model.png")
 
     # The overview: credit's health and its open alert.

@@ -45,6 +45,8 @@ def test_cli_monitor_report_renders_in_chromium(browser: Any, tmp_path: Path) ->
     rows[1].find_element(By.TAG_NAME, "a").click()
     assert browser.driver.current_url.endswith("#win-2024-03-02")
     assert "seasonal.load.anomalous" in alerted.text
+    story = alerted.find_element(By.CSS_SELECTOR, ".explanation")
+    assert "IN PLAIN WORDS" in story.text.upper() and "Alerts: load feed broken" in story.text
     # One trend chart per key metric the run has, drawn at a readable size.
     charts = browser.driver.find_elements(By.CSS_SELECTOR, "#trends svg.chart-svg")
     assert charts and all(c.size["width"] > 200 for c in charts)

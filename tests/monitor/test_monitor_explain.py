@@ -114,5 +114,5 @@ def test_templates_from_facts_alone() -> None:
     assert story.where == ("Worst segment region=north: estimated accuracy 0.710 against "
                            "0.820 on the reference (800 rows).",)
     assert story.recommendation == "Recommendation: Recalibrate the model: the ranking held."
-    assert story.summary == ("Inputs drifted (income); costing value against the "
-                             "reference.")
+    assert story.summary == ("Inputs drifted (income); the relation between the features and "
+                             "the target changed; costing value against the reference.")
