@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from driftwise.act.policy import (
     Evidence,
     RetrainPolicy,
+    evidence_from_window,
     expected_calibration_error,
     recalibrate,
 )
@@ -75,8 +76,6 @@ def test_expected_calibration_error() -> None:
 
 
 def test_evidence_from_a_window_measures_losses_in_each_metric_s_direction() -> None:
-    from driftwise.act.policy import evidence_from_window
-
     reference = {"accuracy": 0.90, "roc_auc": 0.95, "ece": 0.02, "log_loss": 0.30}
     metrics = {"estimated.accuracy": 0.80, "performance.accuracy": 0.84,
                "performance.roc_auc": 0.90, "performance.ece": 0.10,
@@ -114,3 +113,26 @@ def test_the_decision_of_a_window_follows_its_evidence() -> None:
     decided = policy.decide(evidence_from_window(quiet, reference))
     assert decided.action == "none"
     assert any("watched, not acted on" in r for r in decided.reasons)
+
+
+def test_value_lost_retrains_and_says_so() -> None:
+    policy = RetrainPolicy(value_loss=500.0)
+    costly = policy.decide(Evidence(estimated_loss=0.0, value_loss=800.0, labels=5000))
+    assert costly.action == "retrain" and not costly.waiting_for_labels
+    assert "value lost against the reference 800 >= 500" in costly.reasons[0]
+    cheap = policy.decide(Evidence(estimated_loss=0.0, value_loss=499.0, labels=5000))
+    assert cheap.action == "none"
+    # Without a threshold the value is reported but never decides.
+    assert POLICY.decide(Evidence(value_loss=1e9, labels=5000)).action == "none"
+    # A gain is not a loss.
+    assert policy.decide(Evidence(value_loss=-800.0, labels=5000)).action == "none"
+    with pytest.raises(ConfigError, match="value_loss must be above 0"):
+        RetrainPolicy(value_loss=0.0)
+
+
+def test_the_value_loss_is_realized_where_measured_else_estimated() -> None:
+    both = {"business.change": -120.0, "business.estimated_change": -900.0}
+    assert evidence_from_window(both, {}).value_loss == 120.0
+    assert evidence_from_window({"business.estimated_change": -900.0}, {}).value_loss == 900.0
+    assert evidence_from_window({"business.change": float("nan")}, {}).value_loss is None
+    assert evidence_from_window({}, {}).value_loss is None

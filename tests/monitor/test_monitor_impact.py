@@ -151,6 +151,12 @@ def test_bad_business_value_is_refused_by_name(value: dict, message: str) -> Non
         Monitor({**CONFIG, "business_value": value}).fit(binary_frame(500, 0))
 
 
+def test_a_value_threshold_needs_the_value_it_is_measured_in() -> None:
+    cfg = {key: v for key, v in CONFIG.items() if key != "business_value"}
+    with pytest.raises(ConfigError, match=r"policy\.value_loss needs a business_value section"):
+        Monitor({**cfg, "policy": {"value_loss": 100.0}}).fit(binary_frame(500, 0))
+
+
 def test_calibration_and_band_width_are_configurable() -> None:
     cfg = {**CONFIG, "checks": {**CONFIG["checks"], "estimated_performance": {
         "calibrate": False, "band_sigmas": 1.0}}}
