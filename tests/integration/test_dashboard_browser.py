@@ -220,10 +220,12 @@ def test_an_incident_page_shows_the_response(browser: Any, server: LiveServer) -
     _follow(driver, driver.find_element(By.CSS_SELECTOR, "#incidents td.num a"),
             f"/incidents/{incident}")
     assert driver.title == f"Incident {incident} · driftwise"
-    for section in ("incident-header", "models", "impact", "actions", "decisions", "blocks",
-                    "trail"):
+    for section in ("incident-header", "explanation", "models", "impact", "actions",
+                    "decisions", "blocks", "trail"):
         shown = driver.find_element(By.ID, section)
         assert shown.is_displayed() and shown.size["height"] > 40, section
+    story = driver.find_element(By.CSS_SELECTOR, "#explanation article.explanation").text
+    assert "scoring, window" in story and "drifted" in story
     header = driver.find_element(By.ID, "incident-header").text
     assert f"Incident {incident}" in header and "open" in header and "scoring" in header
     rows = {r.find_element(By.CSS_SELECTOR, "td").text.split()[0]: r

@@ -4,6 +4,7 @@ client keys and notes that try to inject HTML."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -73,6 +74,11 @@ def test_the_page_shows_the_incident_its_actions_and_its_trail(
     assert f'href="/incidents/{incident}.json"' in header and "Download JSON" in header
     assert "share" in header and "resolved" not in header  # still open
 
+    # The window that opened it, in plain words, above the facts.
+    story = _section(page, "explanation")
+    assert page.index('<section id="explanation"') < page.index('<section id="models"')
+    assert '<a href="/models/m">m</a>, window 1 (opened)' in story
+    assert "<p><strong>Inputs drifted (a" in story and "<p>a moved: median" in story
     assert '<a href="/models/m#alert-1">alert 1</a>' in _section(page, "models")
     impact = _section(page, "impact")
     assert re.search(r'<tr class="impact"><td class="name"><a href="/models/m">m</a></td>'
@@ -134,6 +140,11 @@ def test_the_json_download_is_the_export(make_service: ServiceFactory) -> None:
     assert mine.pop("exported_at") <= api.pop("exported_at")
     assert mine == api
     (note,) = [e for e in mine["trail"] if e["kind"] == "note"]
+    (story,) = mine["explanations"]  # one model: its latest alert-moving window's story
+    assert story["model"] == "m" and story["window"] == 2 and story["event"] == "resolved"
+    assert story["text"].splitlines()[0] == story["summary"]
+    opened = next(e for e in mine["trail"] if e["kind"] == "alert" and e["event"] == "opened")
+    assert "Inputs drifted" in opened["explanation"]["summary"]
     assert note["text"] == SCRIPT  # the record, not its escaped text
 
 
@@ -222,6 +233,7 @@ def test_a_downstream_key_reads_nothing_of_the_upstream_response(
     incident = _downstream(client, engine)
     page = client.get(f"/incidents/{incident}").text
     export = client.get(f"/incidents/{incident}.json").text
+    assert [x["model"] for x in json.loads(export)["explanations"]] == ["down"]
     for shown in (page, export):
         assert "rollback" not in shown and "127.0.0.1:9" not in shown  # up's webhook
         assert "alert(1)" not in shown  # the client key up's action blocked
@@ -272,6 +284,8 @@ def _hostile_report() -> dict[str, Any]:
                  "blocked_now": []}]},
             "resolution": {"state": "merged", "at": at + 9, "by": bad, "why": bad,
                            "merged_into": 12},
+            "explanations": [{"model": bad, "window": bad, "event": bad, "at": at,
+                              "summary": bad, "text": f"{bad}\n{bad}\n{bad}"}],
             "exported_at": at + 10}
 
 
@@ -284,7 +298,8 @@ def test_every_string_of_the_export_is_escaped() -> None:
     assert "<script" not in page and "alert(1)</" not in page
     shown = "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert page.count(shown) >= 60
-    for section in ("models", "impact", "actions", "decisions", "blocks", "trail"):
+    for section in ("explanation", "models", "impact", "actions", "decisions", "blocks",
+                    "trail"):
         assert shown in _section(page, section), section
     assert '<a href="/incidents/12">incident 12</a>' in page  # merged into
     assert '<a href="/incidents/9">incident 9</a>' in page  # absorbed

@@ -222,6 +222,7 @@ def incident_report(engine: Engine, incident_id: int, now: float | None = None
     out["trail"] = trail
     out["actions"] = actions
     out["impact"] = _impact(engine, found, end)
+    out["explanations"] = _explanations(trail)
     out["resolution"] = None if found.state == "open" else {
         "state": found.state, "at": end if resolved is not None else found.updated_at,
         "by": None if resolved is None else resolved["actor"],
@@ -229,6 +230,22 @@ def incident_report(engine: Engine, incident_id: int, now: float | None = None
         "merged_into": found.body.get("merged_into")}
     out["exported_at"] = at
     return out
+
+
+def _explanations(trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per model of the incident, the plain-words explanation of its latest window that
+    moved one of its alerts (``driftwise.monitor.explain``), the root's first."""
+    latest: dict[str, dict[str, Any]] = {}
+    for e in trail:
+        story = e.get("explanation")
+        if e.get("kind") == "alert" and isinstance(story, dict) and e.get("model"):
+            latest[str(e["model"])] = {"model": e["model"], "window": e.get("window"),
+                                       "at": e.get("at"), "event": e.get("event"),
+                                       "summary": story.get("summary"),
+                                       "text": story.get("text")}
+    roles = {str(e.get("model")): e.get("role") for e in trail if e.get("kind") == "alert"}
+    return sorted(latest.values(), key=lambda x: (roles.get(str(x["model"])) != "root",
+                                                  str(x["model"])))
 
 
 def _impact(engine: Engine, found: incident_store.IncidentRow, end: float
@@ -311,6 +328,8 @@ def visible_report(engine: Engine, report: dict[str, Any], only: list[str] | Non
     out["trail"] = [e for e in report["trail"] if shown(e) and not (
         e["kind"] == "absorbed" and e.get("root_model") not in allowed)]
     out["actions"] = [a for a in report["actions"] if a["model"] in allowed]
+    out["explanations"] = [x for x in report.get("explanations", [])
+                           if x["model"] in allowed]
     impact = dict(report["impact"])
     impact["models"] = [m for m in impact["models"] if m["model"] in allowed]
     for total in ("records", "predictions", "quarantined"):

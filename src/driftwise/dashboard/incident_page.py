@@ -354,10 +354,25 @@ def _trail(trail: Sequence[Event], viewer: Viewer) -> str:
                            rows, "The trail is empty."))
 
 
+def _explanation(r: Mapping[str, Any], viewer: Viewer) -> str:
+    """Each model's latest window that moved its alerts, in plain words."""
+    stories = [x for x in r.get("explanations") or [] if isinstance(x, Mapping)]
+    items = []
+    for x in stories:
+        lines = "".join(f"<p>{escape(line)}</p>" for line in str(x.get("text") or "")
+                        .splitlines()[1:] if line.strip())
+        items.append(f'<article class="explanation"><h3>{_model(x.get("model"), viewer)}, '
+                     f"window {_text(x.get('window'))} ({_text(x.get('event'))})</h3>"
+                     f"<p><strong>{_text(x.get('summary'))}</strong></p>{lines}</article>")
+    return _section("explanation", "In plain words", "".join(items) or (
+        '<p class="empty">No window of this incident carried an explanation.</p>'))
+
+
 def incident_page(v: IncidentView, nonce: str, viewer: Viewer) -> str:
     """``/incidents/{id}``."""
     r = v.report
     trail = list(r.get("trail", []))
-    body = (_header(r, viewer) + _models(v, viewer) + _impact(r, viewer) + _actions(r, viewer)
+    body = (_header(r, viewer) + _explanation(r, viewer) + _models(v, viewer)
+            + _impact(r, viewer) + _actions(r, viewer)
             + _decisions(trail) + _blocks(r, trail) + _trail(trail, viewer))
     return shell(f"Incident {r.get('id')}", body, nonce, viewer)

@@ -303,6 +303,8 @@ class IncidentReport(IncidentOut):
     trail: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     impact: dict[str, Any]
+    #: Per model, its latest alert-moving window in plain words (the root's first).
+    explanations: list[dict[str, Any]] = []
     resolution: dict[str, Any] | None
     exported_at: float
 

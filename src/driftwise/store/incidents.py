@@ -175,11 +175,14 @@ def place(conn: Any, model_id: int, changes: Sequence[Any], now: float | None = 
         event = change.event
         actor = str(event.get("by") or "driftwise")
         if event.get("kind") != "still_firing":  # the trail keeps transitions
-            append(conn, found.incident_id, "alert", actor, {
-                "model": name, "alert_id": change.alert_id, "rule": change.rule,
-                "severity": change.severity, "event": event.get("kind"),
-                "window": event.get("window"), "value": event.get("value"),
-                "role": found.role}, float(event.get("at") or at))  # when it happened
+            entry = {"model": name, "alert_id": change.alert_id, "rule": change.rule,
+                     "severity": change.severity, "event": event.get("kind"),
+                     "window": event.get("window"), "value": event.get("value"),
+                     "role": found.role}
+            if isinstance(event.get("explanation"), dict):  # the window in plain words
+                entry["explanation"] = event["explanation"]
+            append(conn, found.incident_id, "alert", actor, entry,
+                   float(event.get("at") or at))  # when it happened
         if not change.open:  # resolved as of the event (the window that cleared it)
             _maybe_resolve(conn, found.incident_id, float(event.get("at") or at), actor)
         elif event.get("kind") == "reopened":  # within its cooldown: the same incident
