@@ -52,6 +52,14 @@ def duration_seconds(text: str) -> float:
     return float(found.group(1)) * _SECONDS[found.group(2)]
 
 
+def _check_bounds(low: float | None, high: float | None) -> None:
+    """A range rule's bounds: at least one given, and in order."""
+    if low is None and high is None:
+        raise ValueError("give min, max or both")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"min {low} is above max {high}")
+
+
 class RangeRule(StrictModel):
     """Values within ``[min, max]`` (either may be left open)."""
 
@@ -61,10 +69,7 @@ class RangeRule(StrictModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> RangeRule:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
+        _check_bounds(self.min, self.max)
         return self
 
 
@@ -110,10 +115,7 @@ class LengthRule(StrictModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> LengthRule:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
+        _check_bounds(self.min, self.max)
         return self
 
 
