@@ -16,24 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
 # Under ``pytest -n``, each worker is one of the machine's cores. OpenMP (scikit-learn's
 # gradient boosting) and OpenBLAS would otherwise start a thread per core in every worker
 # and spin-wait against each other: on a 2-core machine a 10 s model fit took 80 s. The
-# limit is set before the libraries load (and passed on to the CLIs and servers the tests
-# start), and applied to any already loaded by a plugin.
+# environment reaches libraries loaded later and the CLIs and servers the tests start;
+# threadpoolctl limits those already loaded (a plugin imports NumPy before this file).
 _WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 if _WORKERS > 1:
     _THREADS = str(max(len(os.sched_getaffinity(0)) // _WORKERS, 1))
     for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_var, _THREADS)
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-if _WORKERS > 1:
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(limits=int(os.environ["OMP_NUM_THREADS"]))
 
 REPO = Path(__file__).resolve().parents[1]
